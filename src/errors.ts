@@ -1,0 +1,37 @@
+/**
+ * The single catalogue of errors Doppel raises on purpose. Each code maps to an HTTP status so
+ * the service, the CLI and the library report the same failure the same way.
+ */
+export const ERROR_CODES = {
+  INVALID_INPUT: 400,
+  INVALID_FILE: 400,
+  UNAUTHORIZED: 401,
+  NOT_FOUND: 404,
+  CONFLICT: 409,
+  PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  RATE_LIMITED: 429,
+  MODEL_ERROR: 500,
+  STORE_ERROR: 500,
+  BACKEND_UNAVAILABLE: 500,
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export class DoppelError extends Error {
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'DoppelError';
+    this.code = code;
+  }
+  get status(): number {
+    return ERROR_CODES[this.code];
+  }
+}
+
+export const invalidInput = (message: string): DoppelError => new DoppelError('INVALID_INPUT', message);
+
+/** An error in a data file, pointing at the file and the 1-based line. */
+export const invalidFile = (file: string, line: number, message: string): DoppelError =>
+  new DoppelError('INVALID_FILE', `${file}:${line}: ${message}`);

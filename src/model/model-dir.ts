@@ -1,0 +1,83 @@
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+import { DoppelError } from '../errors.js';
+import { Tokenizer } from '../text/tokenizer.js';
+import { type ModelConfig, ModelConfigSchema } from './config.js';
+import { loadWeights, saveWeights, WEIGHTS_BIN, type WeightMap } from './weights.js';
+
+export const CalibrationSchema = z.object({
+  /** Energy at or below which a pair is called a duplicate. */
+  threshold: z.number(),
+  criterion: z.enum(['accuracy', 'precision']),
+  targetPrecision: z.number().optional(),
+  /** Platt scaling of the energy into a probability. */
+  platt: z.object({ a: z.number(), b: z.number() }),
+});
+export type Calibration = z.infer<typeof CalibrationSchema>;
+
+/** Everything needed to use a trained model, loaded with no network and no tfjs. */
+export interface ModelFiles {
+  dir: string;
+  /** Short content hash of config and weights: stored vectors are tagged with it. */
+  id: string;
+  config: ModelConfig;
+  tokenizer: Tokenizer;
+  weights: WeightMap;
+  calibration: Calibration;
+}
+
+export const FILES = {
+  config: 'config.json',
+  tokenizer: 'tokenizer.json',
+  calibration: 'calibration.json',
+  training: 'training.json',
+  onnx: 'model.onnx',
+} as const;
+
+/** data/models/default in the package, wherever it is installed. */
+export function defaultModelDir(): string {
+  return resolve(dirname(fileURLToPath(import.meta.url)), '../../../data/models/default');
+}
+
+async function readJson(path: string): Promise<unknown> {
+  try {
+    return JSON.parse(await readFile(path, 'utf8'));
+  } catch (err) {
+    throw new DoppelError('MODEL_ERROR', `cannot read ${path}: ${(err as Error).message}`);
+  }
+}
+
+export async function loadModelFiles(dir: string = defaultModelDir()): Promise<ModelFiles> {
+  if (!existsSync(join(dir, FILES.config))) {
+    throw new DoppelError('INVALID_INPUT', `${dir} is not a Doppel model directory (no ${FILES.config})`);
+  }
+  const config = ModelConfigSchema.parse(await readJson(join(dir, FILES.config)));
+  const calibration = CalibrationSchema.parse(await readJson(join(dir, FILES.calibration)));
+  const tokenizer = await Tokenizer.load(join(dir, FILES.tokenizer));
+  const weights = await loadWeights(dir);
+  const hash = createHash('sha256');
+  hash.update(JSON.stringify(config));
+  hash.update(await readFile(join(dir, WEIGHTS_BIN)));
+  return { dir, id: hash.digest('hex').slice(0, 16), config, tokenizer, weights, calibration };
+}
+
+export interface SaveModelInput {
+  config: ModelConfig;
+  tokenizerJson: object;
+  weights: WeightMap;
+  calibration?: Calibration;
+  training?: object;
+}
+
+export async function saveModelFiles(dir: string, input: SaveModelInput): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  await writeFile(join(dir, FILES.config), JSON.stringify(input.config, null, 2));
+  await writeFile(join(dir, FILES.tokenizer), JSON.stringify(input.tokenizerJson));
+  await saveWeights(dir, input.weights);
+  if (input.calibration) await writeFile(join(dir, FILES.calibration), JSON.stringify(input.calibration, null, 2));
+  if (input.training) await writeFile(join(dir, FILES.training), JSON.stringify(input.training, null, 2));
+}

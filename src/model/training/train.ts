@@ -1,0 +1,139 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { Pair } from '../../data/pairs.js';
+import type { Tokenizer } from '../../text/tokenizer.js';
+import { Random } from '../../util/random.js';
+import { ENERGIES } from '../energies/index.js';
+import type { SiameseEncoder } from '../encoder.js';
+import { type BinaryMetrics, binaryMetrics } from '../evaluation/binary.js';
+import { pairEnergies } from '../evaluation/pair-energies.js';
+import { maxAccuracyThreshold } from '../evaluation/threshold.js';
+import { parseLoss } from '../losses/index.js';
+import { optimizerState, restoreOptimizerState } from '../optimizer-state.js';
+import { TfjsTextEncoder } from '../text-encoder.js';
+import type { WeightMap } from '../weights.js';
+import { encodePairs, epochBatches, towerBatch } from './batches.js';
+
+export interface TrainSettings {
+  epochs: number;
+  batchSize: number;
+  learningRate: number;
+  /** Gradients are rescaled when their global norm exceeds this. */
+  clipNorm: number;
+  dropout: number;
+  /** Loss spec, e.g. `contrastive` or `mnrl+contrastive`. */
+  loss: string;
+  margin: number;
+  scale: number;
+  /** Epochs without a better validation ROC-AUC before stopping. */
+  patience: number;
+  seed: number;
+}
+
+export interface EpochReport {
+  epoch: number;
+  trainLoss: number;
+  seconds: number;
+  pairsPerSecond: number;
+  /** Validation metrics at that epoch's maximum-accuracy threshold. */
+  valid: BinaryMetrics;
+}
+
+export interface TrainerState {
+  /** Epochs completed. */
+  epoch: number;
+  bestEpoch: number;
+  bestAuc: number;
+  history: EpochReport[];
+}
+
+export interface Progress {
+  epoch: number;
+  epochs: number;
+  done: number;
+  total: number;
+  loss: number;
+  pairsPerSecond: number;
+}
+
+export interface TrainHooks {
+  onProgress?(progress: Progress): void;
+  /** After each epoch, with the optimizer state for a resumable checkpoint. */
+  onEpoch?(report: EpochReport, improved: boolean, state: TrainerState, optimizer: () => Promise<WeightMap>): Promise<void>;
+}
+
+export interface ResumeFrom {
+  state: TrainerState;
+  optimizer: WeightMap;
+}
+
+/** Validation energies and metrics of the encoder as it is now. */
+export async function validate(encoder: SiameseEncoder, tokenizer: Tokenizer, pairs: Pair[]): Promise<{ energies: Float32Array; labels: Float32Array; metrics: BinaryMetrics }> {
+  const { energies, labels } = await pairEnergies(new TfjsTextEncoder(encoder, tokenizer), ENERGIES[encoder.config.energy], pairs);
+  return { energies, labels, metrics: binaryMetrics(energies, labels, maxAccuracyThreshold(energies, labels)) };
+}
+
+/**
+ * Trains the shared tower on labelled pairs with early stopping on validation ROC-AUC. Both
+ * questions of every pair run through the same encoder call, so gradients from both towers
+ * land on the same variables.
+ */
+export async function trainEncoder(
+  encoder: SiameseEncoder,
+  tokenizer: Tokenizer,
+  trainPairs: Pair[],
+  validPairs: Pair[],
+  settings: TrainSettings,
+  hooks: TrainHooks = {},
+  resume?: ResumeFrom,
+): Promise<TrainerState> {
+  const energy = ENERGIES[encoder.config.energy];
+  const { loss } = parseLoss(settings.loss, settings);
+  const encoded = encodePairs(tokenizer, trainPairs, encoder.config.maxLength);
+  const optimizer = tf.train.adam(settings.learningRate);
+  if (resume) await restoreOptimizerState(optimizer, resume.optimizer, encoder.prefix);
+  const varList = [...encoder.variables.values()];
+  const state: TrainerState = resume?.state ?? { epoch: 0, bestEpoch: 0, bestAuc: -Infinity, history: [] };
+  let step = 0;
+
+  while (state.epoch < settings.epochs && state.epoch - state.bestEpoch < settings.patience) {
+    const epoch = state.epoch + 1;
+    const batches = epochBatches(encoded, settings.batchSize, new Random(settings.seed * 7919 + epoch));
+    const started = performance.now();
+    let done = 0;
+    let lossSum = 0;
+    for (const batch of batches) {
+      const labelValues = Float32Array.from(batch, (p) => p.label);
+      const inputs = towerBatch(batch, tokenizer.padId);
+      const dropoutSeed = settings.seed * 100003 + step++;
+      const { value, grads } = tf.variableGrads(() => {
+        const out = encoder.embed(inputs, { dropout: settings.dropout, seed: dropoutSeed });
+        const [a, b] = tf.split(out, 2, 0) as [tf.Tensor2D, tf.Tensor2D];
+        return loss({ a, b, labels: tf.tensor1d(labelValues), labelValues }, energy);
+      }, varList);
+      const clipped = tf.tidy(() => {
+        const norm = Math.sqrt(Object.values(grads).reduce((s, g) => s + tf.sum(tf.square(g)).dataSync()[0], 0));
+        const factor = norm > settings.clipNorm ? settings.clipNorm / norm : 1;
+        return Object.entries(grads).map(([name, g]) => ({ name, tensor: factor === 1 ? tf.clone(g) : tf.mul(g, factor) }));
+      });
+      optimizer.applyGradients(clipped);
+      lossSum += value.dataSync()[0] * batch.length;
+      done += batch.length;
+      tf.dispose([value, ...Object.values(grads), ...clipped.map((c) => c.tensor)]);
+      const seconds = (performance.now() - started) / 1000;
+      hooks.onProgress?.({ epoch, epochs: settings.epochs, done, total: encoded.length, loss: lossSum / done, pairsPerSecond: done / seconds });
+    }
+    const seconds = (performance.now() - started) / 1000;
+    const { metrics } = await validate(encoder, tokenizer, validPairs);
+    const report: EpochReport = { epoch, trainLoss: lossSum / done, seconds, pairsPerSecond: done / seconds, valid: metrics };
+    const improved = metrics.rocAuc > state.bestAuc;
+    state.epoch = epoch;
+    state.history.push(report);
+    if (improved) {
+      state.bestAuc = metrics.rocAuc;
+      state.bestEpoch = epoch;
+    }
+    await hooks.onEpoch?.(report, improved, state, () => optimizerState(optimizer));
+  }
+  optimizer.dispose();
+  return state;
+}
