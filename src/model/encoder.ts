@@ -3,6 +3,7 @@ import type { TokenBatch } from '../text/tokenizer.js';
 import { Random } from '../util/random.js';
 import { type ModelConfig, outputDim } from './config.js';
 import { lstm, type LstmWeights } from './lstm.js';
+import { maxOverTime } from './max-over-time.js';
 import type { WeightMap } from './weights.js';
 
 const DIRECTIONS = ['fw', 'bw'] as const;
@@ -159,7 +160,7 @@ export class SiameseEncoder {
       }
       case 'max':
         // Padding steps hold carried (or zero) states, not token states: push them out of the max.
-        pooled = tf.max(tf.add(x, tf.mul(tf.sub(mask, 1), 1e4)), 0);
+        pooled = maxOverTime(tf.add(x, tf.mul(tf.sub(mask, 1), 1e4)) as tf.Tensor3D);
         break;
     }
     if (this.config.projection > 0) {

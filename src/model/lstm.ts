@@ -26,13 +26,18 @@ export interface LstmOutput {
 export function lstm(x: tf.Tensor3D, stepMasks: tf.Tensor2D[], w: LstmWeights, reverse: boolean): LstmOutput {
   const [T, N, D] = x.shape;
   const H = w.recurrent.shape[0];
-  const projected = tf.reshape(tf.add(tf.matMul(tf.reshape(x, [T * N, D]), w.kernel), w.bias), [T, N, 4 * H]);
+  // The bias rides in the matMul as a row of the kernel against a column of ones: a broadcast
+  // add would make its gradient a column reduction, which wasm runs far slower than a matMul.
+  const inputs = tf.concat([tf.reshape(x, [T * N, D]), tf.ones([T * N, 1])], 1);
+  const kernel = tf.concat([w.kernel, tf.reshape(w.bias, [1, 4 * H])], 0);
+  // Unstacked once: slicing one step at a time would make each step's gradient a full-size pad.
+  const projected = tf.unstack(tf.reshape(tf.matMul(inputs, kernel), [T, N, 4 * H])) as tf.Tensor2D[];
   let h = tf.zeros([N, H]) as tf.Tensor2D;
   let c = tf.zeros([N, H]) as tf.Tensor2D;
   const outputs: tf.Tensor2D[] = new Array(T);
   for (let s = 0; s < T; s++) {
     const t = reverse ? T - 1 - s : s;
-    const z = tf.add(tf.reshape(tf.slice(projected, [t, 0, 0], [1, N, 4 * H]), [N, 4 * H]), tf.matMul(h, w.recurrent));
+    const z = tf.add(projected[t], tf.matMul(h, w.recurrent));
     const [zi, zf, zc, zo] = tf.split(z, 4, 1) as tf.Tensor2D[];
     const cNew = tf.add(tf.mul(tf.sigmoid(zf), c), tf.mul(tf.sigmoid(zi), tf.tanh(zc)));
     const hNew = tf.mul(tf.sigmoid(zo), tf.tanh(cNew));
