@@ -6,6 +6,8 @@ import { BACKEND_CHOICES, type BackendChoice } from '../model/backend.js';
 import { ENERGY_NAMES, POOLINGS } from '../model/config.js';
 import { loadModel } from '../model/load.js';
 import { evalCommand, scoreCommand } from './commands/evaluate.js';
+import { SEARCH_MODES } from '../index/duplicate-index.js';
+import { addCommand, buildCommand, evalRetrievalCommand, type IndexContext, removeCommand, searchCommand, statsCommand } from './commands/index-cmds.js';
 import { trainCommand } from './commands/train.js';
 
 const log = (message: string) => process.stderr.write(`[doppel] ${message}\n`);
@@ -84,6 +86,54 @@ program
     await scoreCommand(model, a, b, opts.json);
     model.dispose();
   });
+
+const intArg = (name: string) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new DoppelError('INVALID_INPUT', `${name} must be a positive integer, got '${v}'`);
+  return n;
+};
+const storeOptions = (cmd: Command) =>
+  cmd
+    .requiredOption('--store <dir>', 'store directory (created if missing)')
+    .addOption(modelOption())
+    .option('--m <n>', 'HNSW links per node', intArg('--m'))
+    .option('--ef-construction <n>', 'HNSW build breadth', intArg('--ef-construction'))
+    .option('--ef <n>', 'HNSW search breadth', intArg('--ef'));
+const indexContext = async (opts: { store: string; model?: string; m?: number; efConstruction?: number; ef?: number }): Promise<IndexContext> => ({
+  store: opts.store,
+  model: await openModel(opts.model),
+  log,
+  hnsw: { m: opts.m, efConstruction: opts.efConstruction, ef: opts.ef },
+});
+const modeOption = () => new Option('--mode <mode>', 'dense, lexical or hybrid').choices(SEARCH_MODES).default('hybrid');
+
+const index = program.command('index').description('build and maintain a duplicate index (SQLite + HNSW)');
+storeOptions(index.command('build').description('add the questions of a file (TSV/CSV id,text[,category], JSONL, or text lines)'))
+  .requiredOption('--questions <file>', 'questions file')
+  .option('--skip-invalid', 'skip malformed rows instead of failing', false)
+  .action(async (opts) => buildCommand(await indexContext(opts), opts.questions, opts.skipInvalid));
+storeOptions(index.command('add').description('add one question').argument('<text>'))
+  .option('--id <id>', 'its id (default: a new UUID)')
+  .option('--category <c>', 'its category or tag')
+  .option('--json', 'print one JSON object', false)
+  .action(async (text: string, opts) => addCommand(await indexContext(opts), text, opts.id, opts.category, opts.json));
+storeOptions(index.command('remove').description('remove one question').argument('<id>')).action(async (id: string, opts) => removeCommand(await indexContext(opts), id));
+storeOptions(index.command('stats').description('what the store holds')).action(async (opts) => statsCommand(await indexContext(opts)));
+
+storeOptions(program.command('search').description('find stored questions similar to a text').argument('<text>'))
+  .addOption(modeOption())
+  .option('--k <n>', 'results', intArg('--k'), 10)
+  .option('--category <c>', 'only this category')
+  .option('--json', 'print one JSON object', false)
+  .action(async (text: string, opts) => searchCommand(await indexContext(opts), text, opts));
+
+storeOptions(program.command('eval-retrieval').description('nDCG@10, MRR@10 and recall of duplicate retrieval'))
+  .requiredOption('--queries <tsv>', 'query_id, corpus_id, text')
+  .requiredOption('--qrels <tsv>', 'query_id, corpus_id')
+  .addOption(modeOption())
+  .option('--k <n>', 'results per query', intArg('--k'), 10)
+  .option('--json', 'print one JSON object', false)
+  .action(async (opts) => evalRetrievalCommand(await indexContext(opts), opts));
 
 function fail(err: unknown): never {
   if (err instanceof DoppelError) {

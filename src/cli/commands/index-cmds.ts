@@ -1,0 +1,182 @@
+import { readQuestions } from '../../data/questions.js';
+import { readRows } from '../../data/records.js';
+import { DoppelError, invalidFile } from '../../errors.js';
+import { DuplicateIndex, type Hit, type SearchMode } from '../../index/duplicate-index.js';
+import { retrievalMetrics } from '../../index/evaluation/retrieval.js';
+import type { Model } from '../../model/load.js';
+import { ProgressBar } from '../progress.js';
+
+export interface IndexContext {
+  store: string;
+  model: Model;
+  log: (m: string) => void;
+  hnsw?: { m?: number; efConstruction?: number; ef?: number };
+}
+
+export async function openIndex(ctx: IndexContext, readonly = false): Promise<DuplicateIndex> {
+  const bars = new Map<string, ProgressBar>();
+  return DuplicateIndex.open(ctx.store, {
+    model: ctx.model,
+    readonly,
+    hnsw: ctx.hnsw,
+    log: ctx.log,
+    onProgress: (task, done, total) => {
+      let bar = bars.get(task);
+      if (!bar) bars.set(task, (bar = new ProgressBar(task, total, 'questions')));
+      bar.update(done);
+      if (done === total) bar.done();
+    },
+  });
+}
+
+const BUILD_BATCH = 512;
+
+/** Adds the questions of a file that the store does not hold yet, in encoder-sized batches. */
+export async function buildCommand(ctx: IndexContext, file: string, skipInvalid: boolean): Promise<void> {
+  let total = 0;
+  for await (const _ of readQuestions(file, { onInvalid: () => {} })) total++;
+  const index = await openIndex(ctx);
+  let added = 0;
+  let present = 0;
+  let conflicts = 0;
+  let invalid = 0;
+  const bar = new ProgressBar('indexing', total, 'questions');
+  const started = performance.now();
+  try {
+    let batch: { id: string; text: string; category?: string }[] = [];
+    const flush = async () => {
+      if (batch.length === 0) return;
+      added += (await index.add(batch)).length;
+      batch = [];
+    };
+    const inBatch = new Set<string>();
+    let seen = 0;
+    for await (const q of readQuestions(file, {
+      onInvalid: skipInvalid
+        ? (line, problem) => {
+            invalid++;
+            ctx.log(`${file}:${line}: ${problem} (skipped)`);
+          }
+        : undefined,
+    })) {
+      seen++;
+      const existing = index.store.getAny(q.id);
+      if (existing || inBatch.has(q.id)) {
+        if (existing && existing.text === q.text) present++;
+        else {
+          conflicts++;
+          ctx.log(`${file}:${q.line}: id '${q.id}' already holds another question (skipped)`);
+        }
+      } else {
+        batch.push({ id: q.id, text: q.text, category: q.category });
+        inBatch.add(q.id);
+      }
+      if (batch.length >= BUILD_BATCH) {
+        await flush();
+        inBatch.clear();
+      }
+      bar.update(seen);
+    }
+    await flush();
+    bar.done();
+  } finally {
+    index.close();
+  }
+  const seconds = (performance.now() - started) / 1000;
+  ctx.log(`added ${added}, already present ${present}, id conflicts ${conflicts}, invalid rows ${invalid}; ${seconds.toFixed(1)} s (${(added / Math.max(seconds, 1e-9)).toFixed(0)} questions/s)`);
+}
+
+export async function addCommand(ctx: IndexContext, text: string, id: string | undefined, category: string | undefined, json: boolean): Promise<void> {
+  const index = await openIndex(ctx);
+  try {
+    const duplicates = await index.search(text, { k: 5, mode: 'dense' });
+    const [q] = await index.add([{ id, text, category }]);
+    if (json) process.stdout.write(JSON.stringify({ id: q.id, duplicates }) + '\n');
+    else {
+      process.stdout.write(`added ${q.id}\n`);
+      for (const d of duplicates.filter((h) => h.isDuplicate)) process.stdout.write(`  likely duplicate of ${d.id} (energy ${d.energy.toFixed(4)}): ${d.text}\n`);
+    }
+  } finally {
+    index.close();
+  }
+}
+
+export async function removeCommand(ctx: IndexContext, id: string): Promise<void> {
+  const index = await openIndex(ctx);
+  try {
+    index.remove(id);
+    process.stdout.write(`removed ${id}\n`);
+  } finally {
+    index.close();
+  }
+}
+
+export async function statsCommand(ctx: IndexContext): Promise<void> {
+  const index = await openIndex(ctx);
+  try {
+    process.stdout.write(JSON.stringify(index.stats(), null, 2) + '\n');
+  } finally {
+    index.close();
+  }
+}
+
+function printHits(hits: Hit[]): void {
+  if (hits.length === 0) process.stdout.write('no matches\n');
+  hits.forEach((h, i) => {
+    const flag = h.isDuplicate ? 'DUP' : '   ';
+    process.stdout.write(`${String(i + 1).padStart(2)}. ${flag} energy ${h.energy.toFixed(4)} p ${h.probability.toFixed(3)}  [${h.id}${h.category ? ' / ' + h.category : ''}] ${h.text}\n`);
+  });
+}
+
+export async function searchCommand(ctx: IndexContext, text: string, opts: { mode: SearchMode; k: number; category?: string; json: boolean }): Promise<void> {
+  const index = await openIndex(ctx, true);
+  try {
+    const hits = await index.search(text, { mode: opts.mode, k: opts.k, category: opts.category });
+    if (opts.json) process.stdout.write(JSON.stringify({ mode: opts.mode, threshold: ctx.model.threshold, hits }) + '\n');
+    else printHits(hits);
+  } finally {
+    index.close();
+  }
+}
+
+async function readTable(path: string, columns: string[]): Promise<Record<string, string>[]> {
+  const rows: Record<string, string>[] = [];
+  for await (const { line, values, problem } of readRows(path)) {
+    if (problem) throw invalidFile(path, line, problem);
+    const missing = columns.filter((c) => !(c in values));
+    if (missing.length > 0) throw invalidFile(path, line, `missing column(s) ${missing.join(', ')}`);
+    rows.push(values);
+  }
+  return rows;
+}
+
+export async function evalRetrievalCommand(ctx: IndexContext, opts: { queries: string; qrels: string; mode: SearchMode; k: number; json: boolean }): Promise<void> {
+  const queries = await readTable(opts.queries, ['query_id', 'corpus_id', 'text']);
+  const qrels = await readTable(opts.qrels, ['query_id', 'corpus_id']);
+  const relevant = new Map<string, Set<string>>();
+  for (const r of qrels) {
+    const set = relevant.get(r.query_id) ?? new Set<string>();
+    set.add(r.corpus_id);
+    relevant.set(r.query_id, set);
+  }
+  const judged = queries.filter((q) => relevant.has(q.query_id));
+  if (judged.length === 0) throw new DoppelError('INVALID_INPUT', 'no query has a relevance judgement in --qrels');
+  const index = await openIndex(ctx, true);
+  try {
+    const vectors = await ctx.model.encoder.encode(judged.map((q) => q.text));
+    const dim = ctx.model.encoder.dim;
+    const bar = new ProgressBar(`searching (${opts.mode})`, judged.length, 'queries');
+    const results = judged.map((q, i) => {
+      const hits = index.searchEncoded(q.text, vectors.subarray(i * dim, (i + 1) * dim), { mode: opts.mode, k: opts.k, exclude: q.corpus_id ? [q.corpus_id] : [] });
+      bar.update(i + 1);
+      return { ranked: hits.map((h) => h.id), relevant: relevant.get(q.query_id)! };
+    });
+    bar.done();
+    const metrics = { ...retrievalMetrics(results), mode: opts.mode };
+    const ordered = { queries: metrics.queries, mode: metrics.mode, 'ndcg@10': metrics['ndcg@10'], 'mrr@10': metrics['mrr@10'], 'recall@1': metrics['recall@1'], 'recall@10': metrics['recall@10'] };
+    if (opts.json) process.stdout.write(JSON.stringify(ordered) + '\n');
+    else for (const [k, v] of Object.entries(ordered)) process.stdout.write(`${k.padEnd(10)} ${typeof v === 'number' && !Number.isInteger(v) ? v.toFixed(4) : v}\n`);
+  } finally {
+    index.close();
+  }
+}

@@ -1,0 +1,48 @@
+import { DoppelError, invalidFile } from '../errors.js';
+import { formatFromPath, type RecordFormat, readRows } from './records.js';
+
+/** A question read from a file: id, text, optional category, and the other columns. */
+export interface QuestionRecord {
+  line: number;
+  id: string;
+  text: string;
+  category?: string;
+  extra: Record<string, string>;
+}
+
+export interface ReadQuestionsOptions {
+  format?: RecordFormat;
+  /** Report bad rows here instead of failing on the first. */
+  onInvalid?: (line: number, problem: string) => void;
+}
+
+/**
+ * Streams questions from TSV/CSV with a header `id,text[,category]`, JSONL with those keys, or
+ * plain text, one question a line (ids are line numbers).
+ */
+export async function* readQuestions(path: string, options: ReadQuestionsOptions = {}): AsyncGenerator<QuestionRecord> {
+  const format = options.format ?? formatFromPath(path) ?? 'tsv';
+  let checked = false;
+  try {
+    for await (const { line, values, problem } of readRows(path, { format })) {
+      if (!checked && !problem) {
+        const missing = ['id', 'text'].filter((c) => !(c in values));
+        if (missing.length > 0 && format !== 'jsonl') throw invalidFile(path, line, `missing column(s) ${missing.join(', ')} (expected a header id,text[,category])`);
+        checked = true;
+      }
+      const text = (values.text ?? '').trim();
+      const id = (values.id ?? '').trim();
+      const issue = problem ?? (!id ? 'missing id' : !text ? 'empty text' : undefined);
+      if (issue) {
+        if (!options.onInvalid) throw invalidFile(path, line, issue);
+        options.onInvalid(line, issue);
+        continue;
+      }
+      const { id: _id, text: _text, category, ...extra } = values;
+      yield { line, id, text, category: category?.trim() || undefined, extra };
+    }
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new DoppelError('INVALID_INPUT', `no such file: ${path}`);
+    throw err;
+  }
+}

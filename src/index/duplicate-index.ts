@@ -1,0 +1,290 @@
+import { randomUUID } from 'node:crypto';
+import { DoppelError, invalidInput } from '../errors.js';
+import type { Model } from '../model/load.js';
+import { checkText } from '../text/validate.js';
+import { ftsQuery } from './fts-query.js';
+import { type FusionWeights, reciprocalRankFusion } from './fusion.js';
+import { indexPath, manifestPath } from './paths.js';
+import { type NewQuestion, QuestionStore, type StoredQuestion } from './store.js';
+import { DEFAULT_HNSW, distanceToEnergy, type HnswParams, spaceFor, VectorIndex } from './vector-index.js';
+
+export const SEARCH_MODES = ['dense', 'lexical', 'hybrid'] as const;
+export type SearchMode = (typeof SEARCH_MODES)[number];
+
+export interface SearchOptions {
+  k?: number;
+  mode?: SearchMode;
+  category?: string;
+  /** External ids left out of the results (e.g. the query's own entry). */
+  exclude?: string[];
+  /** Treat the last word as a prefix (search-as-you-type). */
+  prefix?: boolean;
+}
+
+export interface Hit {
+  id: string;
+  text: string;
+  category: string | null;
+  energy: number;
+  probability: number;
+  isDuplicate: boolean;
+}
+
+export interface OpenOptions {
+  model: Model;
+  hnsw?: Partial<HnswParams>;
+  fusion?: Partial<FusionWeights>;
+  readonly?: boolean;
+  /** Reports long jobs (re-encoding, rebuilding the graph). */
+  onProgress?: (task: string, done: number, total: number) => void;
+  log?: (message: string) => void;
+}
+
+const definedOnly = <T extends object>(o: T): Partial<T> => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+
+/** Tuned on the held-out Quora retrieval task (see README): lexical ranks count a little less. */
+export const DEFAULT_FUSION: FusionWeights = { dense: 1, lexical: 0.7, k0: 60 };
+const ENCODE_BATCH = 512;
+
+/**
+ * Known questions, encoded once: SQLite holds the truth, an HNSW graph answers nearest-energy
+ * queries and FTS5 answers BM25 ones. New questions are searchable as soon as they are added,
+ * with no retraining.
+ */
+export class DuplicateIndex {
+  private categoryCache = new Map<string, Set<number>>();
+
+  private constructor(
+    readonly dir: string,
+    readonly store: QuestionStore,
+    readonly vectors: VectorIndex,
+    readonly model: Model,
+    private readonly fusion: FusionWeights,
+    private readonly readonly: boolean,
+    /** The store generation the saved graph reflects (-1: none saved). */
+    private savedGeneration: number,
+  ) {}
+
+  static async open(dir: string, options: OpenOptions): Promise<DuplicateIndex> {
+    const { model } = options;
+    const log = options.log ?? (() => {});
+    const store = new QuestionStore(dir, { readonly: options.readonly });
+    try {
+      const space = spaceFor(model.files.config.energy);
+      const dim = model.encoder.dim;
+      const params: HnswParams = { ...DEFAULT_HNSW, ...definedOnly(options.hnsw ?? {}) };
+      if (!options.readonly) await DuplicateIndex.reencode(store, model, options);
+      const loaded = VectorIndex.load(indexPath(dir), manifestPath(dir), { modelId: model.id, space, dim });
+      let vectors: VectorIndex;
+      if (loaded && loaded.manifest.generation <= store.generation) {
+        vectors = loaded.index;
+        if (options.hnsw?.ef) vectors.ef = options.hnsw.ef;
+        const behind = DuplicateIndex.catchUp(store, vectors, loaded.manifest.generation, model.id);
+        if (behind > 0) log(`vector index: applied ${behind} changes made after it was last saved`);
+      } else {
+        if (store.counts().live > 0) log(`vector index: ${loaded ? 'ahead of the store' : 'missing, unreadable or from another model'}; rebuilding from stored embeddings`);
+        vectors = DuplicateIndex.rebuild(store, space, dim, params, model.id, options.onProgress);
+      }
+      const fusion = { ...DEFAULT_FUSION, ...definedOnly(options.fusion ?? {}) };
+      const index = new DuplicateIndex(dir, store, vectors, model, fusion, Boolean(options.readonly), loaded?.index === vectors ? loaded.manifest.generation : -1);
+      if (!options.readonly) {
+        store.setMeta('model_id', model.id);
+        index.save();
+      }
+      return index;
+    } catch (err) {
+      store.close();
+      throw err;
+    }
+  }
+
+  /** Encodes live questions whose embedding is missing or from another model. */
+  private static async reencode(store: QuestionStore, model: Model, options: OpenOptions): Promise<void> {
+    const stale = store.staleQuestions(model.id);
+    if (stale.length === 0) return;
+    options.log?.(`re-encoding ${stale.length} questions with model ${model.id}`);
+    for (let i = 0; i < stale.length; i += ENCODE_BATCH) {
+      const batch = stale.slice(i, i + ENCODE_BATCH);
+      const vectors = await model.encoder.encode(batch.map((q) => q.text));
+      store.putEmbeddings(batch.map((q) => q.label), vectors, model.encoder.dim, model.id);
+      options.onProgress?.('re-encoding', Math.min(stale.length, i + ENCODE_BATCH), stale.length);
+    }
+  }
+
+  private static rebuild(store: QuestionStore, space: 'l2' | 'cosine', dim: number, params: HnswParams, modelId: string, onProgress?: OpenOptions['onProgress']): VectorIndex {
+    const total = store.counts().live;
+    const vectors = VectorIndex.create(space, dim, params, Math.max(1024, total));
+    let done = 0;
+    for (const row of store.liveEmbeddings()) {
+      if (row.model_id !== modelId) throw new DoppelError('STORE_ERROR', `question ${row.label} has an embedding from another model`);
+      vectors.add(row.label, new Float32Array(row.vector.buffer, row.vector.byteOffset, dim));
+      if (++done % 1000 === 0 || done === total) onProgress?.('building the vector index', done, total);
+    }
+    return vectors;
+  }
+
+  /** Applies rows written after the saved graph (e.g. a crash before its save). */
+  private static catchUp(store: QuestionStore, vectors: VectorIndex, generation: number, modelId: string): number {
+    let n = 0;
+    for (const row of store.changedSince(generation)) {
+      n++;
+      if (row.deleted || !row.vector || row.model_id !== modelId) vectors.remove(row.label);
+      else vectors.add(row.label, new Float32Array(row.vector.buffer, row.vector.byteOffset, vectors.dim));
+    }
+    return n;
+  }
+
+  private writable(): void {
+    if (this.readonly) throw new DoppelError('STORE_ERROR', 'this index was opened read-only');
+  }
+
+  /**
+   * Validates, encodes and stores questions, all or nothing, and makes them searchable at once.
+   * An id is generated where none is given.
+   */
+  async add(questions: { id?: string; text: string; category?: string | null }[]): Promise<StoredQuestion[]> {
+    this.writable();
+    const seen = new Set<string>();
+    const clean: NewQuestion[] = questions.map((q, i) => {
+      const id = q.id === undefined || q.id === null ? randomUUID() : String(q.id).trim();
+      if (!id) throw invalidInput(`question ${i + 1}: id must not be empty`);
+      if (seen.has(id)) throw invalidInput(`id '${id}' appears twice`);
+      seen.add(id);
+      if (this.store.getAny(id)) throw new DoppelError('CONFLICT', `a question with id '${id}' already exists`);
+      return { id, text: checkText(q.text), category: q.category ? String(q.category) : null };
+    });
+    if (clean.length === 0) return [];
+    const vectors = await this.model.encoder.encode(clean.map((q) => q.text));
+    const stored = this.store.insert(clean, vectors, this.model.encoder.dim, this.model.id);
+    const dim = this.model.encoder.dim;
+    stored.forEach((q, i) => this.vectors.add(q.label, vectors.subarray(i * dim, (i + 1) * dim)));
+    this.categoryCache.clear();
+    return stored;
+  }
+
+  remove(id: string): StoredQuestion {
+    this.writable();
+    const removed = this.store.remove(id);
+    this.vectors.remove(removed.label);
+    this.categoryCache.clear();
+    return removed;
+  }
+
+  get(id: string): StoredQuestion | undefined {
+    return this.store.get(id);
+  }
+
+  async encode(text: string): Promise<Float32Array> {
+    return this.model.encoder.encode([checkText(text)]);
+  }
+
+  async search(text: string, options: SearchOptions = {}): Promise<Hit[]> {
+    const clean = checkText(text);
+    // Encoded in every mode: lexical hits report their energy too.
+    return this.searchEncoded(clean, await this.model.encoder.encode([clean]), options);
+  }
+
+  /** Search with an already computed query vector (batch callers encode many at once). */
+  searchEncoded(text: string, query: Float32Array, options: SearchOptions = {}): Hit[] {
+    const k = options.k ?? 10;
+    if (!Number.isInteger(k) || k < 1 || k > 1000) throw invalidInput('k must be an integer from 1 to 1000');
+    const mode = options.mode ?? 'hybrid';
+    if (!(SEARCH_MODES as readonly string[]).includes(mode)) throw invalidInput(`mode must be one of ${SEARCH_MODES.join(', ')}`);
+    const excluded = new Set<number>();
+    for (const id of options.exclude ?? []) {
+      const q = this.store.getAny(id);
+      if (q) excluded.add(q.label);
+    }
+    const pool = mode === 'hybrid' ? Math.max(50, 3 * k) : k;
+    const dense = mode === 'lexical' ? [] : this.dense(query, pool, options.category, excluded);
+    const lexical = mode === 'dense' ? [] : this.lexical(text, pool, options, excluded);
+    let labels: number[];
+    if (mode === 'dense') labels = dense.map((d) => d.label);
+    else if (mode === 'lexical') labels = lexical;
+    else labels = reciprocalRankFusion(dense.map((d) => d.label), lexical, this.fusion).map((f) => f.label);
+    const energies = new Map(dense.map((d) => [d.label, d.energy]));
+    return labels.slice(0, k).flatMap((label) => {
+      const q = this.store.byLabel(label);
+      if (!q) return [];
+      const energy = energies.get(label) ?? this.energyTo(query, label);
+      return [{ id: q.id, text: q.text, category: q.category, energy, probability: this.model.probability(energy), isDuplicate: this.model.isDuplicate(energy) }];
+    });
+  }
+
+  private energyTo(query: Float32Array, label: number): number {
+    const v = this.vectors.vector(label) ?? this.store.embedding(label);
+    return v ? this.model.energy.vectors(query, v) : NaN;
+  }
+
+  private filterFor(category: string | undefined, excluded: Set<number>): ((label: number) => boolean) | undefined {
+    if (!category && excluded.size === 0) return undefined;
+    let allowed: Set<number> | undefined;
+    if (category) {
+      allowed = this.categoryCache.get(category);
+      if (!allowed) {
+        allowed = this.store.labelsInCategory(category);
+        this.categoryCache.set(category, allowed);
+      }
+    }
+    return (label) => !excluded.has(label) && (!allowed || allowed.has(label));
+  }
+
+  private dense(query: Float32Array, k: number, category: string | undefined, excluded: Set<number>): { label: number; energy: number }[] {
+    const energyName = this.model.files.config.energy;
+    const filter = this.filterFor(category, excluded);
+    if (energyName !== 'manhattan') {
+      return this.vectors.search(query, k, filter).map((r) => ({ label: r.label, energy: distanceToEnergy(energyName, r.distance) }));
+    }
+    // No L1 space in hnswlib: take a wider L2 candidate set and re-rank it by the true energy.
+    return this.vectors
+      .search(query, Math.max(4 * k, 50), filter)
+      .map((r) => ({ label: r.label, energy: this.energyTo(query, r.label) }))
+      .sort((a, b) => a.energy - b.energy)
+      .slice(0, k);
+  }
+
+  private lexical(text: string, k: number, options: SearchOptions, excluded: Set<number>): number[] {
+    const match = ftsQuery(text, { prefix: options.prefix });
+    return this.store
+      .lexical(match, k + excluded.size, options.category)
+      .map((r) => r.label)
+      .filter((label) => !excluded.has(label))
+      .slice(0, k);
+  }
+
+  stats() {
+    const counts = this.store.counts();
+    return {
+      questions: counts.live,
+      deleted: counts.total - counts.live,
+      feedback: counts.feedback,
+      indexed: this.vectors.size,
+      capacity: this.vectors.capacity,
+      dim: this.vectors.dim,
+      space: this.vectors.space,
+      hnsw: this.vectors.params,
+      model: this.model.id,
+      energy: this.model.files.config.energy,
+      generation: this.store.generation,
+      savedGeneration: this.savedGeneration,
+      categories: this.store.categories(),
+    };
+  }
+
+  /** Saves the graph if it has changed since the last save. */
+  save(): void {
+    if (this.readonly) return;
+    const generation = this.store.generation;
+    if (generation === this.savedGeneration) return;
+    this.vectors.save(indexPath(this.dir), manifestPath(this.dir), { modelId: this.model.id, generation });
+    this.savedGeneration = generation;
+  }
+
+  close(): void {
+    try {
+      this.save();
+    } finally {
+      this.store.close();
+    }
+  }
+}

@@ -1,0 +1,254 @@
+import { mkdirSync } from 'node:fs';
+import Database from 'better-sqlite3';
+import { DoppelError } from '../errors.js';
+import { databasePath } from './paths.js';
+
+/** A stored question. `id` is the caller's id; `label` the internal id used by the vector index. */
+export interface StoredQuestion {
+  label: number;
+  id: string;
+  text: string;
+  category: string | null;
+  createdAt: string;
+  deleted: boolean;
+}
+
+export interface NewQuestion {
+  id: string;
+  text: string;
+  category?: string | null;
+}
+
+interface QuestionRow {
+  label: number;
+  id: string;
+  text: string;
+  category: string | null;
+  created_at: string;
+  deleted: number;
+}
+
+export interface FeedbackInput {
+  a: string;
+  b: string;
+  aId?: string | null;
+  bId?: string | null;
+  isDuplicate: boolean;
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS questions (
+  label INTEGER PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE,
+  text TEXT NOT NULL,
+  category TEXT,
+  created_at TEXT NOT NULL,
+  deleted INTEGER NOT NULL DEFAULT 0,
+  -- the store generation of this row's last change: lets a stale vector index catch up
+  generation INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS questions_category ON questions(category) WHERE deleted = 0;
+CREATE INDEX IF NOT EXISTS questions_generation ON questions(generation);
+CREATE TABLE IF NOT EXISTS embeddings (
+  label INTEGER PRIMARY KEY REFERENCES questions(label),
+  model_id TEXT NOT NULL,
+  vector BLOB NOT NULL
+);
+CREATE VIRTUAL TABLE IF NOT EXISTS questions_fts USING fts5(text, content='', tokenize='porter unicode61 remove_diacritics 2');
+CREATE TABLE IF NOT EXISTS feedback (
+  id INTEGER PRIMARY KEY,
+  a_text TEXT NOT NULL,
+  b_text TEXT NOT NULL,
+  a_id TEXT,
+  b_id TEXT,
+  is_duplicate INTEGER NOT NULL,
+  created_at TEXT NOT NULL
+);
+`;
+
+const toQuestion = (r: QuestionRow): StoredQuestion => ({
+  label: r.label,
+  id: r.id,
+  text: r.text,
+  category: r.category,
+  createdAt: r.created_at,
+  deleted: r.deleted === 1,
+});
+
+/**
+ * The source of truth: questions, their embeddings (float32 BLOBs tagged with the model that
+ * made them), an FTS5 index for BM25, and labelled feedback. Every write bumps a generation
+ * counter in the same transaction, so the vector index can tell whether it is behind.
+ */
+export class QuestionStore {
+  readonly db: Database.Database;
+  private readonly stmts;
+
+  constructor(dir: string, options: { readonly?: boolean } = {}) {
+    if (!options.readonly) mkdirSync(dir, { recursive: true });
+    try {
+      this.db = new Database(databasePath(dir), { readonly: options.readonly, fileMustExist: options.readonly });
+    } catch (err) {
+      throw new DoppelError('STORE_ERROR', `cannot open store ${dir}: ${(err as Error).message}`);
+    }
+    if (!options.readonly) {
+      this.db.pragma('journal_mode = WAL');
+      this.db.pragma('synchronous = NORMAL');
+      this.db.exec(SCHEMA);
+    }
+    this.db.pragma('busy_timeout = 5000');
+    const db = this.db;
+    this.stmts = {
+      getMeta: db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?'),
+      setMeta: db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value'),
+      byId: db.prepare<[string], QuestionRow>('SELECT * FROM questions WHERE id = ?'),
+      byLabel: db.prepare<[number], QuestionRow>('SELECT * FROM questions WHERE label = ?'),
+      insert: db.prepare('INSERT INTO questions (id, text, category, created_at, deleted, generation) VALUES (?, ?, ?, ?, 0, ?)'),
+      insertFts: db.prepare('INSERT INTO questions_fts (rowid, text) VALUES (?, ?)'),
+      deleteFts: db.prepare("INSERT INTO questions_fts (questions_fts, rowid, text) VALUES ('delete', ?, ?)"),
+      insertEmbedding: db.prepare('INSERT OR REPLACE INTO embeddings (label, model_id, vector) VALUES (?, ?, ?)'),
+      markDeleted: db.prepare('UPDATE questions SET deleted = 1, generation = ? WHERE label = ?'),
+      live: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM questions WHERE deleted = 0'),
+      total: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM questions'),
+      changedSince: db.prepare<[number], { label: number; deleted: number; vector: Buffer | null; model_id: string | null }>(
+        'SELECT q.label, q.deleted, e.vector, e.model_id FROM questions q LEFT JOIN embeddings e ON e.label = q.label WHERE q.generation > ? ORDER BY q.label',
+      ),
+      liveEmbeddings: db.prepare<[], { label: number; vector: Buffer; model_id: string }>(
+        'SELECT e.label, e.vector, e.model_id FROM embeddings e JOIN questions q ON q.label = e.label WHERE q.deleted = 0 ORDER BY e.label',
+      ),
+      staleLabels: db.prepare<[string], { label: number; text: string }>(
+        'SELECT q.label, q.text FROM questions q LEFT JOIN embeddings e ON e.label = q.label WHERE q.deleted = 0 AND (e.model_id IS NULL OR e.model_id != ?) ORDER BY q.label',
+      ),
+      labelsInCategory: db.prepare<[string], { label: number }>('SELECT label FROM questions WHERE category = ? AND deleted = 0'),
+      embedding: db.prepare<[number], { vector: Buffer }>('SELECT vector FROM embeddings WHERE label = ?'),
+      lexical: db.prepare<[string, number], { label: number; score: number }>(
+        'SELECT f.rowid AS label, bm25(questions_fts) AS score FROM questions_fts f JOIN questions q ON q.label = f.rowid WHERE questions_fts MATCH ? AND q.deleted = 0 ORDER BY score LIMIT ?',
+      ),
+      lexicalInCategory: db.prepare<[string, string, number], { label: number; score: number }>(
+        'SELECT f.rowid AS label, bm25(questions_fts) AS score FROM questions_fts f JOIN questions q ON q.label = f.rowid WHERE questions_fts MATCH ? AND q.deleted = 0 AND q.category = ? ORDER BY score LIMIT ?',
+      ),
+      addFeedback: db.prepare('INSERT INTO feedback (a_text, b_text, a_id, b_id, is_duplicate, created_at) VALUES (?, ?, ?, ?, ?, ?)'),
+      feedbackCount: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM feedback'),
+      categories: db.prepare<[], { category: string; n: number }>('SELECT category, count(*) AS n FROM questions WHERE deleted = 0 AND category IS NOT NULL GROUP BY category ORDER BY n DESC'),
+    };
+  }
+
+  meta(key: string): string | undefined {
+    return this.stmts.getMeta.get(key)?.value;
+  }
+
+  setMeta(key: string, value: string): void {
+    this.stmts.setMeta.run(key, value);
+  }
+
+  /** Bumped by every write, inside the write's transaction. */
+  get generation(): number {
+    return Number(this.meta('generation') ?? 0);
+  }
+
+  private nextGeneration(): number {
+    const g = this.generation + 1;
+    this.setMeta('generation', String(g));
+    return g;
+  }
+
+  get(id: string): StoredQuestion | undefined {
+    const r = this.stmts.byId.get(id);
+    return r && !r.deleted ? toQuestion(r) : undefined;
+  }
+
+  /** Including deleted rows: ids stay reserved once used. */
+  getAny(id: string): StoredQuestion | undefined {
+    const r = this.stmts.byId.get(id);
+    return r ? toQuestion(r) : undefined;
+  }
+
+  byLabel(label: number): StoredQuestion | undefined {
+    const r = this.stmts.byLabel.get(label);
+    return r ? toQuestion(r) : undefined;
+  }
+
+  /**
+   * Inserts questions with their embeddings in one transaction: all or nothing. Rejects an id
+   * that exists (also a deleted one) before writing anything.
+   */
+  insert(questions: NewQuestion[], vectors: Float32Array, dim: number, modelId: string): StoredQuestion[] {
+    return this.db.transaction(() => {
+      const generation = this.nextGeneration();
+      const createdAt = new Date().toISOString();
+      return questions.map((q, i) => {
+        if (this.stmts.byId.get(q.id)) throw new DoppelError('CONFLICT', `a question with id '${q.id}' already exists`);
+        const label = Number(this.stmts.insert.run(q.id, q.text, q.category ?? null, createdAt, generation).lastInsertRowid);
+        this.stmts.insertFts.run(label, q.text);
+        const v = vectors.subarray(i * dim, (i + 1) * dim);
+        this.stmts.insertEmbedding.run(label, modelId, Buffer.from(v.buffer, v.byteOffset, v.byteLength));
+        return { label, id: q.id, text: q.text, category: q.category ?? null, createdAt, deleted: false };
+      });
+    })();
+  }
+
+  remove(id: string): StoredQuestion {
+    return this.db.transaction(() => {
+      const q = this.get(id);
+      if (!q) throw new DoppelError('NOT_FOUND', `no question with id '${id}'`);
+      this.stmts.markDeleted.run(this.nextGeneration(), q.label);
+      this.stmts.deleteFts.run(q.label, q.text);
+      return { ...q, deleted: true };
+    })();
+  }
+
+  /** Replaces embeddings (after a model change) in one transaction. */
+  putEmbeddings(labels: number[], vectors: Float32Array, dim: number, modelId: string): void {
+    this.db.transaction(() => {
+      labels.forEach((label, i) => {
+        const v = vectors.subarray(i * dim, (i + 1) * dim);
+        this.stmts.insertEmbedding.run(label, modelId, Buffer.from(v.buffer, v.byteOffset, v.byteLength));
+      });
+    })();
+  }
+
+  counts(): { live: number; total: number; feedback: number } {
+    return { live: this.stmts.live.get()!.n, total: this.stmts.total.get()!.n, feedback: this.stmts.feedbackCount.get()!.n };
+  }
+
+  categories(): { category: string; n: number }[] {
+    return this.stmts.categories.all();
+  }
+
+  changedSince(generation: number) {
+    return this.stmts.changedSince.iterate(generation);
+  }
+
+  liveEmbeddings() {
+    return this.stmts.liveEmbeddings.iterate();
+  }
+
+  /** Live questions whose stored embedding is missing or from another model. */
+  staleQuestions(modelId: string): { label: number; text: string }[] {
+    return this.stmts.staleLabels.all(modelId);
+  }
+
+  labelsInCategory(category: string): Set<number> {
+    return new Set(this.stmts.labelsInCategory.all(category).map((r) => r.label));
+  }
+
+  embedding(label: number): Float32Array | undefined {
+    const row = this.stmts.embedding.get(label);
+    return row ? new Float32Array(row.vector.buffer.slice(row.vector.byteOffset, row.vector.byteOffset + row.vector.byteLength)) : undefined;
+  }
+
+  /** BM25 over the question text (FTS5: lower scores are better). */
+  lexical(match: string, limit: number, category?: string): { label: number; score: number }[] {
+    if (!match) return [];
+    return category ? this.stmts.lexicalInCategory.all(match, category, limit) : this.stmts.lexical.all(match, limit);
+  }
+
+  addFeedback(f: FeedbackInput): number {
+    return Number(this.stmts.addFeedback.run(f.a, f.b, f.aId ?? null, f.bId ?? null, f.isDuplicate ? 1 : 0, new Date().toISOString()).lastInsertRowid);
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}

@@ -1,0 +1,168 @@
+import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import hnswlib from 'hnswlib-node';
+import type { EnergyName } from '../model/config.js';
+
+const { HierarchicalNSW } = hnswlib;
+type Hnsw = InstanceType<typeof HierarchicalNSW>;
+
+export interface HnswParams {
+  m: number;
+  efConstruction: number;
+  /** Search breadth; hnswlib does not persist it, so the manifest does. */
+  ef: number;
+}
+
+export const DEFAULT_HNSW: HnswParams = { m: 16, efConstruction: 200, ef: 128 };
+
+export interface Manifest {
+  format: 'doppel-hnsw/1';
+  modelId: string;
+  space: 'l2' | 'cosine';
+  dim: number;
+  params: HnswParams;
+  /** Live vectors in the file. */
+  count: number;
+  /** Slots used, deleted ones included: a cheap check that the file is the one described. */
+  slots: number;
+  /** The store generation the file reflects. */
+  generation: number;
+}
+
+/**
+ * The hnswlib space for an energy. Euclidean and cosine are exact; hnswlib has no L1 space, so
+ * Manhattan searches in L2 and the caller re-ranks the candidates by the true energy.
+ */
+export function spaceFor(energy: EnergyName): 'l2' | 'cosine' {
+  return energy === 'cosine' ? 'cosine' : 'l2';
+}
+
+/** hnswlib's distance turned into the model's energy (l2 space returns squared distances). */
+export function distanceToEnergy(energy: EnergyName, distance: number): number {
+  return energy === 'euclidean' ? Math.sqrt(Math.max(0, distance)) : distance;
+}
+
+/** An HNSW graph over the live vectors, labelled by the store's internal ids. */
+export class VectorIndex {
+  private constructor(
+    private readonly hnsw: Hnsw,
+    readonly space: 'l2' | 'cosine',
+    readonly dim: number,
+    readonly params: HnswParams,
+    private live: number,
+  ) {}
+
+  static create(space: 'l2' | 'cosine', dim: number, params: HnswParams, capacity = 1024): VectorIndex {
+    const hnsw = new HierarchicalNSW(space, dim);
+    hnsw.initIndex(capacity, params.m, params.efConstruction, 100, true);
+    hnsw.setEf(params.ef);
+    return new VectorIndex(hnsw, space, dim, params, 0);
+  }
+
+  /**
+   * Loads a saved index if its manifest matches what is expected; returns undefined (never a
+   * wrong index) when the file is missing, unreadable, truncated or from another model.
+   */
+  static load(file: string, manifestFile: string, expect: { modelId: string; space: 'l2' | 'cosine'; dim: number }): { index: VectorIndex; manifest: Manifest } | undefined {
+    if (!existsSync(file) || !existsSync(manifestFile)) return undefined;
+    let manifest: Manifest;
+    try {
+      manifest = JSON.parse(readFileSync(manifestFile, 'utf8')) as Manifest;
+    } catch {
+      return undefined;
+    }
+    if (manifest.format !== 'doppel-hnsw/1' || manifest.modelId !== expect.modelId || manifest.space !== expect.space || manifest.dim !== expect.dim) return undefined;
+    try {
+      const hnsw = new HierarchicalNSW(expect.space, expect.dim);
+      hnsw.readIndexSync(file, true);
+      hnsw.setEf(manifest.params.ef);
+      const index = new VectorIndex(hnsw, expect.space, expect.dim, manifest.params, manifest.count);
+      if (hnsw.getCurrentCount() !== manifest.slots) return undefined;
+      return { index, manifest };
+    } catch {
+      return undefined;
+    }
+  }
+
+  get size(): number {
+    return this.live;
+  }
+
+  get capacity(): number {
+    return this.hnsw.getMaxElements();
+  }
+
+  set ef(ef: number) {
+    this.params.ef = ef;
+    this.hnsw.setEf(ef);
+  }
+
+  has(label: number): boolean {
+    try {
+      this.hnsw.getPoint(label);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Adds (or replaces) a vector; reuses a deleted slot first and grows the graph when full. */
+  add(label: number, vector: ArrayLike<number>): void {
+    const point = Array.from(vector);
+    if (this.has(label)) {
+      this.hnsw.markDelete(label);
+      this.live--;
+    }
+    const used = this.hnsw.getCurrentCount();
+    const deleted = used - this.live;
+    if (deleted === 0 && used >= this.hnsw.getMaxElements()) this.hnsw.resizeIndex(Math.max(1024, this.hnsw.getMaxElements() * 2));
+    this.hnsw.addPoint(point, label, deleted > 0);
+    this.live++;
+  }
+
+  remove(label: number): void {
+    if (!this.has(label)) return;
+    this.hnsw.markDelete(label);
+    this.live--;
+  }
+
+  vector(label: number): number[] | undefined {
+    try {
+      return this.hnsw.getPoint(label);
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** k nearest live vectors, optionally only labels that pass `filter` (applied inside the graph search). */
+  search(query: ArrayLike<number>, k: number, filter?: (label: number) => boolean): { label: number; distance: number }[] {
+    const n = Math.min(k, this.live);
+    if (n <= 0) return [];
+    const { neighbors, distances } = this.hnsw.searchKnn(Array.from(query), n, filter);
+    return neighbors.map((label, i) => ({ label, distance: distances[i] }));
+  }
+
+  /** Writes the graph and its manifest atomically: temporary files, then renames, manifest last. */
+  save(file: string, manifestFile: string, manifest: Pick<Manifest, 'modelId' | 'generation'>): void {
+    const full: Manifest = {
+      format: 'doppel-hnsw/1',
+      space: this.space,
+      dim: this.dim,
+      params: { ...this.params },
+      count: this.live,
+      slots: this.hnsw.getCurrentCount(),
+      ...manifest,
+    };
+    const tmp = `${file}.tmp-${process.pid}`;
+    const tmpManifest = `${manifestFile}.tmp-${process.pid}`;
+    try {
+      rmSync(manifestFile, { force: true }); // while the two disagree, no manifest vouches for the file
+      this.hnsw.writeIndexSync(tmp);
+      renameSync(tmp, file);
+      writeFileSync(tmpManifest, JSON.stringify(full, null, 2));
+      renameSync(tmpManifest, manifestFile);
+    } finally {
+      rmSync(tmp, { force: true });
+      rmSync(tmpManifest, { force: true });
+    }
+  }
+}
