@@ -1,0 +1,103 @@
+import assert from 'node:assert/strict';
+import { before, describe, test } from 'node:test';
+import * as tf from '@tensorflow/tfjs-core';
+import { initBackend } from '../src/model/backend.js';
+import type { ModelConfig } from '../src/model/config.js';
+import { SiameseEncoder } from '../src/model/encoder.js';
+import { ENERGIES } from '../src/model/energies/index.js';
+import { contrastive } from '../src/model/losses/contrastive.js';
+import type { TokenBatch } from '../src/text/tokenizer.js';
+import { assertClose } from './helpers.js';
+
+const config = (over: Partial<ModelConfig> = {}): ModelConfig => ({
+  format: 'doppel-siamese-lstm/1',
+  vocabSize: 50,
+  embeddingDim: 8,
+  hiddenUnits: 6,
+  layers: 1,
+  bidirectional: false,
+  pooling: 'last',
+  projection: 0,
+  energy: 'euclidean',
+  maxLength: 10,
+  ...over,
+});
+
+const tokens = (rows: number[][]): TokenBatch => {
+  const length = Math.max(...rows.map((r) => r.length));
+  const ids = new Int32Array(rows.length * length);
+  rows.forEach((r, i) => ids.set(r, i * length));
+  return { ids, lengths: Int32Array.from(rows, (r) => r.length), count: rows.length, length };
+};
+
+before(async () => {
+  await initBackend('cpu');
+});
+
+describe('siamese encoder', () => {
+  test('one set of variables serves both towers', () => {
+    const enc = SiameseEncoder.initialise(config({ bidirectional: true, projection: 4 }), 1);
+    const names = [...enc.variables.keys()];
+    assert.deepEqual(names, ['embedding', 'lstm0.fw.kernel', 'lstm0.fw.recurrent', 'lstm0.fw.bias', 'lstm0.bw.kernel', 'lstm0.bw.recurrent', 'lstm0.bw.bias', 'projection.kernel', 'projection.bias']);
+    assert.equal(enc.dim, 4);
+    enc.dispose();
+  });
+
+  test('identical inputs give identical embeddings, in any row and any batch', () => {
+    for (const pooling of ['last', 'mean', 'max'] as const) {
+      const enc = SiameseEncoder.initialise(config({ pooling, bidirectional: true }), 2);
+      const out = tf.tidy(() => enc.embed(tokens([[5, 6, 7], [9, 3, 0], [5, 6, 7]])).arraySync());
+      assertClose(out[0], out[2], 1e-6, `${pooling} rows`);
+      // Padding must not change a sequence's embedding.
+      const alone = tf.tidy(() => enc.embed(tokens([[5, 6, 7]])).arraySync());
+      const padded = tf.tidy(() => enc.embed(tokens([[5, 6, 7], [1, 2, 3, 4, 5, 6, 7]])).arraySync());
+      assertClose(alone[0], padded[0], 1e-5, `${pooling} padding`);
+      enc.dispose();
+    }
+  });
+
+  test('gradients from both towers reach the same variables', () => {
+    const enc = SiameseEncoder.initialise(config(), 3);
+    const vars = [...enc.variables.values()];
+    const batch = tokens([[1, 2, 3], [4, 5, 6]]);
+    const gradOf = (tower: 'a' | 'b') =>
+      tf.variableGrads(() => {
+        const out = enc.embed(batch);
+        const [a, b] = tf.split(out, 2, 0) as [tf.Tensor2D, tf.Tensor2D];
+        return tf.sum(tower === 'a' ? a : b) as tf.Scalar;
+      }, vars).grads;
+    const ga = gradOf('a');
+    const gb = gradOf('b');
+    for (const name of ['lstm0.fw.kernel', 'lstm0.fw.recurrent', 'lstm0.fw.bias']) {
+      const key = enc.variables.get(name)!.name;
+      assert.ok(tf.sum(tf.abs(ga[key])).dataSync()[0] > 0, `tower a reaches ${name}`);
+      assert.ok(tf.sum(tf.abs(gb[key])).dataSync()[0] > 0, `tower b reaches ${name}`);
+    }
+    // The loss of a pair puts the sum of both towers' gradients on the shared variables.
+    const both = tf.variableGrads(() => {
+      const out = enc.embed(batch);
+      const [a, b] = tf.split(out, 2, 0) as [tf.Tensor2D, tf.Tensor2D];
+      return tf.add(tf.sum(a), tf.sum(b)) as tf.Scalar;
+    }, vars).grads;
+    const key = enc.variables.get('lstm0.fw.recurrent')!.name;
+    assertClose(both[key].dataSync(), tf.add(ga[key], gb[key]).dataSync(), 1e-5, 'summed gradient');
+    enc.dispose();
+  });
+
+  test('a contrastive step lowers the loss', () => {
+    const enc = SiameseEncoder.initialise(config({ energy: 'cosine' }), 4);
+    const vars = [...enc.variables.values()];
+    const batch = tokens([[1, 2, 3], [4, 5, 6], [1, 2, 4], [7, 8, 9]]);
+    const labels = Float32Array.from([1, 0]);
+    const lossFn = () => {
+      const [a, b] = tf.split(enc.embed(batch), 2, 0) as [tf.Tensor2D, tf.Tensor2D];
+      return contrastive(0.5)({ a, b, labels: tf.tensor1d(labels), labelValues: labels }, ENERGIES.cosine);
+    };
+    const before = tf.tidy(() => lossFn().dataSync()[0]);
+    const opt = tf.train.adam(0.05);
+    for (let i = 0; i < 10; i++) opt.minimize(lossFn, false, vars);
+    const after = tf.tidy(() => lossFn().dataSync()[0]);
+    assert.ok(after < before, `loss ${before} -> ${after}`);
+    enc.dispose();
+  });
+});
