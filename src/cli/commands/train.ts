@@ -59,6 +59,7 @@ const TrainArgs = z.object({
   gloveFile: z.string().optional(),
   gloveExtraWords: z.coerce.number().int().min(0),
   targetPrecision: z.coerce.number().gt(0).max(1).optional(),
+  freezeEmbeddings: z.boolean(),
   resume: z.boolean(),
   skipInvalid: z.boolean(),
   feedback: z.string().optional(),
@@ -160,6 +161,7 @@ export async function trainCommand(raw: Record<string, unknown>, log: (m: string
       scale: args.scale,
       patience: args.patience,
       seed: args.seed,
+      freezeEmbeddings: args.freezeEmbeddings,
     };
     let init: Float32Array | undefined;
     if (wordVectors) {

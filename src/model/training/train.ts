@@ -26,6 +26,8 @@ export interface TrainSettings {
   scale: number;
   /** Epochs without a better validation ROC-AUC before stopping. */
   patience: number;
+  /** Keep the (pretrained) word embeddings fixed: fewer parameters to overfit a small pair set. */
+  freezeEmbeddings?: boolean;
   seed: number;
 }
 
@@ -91,7 +93,7 @@ export async function trainEncoder(
   const encoded = encodePairs(tokenizer, trainPairs, encoder.config.maxLength);
   const optimizer = tf.train.adam(settings.learningRate);
   if (resume) await restoreOptimizerState(optimizer, resume.optimizer, encoder.prefix);
-  const varList = [...encoder.variables.values()];
+  const varList = [...encoder.variables].filter(([name]) => !(settings.freezeEmbeddings && name === 'embedding')).map(([, v]) => v);
   const state: TrainerState = resume?.state ?? { epoch: 0, bestEpoch: 0, bestAuc: -Infinity, history: [] };
   let step = 0;
 

@@ -1,0 +1,47 @@
+import { readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pino from 'pino';
+import { DuplicateIndex } from '../../index/duplicate-index.js';
+import { countQuestions, importQuestions } from '../../index/import-file.js';
+import type { Model } from '../../model/load.js';
+import { closeOnSignals, startServer } from '../../service/server.js';
+import { ProgressBar } from '../progress.js';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..');
+export const DEMO_STORE = join(ROOT, 'data/demo-store');
+export const DEMO_QUESTIONS = join(ROOT, 'data/sample/questions.tsv');
+
+export interface ServeOptions {
+  store?: string;
+  demo: boolean;
+  host: string;
+  port: number;
+  rateLimit: number;
+}
+
+export async function serveCommand(model: Model, opts: ServeOptions, log: (m: string) => void): Promise<void> {
+  const logger = pino({ level: process.env.LOG_LEVEL ?? 'info' });
+  const store = opts.store ?? DEMO_STORE;
+  const index = await DuplicateIndex.open(store, { model, log });
+  if (opts.demo && index.stats().questions === 0) {
+    const total = await countQuestions(DEMO_QUESTIONS);
+    log(`first start: building the demo store in ${store} from ${total} sample questions`);
+    const bar = new ProgressBar('demo store', total, 'questions');
+    const r = await importQuestions(index, DEMO_QUESTIONS, { onProgress: (n) => bar.update(n) });
+    bar.done(`[doppel] demo store ready: ${r.added} questions in ${r.seconds.toFixed(1)} s`);
+    index.save();
+  }
+  const version = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+  const running = await startServer(index, {
+    host: opts.host,
+    port: opts.port,
+    apiKey: process.env.DOPPEL_API_KEY || undefined,
+    rateLimit: opts.rateLimit > 0 ? { rate: opts.rateLimit, burst: 2 * opts.rateLimit } : undefined,
+    logger,
+    version,
+  });
+  closeOnSignals(running, logger);
+  logger.info({ url: running.url, store, model: model.id, encoder: model.encoder.runtime, questions: index.stats().questions }, 'doppel is serving');
+  log(`serving ${index.stats().questions} questions on ${running.url}`);
+}

@@ -1,0 +1,64 @@
+import { readQuestions } from '../data/questions.js';
+import type { DuplicateIndex } from './duplicate-index.js';
+
+export interface ImportReport {
+  rows: number;
+  added: number;
+  /** Ids already stored with the same text: re-running an import adds only what is new. */
+  present: number;
+  /** Ids already stored with another text; skipped. */
+  conflicts: number;
+  invalid: number;
+  seconds: number;
+}
+
+export interface ImportOptions {
+  batchSize?: number;
+  /** Report bad rows and go on; without it the first bad row stops the import. */
+  onInvalid?: (line: number, problem: string) => void;
+  onConflict?: (line: number, id: string) => void;
+  onProgress?: (rowsRead: number) => void;
+}
+
+/** Streams a questions file into the index in encoder-sized batches. */
+export async function importQuestions(index: DuplicateIndex, file: string, options: ImportOptions = {}): Promise<ImportReport> {
+  const batchSize = options.batchSize ?? 512;
+  const started = performance.now();
+  const report = { rows: 0, added: 0, present: 0, conflicts: 0, invalid: 0 };
+  let batch: { id: string; text: string; category?: string }[] = [];
+  const inBatch = new Set<string>();
+  const flush = async () => {
+    if (batch.length > 0) report.added += (await index.add(batch)).length;
+    batch = [];
+    inBatch.clear();
+  };
+  const onInvalid = options.onInvalid
+    ? (line: number, problem: string) => {
+        report.invalid++;
+        options.onInvalid!(line, problem);
+      }
+    : undefined;
+  for await (const q of readQuestions(file, { onInvalid })) {
+    report.rows++;
+    const existing = index.store.getAny(q.id);
+    if (existing?.text === q.text) report.present++;
+    else if (existing || inBatch.has(q.id)) {
+      report.conflicts++;
+      options.onConflict?.(q.line, q.id);
+    } else {
+      batch.push({ id: q.id, text: q.text, category: q.category });
+      inBatch.add(q.id);
+      if (batch.length >= batchSize) await flush();
+    }
+    options.onProgress?.(report.rows);
+  }
+  await flush();
+  return { ...report, seconds: (performance.now() - started) / 1000 };
+}
+
+/** Rows in a questions file (for progress bars), counted without holding them. */
+export async function countQuestions(file: string): Promise<number> {
+  let n = 0;
+  for await (const _ of readQuestions(file, { onInvalid: () => {} })) n++;
+  return n;
+}

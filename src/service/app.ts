@@ -1,0 +1,178 @@
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import { DoppelError, ERROR_CODES, type ErrorCode } from '../errors.js';
+import type { DuplicateIndex, Hit } from '../index/duplicate-index.js';
+import { LruCache } from './cache.js';
+import { Metrics } from './metrics.js';
+import { openApiDocument } from './openapi.js';
+import { RateLimiter } from './rate-limit.js';
+import { describeIssues, DuplicatesBody, FeedbackBody, QuestionBody, SimilarityBody, SuggestQuery } from './schemas.js';
+
+export interface ServiceOptions {
+  /** When set, write requests need `Authorization: Bearer <apiKey>`. */
+  apiKey?: string;
+  /** Requests per second and burst per client address; undefined turns limiting off. */
+  rateLimit?: { rate: number; burst: number };
+  maxBodyBytes?: number;
+  logger: Logger;
+  version: string;
+}
+
+export const WEB_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../../src/service/web');
+
+function parse<T>(schema: z.ZodType<T>, value: unknown): T {
+  const result = schema.safeParse(value);
+  if (!result.success) throw new DoppelError('INVALID_INPUT', describeIssues(result.error));
+  return result.data;
+}
+
+const sendError = (res: Response, code: ErrorCode, message: string) => res.status(ERROR_CODES[code]).json({ error: { code, message } });
+
+const match = (h: Hit) => ({ id: h.id, text: h.text, category: h.category, energy: h.energy, probability: h.probability, isDuplicate: h.isDuplicate });
+
+/** The HTTP API and the web page over one open duplicate index. */
+export function createApp(index: DuplicateIndex, options: ServiceOptions) {
+  const app = express();
+  const metrics = new Metrics();
+  const limiter = options.rateLimit ? new RateLimiter(options.rateLimit.rate, options.rateLimit.burst) : undefined;
+  const suggestCache = new LruCache<object>(5000);
+  const model = index.model;
+  const log = options.logger;
+  app.disable('x-powered-by');
+  app.set('etag', false);
+
+  app.use((req, res, next) => {
+    const started = performance.now();
+    res.on('finish', () => {
+      const seconds = (performance.now() - started) / 1000;
+      const route = req.route?.path ? String(req.route.path) : res.statusCode === 404 ? 'unmatched' : req.path;
+      metrics.observe(req.method, route, res.statusCode, seconds);
+      log.debug({ method: req.method, url: req.originalUrl, status: res.statusCode, ms: Math.round(seconds * 1e4) / 10 }, 'request');
+    });
+    next();
+  });
+
+  app.use('/v1', (req, res, next) => {
+    if (limiter) {
+      const wait = limiter.take(req.socket.remoteAddress ?? 'unknown');
+      if (wait > 0) {
+        res.setHeader('Retry-After', String(Math.ceil(wait)));
+        return sendError(res, 'RATE_LIMITED', 'too many requests; slow down');
+      }
+    }
+    const write = (req.method === 'POST' && (req.path === '/questions' || req.path === '/feedback')) || req.method === 'DELETE';
+    if (write && options.apiKey && req.get('authorization') !== `Bearer ${options.apiKey}`) {
+      return sendError(res, 'UNAUTHORIZED', 'this write needs Authorization: Bearer <DOPPEL_API_KEY>');
+    }
+    if (req.method === 'POST' && !req.is('application/json')) {
+      return sendError(res, 'UNSUPPORTED_MEDIA_TYPE', 'send the body as application/json');
+    }
+    next();
+  });
+  app.use(express.json({ limit: options.maxBodyBytes ?? 64 * 1024 }));
+
+  app.post('/v1/duplicates', async (req, res) => {
+    const body = parse(DuplicatesBody, req.body);
+    const hits = await index.search(body.text, { k: body.k ?? 5, mode: body.mode ?? 'hybrid', category: body.category });
+    res.json({ isDuplicate: hits.some((h) => h.isDuplicate), threshold: model.threshold, matches: hits.map(match) });
+  });
+
+  app.post('/v1/questions', async (req, res) => {
+    const body = parse(QuestionBody, req.body);
+    if (body.id !== undefined && index.store.getAny(body.id)) throw new DoppelError('CONFLICT', `a question with id '${body.id}' already exists`);
+    const before = await index.search(body.text, { k: 5, mode: 'hybrid', category: body.category });
+    const [stored] = await index.add([{ id: body.id, text: body.text, category: body.category }]);
+    suggestCache.clear();
+    res.status(201).json({ id: stored.id, duplicates: before.filter((h) => h.isDuplicate).map(match) });
+  });
+
+  app.get('/v1/questions/:id', (req, res) => {
+    const q = index.get(String(req.params.id));
+    if (!q) throw new DoppelError('NOT_FOUND', `no question with id '${req.params.id}'`);
+    res.json({ id: q.id, text: q.text, category: q.category, createdAt: q.createdAt });
+  });
+
+  app.delete('/v1/questions/:id', (req, res) => {
+    const removed = index.remove(String(req.params.id));
+    suggestCache.clear();
+    res.json({ id: removed.id, deleted: true });
+  });
+
+  app.post('/v1/similarity', async (req, res) => {
+    const { a, b } = parse(SimilarityBody, req.body);
+    const v = await model.encoder.encode([a, b]);
+    const d = model.encoder.dim;
+    const energy = model.energy.vectors(v.subarray(0, d), v.subarray(d));
+    res.json({ energy, probability: model.probability(energy), isDuplicate: model.isDuplicate(energy), threshold: model.threshold });
+  });
+
+  app.get('/v1/suggest', async (req, res) => {
+    const query = parse(SuggestQuery, req.query);
+    const q = query.q.replace(/\s+/g, ' ').trimStart();
+    const k = query.k ?? 5;
+    if (q.trim().length < 2) return res.json({ suggestions: [] });
+    const key = `${k}|${query.category ?? ''}|${q.toLowerCase()}`;
+    let payload = suggestCache.get(key);
+    if (!payload) {
+      const hits = await index.search(q, { k, mode: 'hybrid', category: query.category, prefix: true });
+      payload = { suggestions: hits.map(match) };
+      suggestCache.set(key, payload);
+    }
+    res.json(payload);
+  });
+
+  app.post('/v1/feedback', (req, res) => {
+    const body = parse(FeedbackBody, req.body);
+    const resolveSide = (textValue: string | undefined, id: string | undefined) => {
+      if (textValue !== undefined) return { text: textValue, id: null };
+      const q = index.get(id!);
+      if (!q) throw new DoppelError('NOT_FOUND', `no question with id '${id}'`);
+      return { text: q.text, id: q.id };
+    };
+    const a = resolveSide(body.a, body.aId);
+    const b = resolveSide(body.b, body.bId);
+    const id = index.store.addFeedback({ a: a.text, b: b.text, aId: a.id, bId: b.id, isDuplicate: body.isDuplicate });
+    res.status(201).json({ id });
+  });
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok', questions: index.vectors.size, model: model.id, encoder: model.encoder.runtime });
+  });
+
+  app.get('/metrics', (_req, res) => {
+    const s = index.store.counts();
+    res.type('text/plain; version=0.0.4').send(
+      metrics.render([
+        { name: 'doppel_index_questions', help: 'Questions in the vector index.', value: index.vectors.size },
+        { name: 'doppel_store_deleted_questions', help: 'Questions marked deleted.', value: s.total - s.live },
+        { name: 'doppel_feedback_pairs', help: 'Labelled feedback pairs stored.', value: s.feedback },
+        { name: 'doppel_model_info', help: 'The model in use.', value: 1, labels: { model: model.id, energy: model.files.config.energy, encoder: model.encoder.runtime } },
+      ]),
+    );
+  });
+
+  app.get('/openapi.json', (_req, res) => {
+    res.json(openApiDocument(options.version));
+  });
+
+  app.get('/', (_req, res) => res.sendFile(join(WEB_DIR, 'index.html')));
+  app.use('/assets', express.static(WEB_DIR, { index: false, maxAge: '1h' }));
+
+  app.use((req, res) => sendError(res, 'NOT_FOUND', `no route ${req.method} ${req.path}`));
+
+  // Express recognises an error handler by its four parameters.
+  app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    const e = err as { type?: string; status?: number; message?: string };
+    if (err instanceof DoppelError) return sendError(res, err.code, err.message);
+    if (e.type === 'entity.too.large') return sendError(res, 'PAYLOAD_TOO_LARGE', `body larger than ${options.maxBodyBytes ?? 64 * 1024} bytes`);
+    if (e.type === 'entity.parse.failed') return sendError(res, 'INVALID_INPUT', 'body is not valid JSON');
+    if (e.status && e.status >= 400 && e.status < 500) return sendError(res, 'INVALID_INPUT', e.message ?? 'bad request');
+    log.error({ err }, 'unhandled error');
+    res.status(500).json({ error: { code: 'INTERNAL', message: 'internal error' } });
+  });
+
+  return { app, metrics };
+}
