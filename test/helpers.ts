@@ -9,9 +9,10 @@ export const SAMPLE_PAIRS = join(ROOT, 'data/sample/pairs.tsv');
 export const SAMPLE_QUESTIONS = join(ROOT, 'data/sample/questions.tsv');
 export const CLI = join(ROOT, 'dist/src/cli/main.js');
 
-export function tempDir(t: { after: (fn: () => void) => void }, prefix = 'doppel-'): string {
+/** A fresh temporary directory, removed when `cleanup` (a test's or suite's `after`) runs. */
+export function tempDir(cleanup: (fn: () => void) => void, prefix = 'doppel-'): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  cleanup(() => rmSync(dir, { recursive: true, force: true }));
   return dir;
 }
 

@@ -35,11 +35,15 @@ export async function startServer(index: DuplicateIndex, options: ServiceOptions
   saver.unref();
   let closing: Promise<void> | undefined;
   const close = () =>
-    (closing ??= new Promise<void>((resolve) => {
+    (closing ??= new Promise<void>((resolve, reject) => {
       clearInterval(saver);
       server.close(() => {
-        index.close();
-        resolve();
+        try {
+          index.close();
+          resolve();
+        } catch (err) {
+          reject(err);
+        }
       });
       server.closeIdleConnections();
     }));

@@ -1,0 +1,62 @@
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { after, before, describe, test } from 'node:test';
+import pino from 'pino';
+import { chromium, type Browser } from 'playwright-core';
+import { DuplicateIndex } from '../src/index/duplicate-index.js';
+import { loadModel, type Model } from '../src/model/load.js';
+import { type RunningServer, startServer } from '../src/service/server.js';
+import { tempDir } from './helpers.js';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const available = existsSync(CHROMIUM);
+if (!available) {
+  process.stderr.write(`\n*** SKIPPING the web page test: no Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH) ***\n\n`);
+}
+
+describe('web page in headless Chromium', { skip: available ? false : `no Chromium at ${CHROMIUM}` }, () => {
+  let model: Model;
+  let server: RunningServer;
+  let browser: Browser;
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+    model?.dispose();
+  });
+  const store = tempDir(after);
+
+  before(async () => {
+    model = await loadModel(undefined, { backend: 'wasm' });
+    const index = await DuplicateIndex.open(store, { model });
+    await index.add([
+      { id: 'py', text: 'What is the best way to learn Python programming?' },
+      { id: 'cook', text: 'How do I cook rice without a rice cooker?' },
+      { id: 'sleep', text: 'How can I fall asleep faster at night?' },
+    ]);
+    server = await startServer(index, { host: '127.0.0.1', port: 0, logger: pino({ level: 'silent' }), version: 'test' });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
+  });
+
+  test('typing a title shows live suggestions with energies', async () => {
+    const page = await browser.newPage();
+    await page.goto(server.url);
+    await page.locator('#title').pressSequentially('how to learn pyth', { delay: 20 });
+    const first = page.locator('#suggestions li').first();
+    await first.waitFor({ timeout: 10_000 });
+    const texts = await page.locator('#suggestions li .text').allTextContents();
+    assert.ok(texts.includes('What is the best way to learn Python programming?'), `suggestions: ${texts.join(' | ')}`);
+    assert.match(await first.locator('.energy').textContent() ?? '', /energy \d\.\d{3}/);
+    await page.close();
+  });
+
+  test('the check form shows a verdict and a duplicate badge', async () => {
+    const page = await browser.newPage();
+    await page.goto(server.url);
+    await page.fill('#question', 'How do I cook rice without a rice cooker?');
+    await page.click('#check button');
+    await page.locator('#verdict.dup').waitFor({ timeout: 10_000 });
+    assert.match(await page.locator('#verdict').textContent() ?? '', /Likely a duplicate/);
+    assert.equal(await page.locator('#matches li').first().locator('.badge').textContent(), 'likely duplicate');
+    await page.close();
+  });
+});
