@@ -1,0 +1,50 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { averagePrecision, binaryMetrics, rocAuc } from '../src/model/evaluation/binary.js';
+import { fitPlatt, plattProbability } from '../src/model/evaluation/platt.js';
+import { maxAccuracyThreshold, precisionThreshold } from '../src/model/evaluation/threshold.js';
+import { mrrAt, ndcgAt, recallAt } from '../src/index/evaluation/retrieval.js';
+
+describe('pair metrics (low energy = duplicate)', () => {
+  const energies = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6];
+  const labels = [1, 1, 0, 1, 0, 0];
+  test('ROC-AUC and average precision by hand', () => {
+    // Positive-negative orderings: (0.1,0.2 beat all 3 negatives) 6 + (0.4 beats 0.5, 0.6) 2 = 8 of 9.
+    assert.ok(Math.abs(rocAuc(energies, labels) - 8 / 9) < 1e-12);
+    assert.equal(rocAuc([0.5, 0.5], [1, 0]), 0.5);
+    assert.ok(Math.abs(averagePrecision(energies, labels) - (1 + 1 + 3 / 4) / 3) < 1e-12);
+  });
+  test('max-accuracy and target-precision thresholds', () => {
+    const t = maxAccuracyThreshold(energies, labels);
+    assert.ok(t > 0.2 && t < 0.3 || t > 0.4 && t < 0.5);
+    assert.equal(binaryMetrics(energies, labels, t).accuracy, 5 / 6);
+    const p = precisionThreshold(energies, labels, 1);
+    assert.ok(p > 0.2 && p < 0.3);
+    const m = binaryMetrics(energies, labels, 0.45);
+    assert.deepEqual([m.precision, m.recall], [0.75, 1]);
+  });
+  test('Platt scaling is monotone decreasing in the energy and fits the rates', () => {
+    const e: number[] = [];
+    const y: number[] = [];
+    for (let i = 0; i < 200; i++) {
+      e.push(i / 200);
+      y.push(i < 100 ? (i % 10 === 0 ? 0 : 1) : i % 10 === 0 ? 1 : 0);
+    }
+    const platt = fitPlatt(e, y);
+    assert.ok(platt.a > 0);
+    assert.ok(plattProbability(platt, 0.1) > 0.8);
+    assert.ok(plattProbability(platt, 0.9) < 0.2);
+  });
+});
+
+describe('retrieval metrics', () => {
+  test('nDCG, MRR and recall by hand', () => {
+    const relevant = new Set(['a', 'b']);
+    const ranked = ['x', 'a', 'y', 'b'];
+    assert.ok(Math.abs(ndcgAt(ranked, relevant, 10) - (1 / Math.log2(3) + 1 / Math.log2(5)) / (1 + 1 / Math.log2(3))) < 1e-12);
+    assert.equal(mrrAt(ranked, relevant, 10), 0.5);
+    assert.equal(recallAt(ranked, relevant, 1), 0);
+    assert.equal(recallAt(ranked, relevant, 10), 1);
+    assert.equal(recallAt(['a'], new Set(Array.from({ length: 20 }, (_, i) => (i === 0 ? 'a' : `r${i}`))), 10), 0.1);
+  });
+});

@@ -1,0 +1,39 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { buildTokenizerJson } from '../src/text/build-vocab.js';
+import { Tokenizer } from '../src/text/tokenizer.js';
+import { loadModelFiles } from '../src/model/model-dir.js';
+
+describe('tokenizer', () => {
+  const corpus = ["What's the best way to learn Python?", "Why doesn't my code work?", 'How do I cook (brown) rice?'];
+  const tokenizer = Tokenizer.fromJson(buildTokenizerJson(corpus, { maxWords: 100, minCount: 1 }));
+
+  test('raw and CoreNLP-tokenized text map to the same ids', () => {
+    const pairs: [string, string][] = [
+      ["What's the best way to learn Python?", "What 's the best way to learn Python ?"],
+      ["Why doesn't my code work?", "Why does n't my code work ?"],
+      ['How do I cook (brown) rice?', 'How do I cook -LRB- brown -RRB- rice ?'],
+      ['Say "hi"', 'Say ``hi\'\''],
+    ];
+    for (const [raw, pre] of pairs) assert.deepEqual(tokenizer.encode(pre), tokenizer.encode(raw), `${raw} vs ${pre}`);
+  });
+
+  test('whole words are single tokens; unknown words fall back to pieces, not [UNK]', () => {
+    assert.deepEqual(tokenizer.tokenize('learn Python'), ['learn', 'python']);
+    const pieces = tokenizer.tokenize('pythonic');
+    assert.ok(pieces.length > 1 && !pieces.includes('[UNK]'), pieces.join(' '));
+  });
+
+  test('batches are right-padded with the pad id and truncated to maxLength', () => {
+    const b = tokenizer.encodeBatch(['learn python', 'what is the best way to learn python'], 4);
+    assert.equal(b.length, 4);
+    assert.deepEqual(Array.from(b.lengths), [2, 4]);
+    assert.equal(b.ids[2], tokenizer.padId);
+  });
+
+  test('the bundled model carries its own tokenizer.json and loads offline', async () => {
+    const files = await loadModelFiles();
+    assert.equal(files.tokenizer.vocabSize, files.config.vocabSize);
+    assert.ok(files.tokenizer.encode('How do I learn Python?').length > 0);
+  });
+});

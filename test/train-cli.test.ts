@@ -1,0 +1,71 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { promisify } from 'node:util';
+import { CLI, SAMPLE_PAIRS, tempDir } from './helpers.js';
+
+const run = promisify(execFile);
+const doppel = (args: string[]) => run(process.execPath, [CLI, ...args], { maxBuffer: 16 << 20 });
+const fails = async (args: string[]) => {
+  try {
+    await doppel(args);
+  } catch (err) {
+    return err as { code: number; stderr: string };
+  }
+  throw new Error(`doppel ${args.join(' ')} should have failed`);
+};
+
+const TINY = ['--preset', 'seed', '--embedding-dim', '32', '--hidden', '32', '--batch-size', '32', '--lr', '0.003', '--valid-fraction', '0.2', '--seed', '1'];
+
+describe('doppel train / eval / score (integration, tiny model on the sample)', () => {
+  test('training lowers the loss, beats chance on held-out clusters, and writes a loadable model', async (t) => {
+    const out = join(tempDir((fn) => t.after(fn)), 'model');
+    await doppel(['train', '--train', SAMPLE_PAIRS, '--out', out, '--epochs', '3', ...TINY]);
+    for (const f of ['config.json', 'tokenizer.json', 'weights.bin', 'weights.json', 'calibration.json', 'training.json', 'report.json', 'report.html']) {
+      assert.ok(existsSync(join(out, f)), `${f} written`);
+    }
+    const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
+    const losses = report.history.map((h: { trainLoss: number }) => h.trainLoss);
+    assert.equal(losses.length, 3);
+    assert.ok(losses[2] < losses[0], `loss falls: ${losses}`);
+    assert.ok(report.validation.rocAuc > 0.6, `held-out ROC-AUC ${report.validation.rocAuc} beats chance by a margin`);
+    assert.match(readFileSync(join(out, 'report.html'), 'utf8'), /<svg[\s\S]*ROC curve/);
+    const training = JSON.parse(readFileSync(join(out, 'training.json'), 'utf8'));
+    assert.equal(training.data[0].sha256.length, 64);
+    assert.equal(training.backend, 'wasm');
+
+    const { stdout } = await doppel(['eval', '--model', out, '--pairs', SAMPLE_PAIRS, '--json']);
+    const metrics = JSON.parse(stdout);
+    assert.deepEqual(Object.keys(metrics), ['pairs', 'accuracy', 'f1', 'precision', 'recall', 'rocAuc', 'averagePrecision', 'threshold']);
+    assert.equal(metrics.pairs, 2000);
+    assert.equal(stdout.trim().split('\n').length, 1, 'exactly one JSON object on stdout');
+
+    const score = JSON.parse((await doppel(['score', '--model', out, 'How do I learn Python?', 'How do I learn Python?', '--json'])).stdout);
+    assert.ok(score.energy < 1e-3 && score.isDuplicate === true && score.probability > 0.5);
+
+    // Resume continues from the checkpoint instead of starting over.
+    await doppel(['train', '--train', SAMPLE_PAIRS, '--out', out, '--resume', '--epochs', '4', ...TINY]);
+    const resumed = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
+    assert.equal(resumed.history.length, 4);
+    assert.deepEqual(resumed.history.slice(0, 3).map((h: { trainLoss: number }) => h.trainLoss), losses);
+  });
+
+  test('bad input gives a clear message and a non-zero exit', async (t) => {
+    const dir = tempDir((fn) => t.after(fn));
+    const bad = join(dir, 'bad.tsv');
+    writeFileSync(bad, 'question1\tquestion2\tis_duplicate\na\tb\t7\n');
+    const e1 = await fails(['train', '--train', bad, '--out', join(dir, 'm')]);
+    assert.equal(e1.code, 2);
+    assert.match(e1.stderr, /bad.tsv:2: is_duplicate must be 0 or 1/);
+    const e2 = await fails(['eval', '--pairs', join(dir, 'nope.tsv'), '--json']);
+    assert.match(e2.stderr, /no such file/);
+    const e3 = await fails(['score', '', 'x']);
+    assert.match(e3.stderr, /non-empty/);
+    const e4 = await fails(['train', '--train', SAMPLE_PAIRS, '--out', join(dir, 'm'), '--epochs', 'many']);
+    assert.match(e4.stderr, /--epochs/);
+    const e5 = await fails(['eval', '--model', dir, '--pairs', SAMPLE_PAIRS]);
+    assert.match(e5.stderr, /not a Doppel model directory/);
+  });
+});
