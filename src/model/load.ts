@@ -1,12 +1,25 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { DoppelError } from '../errors.js';
 import { type BackendChoice, initBackend } from './backend.js';
+import { outputDim } from './config.js';
 import { type Energy, ENERGIES } from './energies/index.js';
 import { SiameseEncoder } from './encoder.js';
 import { plattProbability } from './evaluation/platt.js';
-import { loadModelFiles, type ModelFiles } from './model-dir.js';
+import { FILES, loadModelFiles, type ModelFiles } from './model-dir.js';
 import { type TextEncoder, TfjsTextEncoder } from './text-encoder.js';
 
+export const RUNTIMES = ['auto', 'onnx', 'tfjs'] as const;
+export type Runtime = (typeof RUNTIMES)[number];
+
 export interface LoadModelOptions {
+  /** Inference runtime: ONNX Runtime when the model has a current model.onnx (auto), or tfjs. */
+  runtime?: Runtime;
+  /** tfjs backend, when tfjs runs. */
   backend?: BackendChoice;
+  /** ONNX Runtime threads (default: DOPPEL_THREADS, else the number of CPUs). */
+  threads?: number;
   log?: (message: string) => void;
 }
 
@@ -22,10 +35,64 @@ export interface Model {
   dispose(): void;
 }
 
+function parseRuntime(value: string | undefined): Runtime {
+  const v = (value ?? 'auto').toLowerCase();
+  if ((RUNTIMES as readonly string[]).includes(v)) return v as Runtime;
+  throw new DoppelError('INVALID_INPUT', `unknown runtime '${value}': expected ${RUNTIMES.join(', ')}`);
+}
+
+/** Why model.onnx cannot serve this model, or undefined when it can. */
+function onnxProblem(files: ModelFiles): string | undefined {
+  if (!existsSync(join(files.dir, FILES.onnx))) return `no ${FILES.onnx} (doppel export --model ${files.dir} writes one)`;
+  try {
+    const meta = JSON.parse(readFileSync(join(files.dir, FILES.onnxMeta), 'utf8')) as { modelId?: string };
+    if (meta.modelId !== files.id) return `${FILES.onnx} was exported from other weights (run doppel export)`;
+  } catch {
+    return `${FILES.onnxMeta} is missing or unreadable (run doppel export)`;
+  }
+  return undefined;
+}
+
+async function makeEncoder(files: ModelFiles, options: LoadModelOptions): Promise<TextEncoder> {
+  const log = options.log ?? (() => {});
+  const runtime = options.runtime ?? parseRuntime(process.env.DOPPEL_RUNTIME);
+  if (runtime !== 'tfjs') {
+    let problem = onnxProblem(files);
+    if (problem) {
+      // The ONNX graph is derived data: write it next to the weights rather than ship it twice.
+      try {
+        const { exportModelDir } = await import('./onnx/export-model-dir.js');
+        await exportModelDir(files.dir);
+        log(`encoder: exported ${FILES.onnx} (${problem.split(' (')[0]})`);
+        problem = undefined;
+      } catch (err) {
+        problem += `; export failed: ${(err as Error).message}`;
+      }
+    }
+    if (!problem) {
+      try {
+        const { OnnxTextEncoder } = await import('./onnx/onnx-encoder.js');
+        const threads = options.threads ?? (Number(process.env.DOPPEL_THREADS) || availableParallelism());
+        const encoder = await OnnxTextEncoder.create(join(files.dir, FILES.onnx), files.tokenizer, files.config, outputDim(files.config), { threads });
+        log(`encoder: ${encoder.runtime}`);
+        return encoder;
+      } catch (err) {
+        if (runtime === 'onnx') throw new DoppelError('BACKEND_UNAVAILABLE', `ONNX Runtime failed: ${(err as Error).message}`);
+        log(`encoder: ONNX Runtime unavailable (${(err as Error).message.split('\n')[0]}); falling back to tfjs`);
+      }
+    } else if (runtime === 'onnx') {
+      throw new DoppelError('BACKEND_UNAVAILABLE', `--runtime onnx: ${problem}`);
+    } else {
+      log(`encoder: tfjs (${problem})`);
+    }
+  }
+  await initBackend(options.backend, log);
+  return new TfjsTextEncoder(SiameseEncoder.fromWeights(files.config, files.weights), files.tokenizer);
+}
+
 export async function loadModel(dir?: string, options: LoadModelOptions = {}): Promise<Model> {
   const files = await loadModelFiles(dir);
-  await initBackend(options.backend, options.log);
-  const encoder: TextEncoder = new TfjsTextEncoder(SiameseEncoder.fromWeights(files.config, files.weights), files.tokenizer);
+  const encoder = await makeEncoder(files, options);
   const { calibration } = files;
   return {
     files,

@@ -36,6 +36,8 @@ export const FILES = {
   calibration: 'calibration.json',
   training: 'training.json',
   onnx: 'model.onnx',
+  /** Which weights model.onnx was exported from: a stale export is never used. */
+  onnxMeta: 'model.onnx.json',
 } as const;
 
 /** data/models/default in the package, wherever it is installed. */

@@ -3,6 +3,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { type Pair, readPairs } from '../../data/pairs.js';
+import { augmentTransitive } from '../../data/augment.js';
 import { splitByCluster } from '../../data/split.js';
 import { DoppelError } from '../../errors.js';
 import { type BackendChoice, initBackend } from '../../model/backend.js';
@@ -11,6 +12,7 @@ import { SiameseEncoder } from '../../model/encoder.js';
 import { binaryMetrics } from '../../model/evaluation/binary.js';
 import { embeddingMatrix, loadWordVectors } from '../../model/glove.js';
 import { FILES, saveModelFiles } from '../../model/model-dir.js';
+import { exportModelDir } from '../../model/onnx/export-model-dir.js';
 import { calibrate } from '../../model/training/calibrate.js';
 import { type TrainerState, type TrainSettings, trainEncoder, validate } from '../../model/training/train.js';
 import { loadWeights, saveWeights, variablesToWeights } from '../../model/weights.js';
@@ -60,6 +62,7 @@ const TrainArgs = z.object({
   gloveExtraWords: z.coerce.number().int().min(0),
   targetPrecision: z.coerce.number().gt(0).max(1).optional(),
   freezeEmbeddings: z.boolean(),
+  augment: z.boolean(),
   resume: z.boolean(),
   skipInvalid: z.boolean(),
   feedback: z.string().optional(),
@@ -90,6 +93,11 @@ async function loadTrainingPairs(args: TrainArgs, log: (m: string) => void): Pro
   } else {
     ({ train, valid } = splitByCluster(train, args.validFraction, args.seed));
     log(`validation: ${valid.length} pairs split off by question cluster (seed ${args.seed})`);
+  }
+  if (args.augment) {
+    const before = train.length;
+    train = augmentTransitive(train, args.seed);
+    log(`augmentation: ${train.length - before} training pairs implied by transitivity (${before} labelled)`);
   }
   if (args.feedback) {
     const { readFeedbackPairs } = await import('../../index/feedback.js');
@@ -231,5 +239,6 @@ export async function trainCommand(raw: Record<string, unknown>, log: (m: string
   await writeFile(join(out, 'report.json'), JSON.stringify(report));
   await writeFile(join(out, 'report.html'), reportHtml(report));
   log(`kept epoch ${state.bestEpoch}: validation accuracy ${metrics.accuracy.toFixed(4)}, F1 ${metrics.f1.toFixed(4)}, ROC-AUC ${metrics.rocAuc.toFixed(4)}, AP ${metrics.averagePrecision.toFixed(4)} at energy threshold ${calibration.threshold.toFixed(4)}`);
-  log(`model written to ${out} (report: ${join(out, 'report.html')})`);
+  const onnx = await exportModelDir(out);
+  log(`model written to ${out} (report: ${join(out, 'report.html')}; ONNX export ${(onnx.bytes / 1e6).toFixed(1)} MB)`);
 }
