@@ -8,7 +8,10 @@ import { ENERGY_NAMES, POOLINGS } from '../model/config.js';
 import { loadModel, type Runtime, RUNTIMES } from '../model/load.js';
 import { exportModelDir } from '../model/onnx/export-model-dir.js';
 import { evalCommand, scoreCommand } from './commands/evaluate.js';
+import { OUTPUT_FORMATS } from '../data/row-writer.js';
+import { CLUSTERINGS } from '../dedup/clustering.js';
 import { SEARCH_MODES } from '../index/duplicate-index.js';
+import { type DedupArgs, dedupCommand } from './commands/dedup.js';
 import { addCommand, buildCommand, evalRetrievalCommand, type IndexContext, removeCommand, searchCommand, statsCommand } from './commands/index-cmds.js';
 import { type ServeOptions, serveCommand } from './commands/serve.js';
 import { trainCommand } from './commands/train.js';
@@ -144,6 +147,24 @@ storeOptions(program.command('eval-retrieval').description('nDCG@10, MRR@10 and 
   .option('--k <n>', 'results per query', intArg('--k'), 10)
   .option('--json', 'print one JSON object', false)
   .action(async (opts) => evalRetrievalCommand(await indexContext(opts), opts));
+
+program
+  .command('dedup')
+  .description('find the duplicate groups of a question file, or match it against a store')
+  .argument('<input>', 'TSV/CSV with id,text[,...], JSONL, or plain text one question a line')
+  .option('--out <file>', 'write rows here (default: stdout)')
+  .addOption(new Option('--format <f>', 'output format (default: from --out, else tsv)').choices(OUTPUT_FORMATS))
+  .addOption(modelOption())
+  .option('--threshold <t>', "energy under which two questions link: 'auto' (the model's) or a number", 'auto')
+  .option('--k <n>', 'neighbours examined per question', intArg('--k'), 20)
+  .addOption(new Option('--clustering <c>', 'how links become groups').choices(CLUSTERINGS).default('community'))
+  .option('--min-cluster-size <n>', 'smallest group reported', intArg('--min-cluster-size'), 2)
+  .option('--against <store>', 'match each question against this store instead of clustering the file')
+  .option('--eval-pairs <pairs>', 'labelled pairs: report pairwise P/R/F1 and paraphrase-mining AP')
+  .option('--strict', 'stop at the first malformed row', false)
+  .option('--force', 'overwrite --out', false)
+  .option('--json', 'print the summary as one JSON object on stdout', false)
+  .action(async (input: string, opts: DedupArgs & { model?: string }) => dedupCommand(await openModel(opts.model), input, opts, log));
 
 program
   .command('export')

@@ -2,7 +2,9 @@
 export class ProgressBar {
   private lastDraw = 0;
   private lastDecile = -1;
-  private readonly started = performance.now();
+  private started = performance.now();
+  /** Work already done when the bar was first drawn: the rate counts only what follows. */
+  private base: number | undefined;
   constructor(
     private readonly label: string,
     private readonly total: number,
@@ -12,9 +14,13 @@ export class ProgressBar {
 
   update(done: number, extra = ''): void {
     const now = performance.now();
+    if (this.base === undefined && done < this.total) {
+      this.base = done;
+      this.started = now;
+    }
     const fraction = this.total > 0 ? Math.min(1, done / this.total) : 1;
     const seconds = (now - this.started) / 1000;
-    const rate = seconds > 0 ? done / seconds : 0;
+    const rate = seconds > 0 ? (done - (this.base ?? 0)) / seconds : 0;
     const eta = rate > 0 ? (this.total - done) / rate : 0;
     const text = `${this.label} ${(fraction * 100).toFixed(0).padStart(3)}% ${done}/${this.total} ${this.unit} ${rate.toFixed(0)} ${this.unit}/s ETA ${formatSeconds(eta)}${extra ? ' ' + extra : ''}`;
     if (this.stream.isTTY) {

@@ -1,0 +1,97 @@
+import { readPairs } from '../../data/pairs.js';
+import { RowWriter } from '../../data/row-writer.js';
+import { DoppelError } from '../../errors.js';
+import { type Clustering } from '../../dedup/clustering.js';
+import { matchAgainstStore } from '../../dedup/against.js';
+import { dedupFile } from '../../dedup/dedup.js';
+import { DuplicateIndex } from '../../index/duplicate-index.js';
+import type { Model } from '../../model/load.js';
+import { ProgressBar } from '../progress.js';
+
+export interface DedupArgs {
+  out?: string;
+  format?: string;
+  threshold: string;
+  k: number;
+  clustering: Clustering;
+  minClusterSize: number;
+  against?: string;
+  evalPairs?: string;
+  strict: boolean;
+  force: boolean;
+  json: boolean;
+}
+
+function parseThreshold(value: string): number | undefined {
+  if (value === 'auto') return undefined;
+  const t = Number(value);
+  if (!Number.isFinite(t) || t < 0) throw new DoppelError('INVALID_INPUT', `--threshold must be 'auto' or a non-negative energy, got '${value}'`);
+  return t;
+}
+
+export async function dedupCommand(model: Model, input: string, args: DedupArgs, log: (m: string) => void): Promise<void> {
+  if (args.json && !args.out) throw new DoppelError('INVALID_INPUT', '--json prints the summary on stdout: give the rows a file with --out');
+  const format = RowWriter.formatFor(args.out, args.format);
+  const onInvalid = (line: number, problem: string) => log(`${input}:${line}: ${problem} (skipped; --strict stops instead)`);
+  let writer: RowWriter | undefined;
+  const open = (columns: string[]) => (writer ??= new RowWriter(columns, format, args.out, args.force));
+  if (args.out) RowWriter.assertWritable(args.out, args.force); // before any work is done
+  let summary: object;
+
+  if (args.against) {
+    const index = await DuplicateIndex.open(args.against, { model, readonly: true, log });
+    try {
+      const r = await matchAgainstStore(index, input, { k: args.k, strict: args.strict, onInvalid }, async ({ record, match }) => {
+        await open(['id', 'text', 'match_id', 'match_text', 'energy', 'probability', 'is_duplicate', ...Object.keys(record.extra)]).row({
+          id: record.id,
+          text: record.text,
+          match_id: match?.id,
+          match_text: match?.text,
+          energy: match?.energy,
+          probability: match?.probability,
+          is_duplicate: match?.isDuplicate ?? false,
+          ...record.extra,
+        });
+      });
+      summary = { ...r, questionsPerSecond: r.questions / r.seconds, store: args.against, threshold: model.threshold };
+    } finally {
+      index.close();
+    }
+  } else {
+    const bars = new Map<string, ProgressBar>();
+    const s = await dedupFile(
+      input,
+      {
+        model,
+        threshold: parseThreshold(args.threshold),
+        k: args.k,
+        clustering: args.clustering,
+        minClusterSize: args.minClusterSize,
+        strict: args.strict,
+        evalPairs: args.evalPairs ? (await readPairs(args.evalPairs)).pairs : undefined,
+        onInvalid,
+        onProgress: (stage, done, total) => {
+          if (total === undefined) return void process.stderr.write(`\r${stage}: ${done} questions read\x1b[K`);
+          let bar = bars.get(stage);
+          if (!bar) bars.set(stage, (bar = new ProgressBar(stage, total, 'questions')));
+          bar.update(done);
+          if (done === total) bar.done();
+        },
+      },
+      async ({ clusterId, record, representativeId, energyToRepresentative }) => {
+        await open(['cluster_id', 'id', 'text', 'representative_id', 'energy_to_representative', ...Object.keys(record.extra)]).row({
+          cluster_id: clusterId,
+          id: record.id,
+          text: record.text,
+          representative_id: representativeId,
+          energy_to_representative: Number(energyToRepresentative.toFixed(6)),
+          ...record.extra,
+        });
+      },
+    );
+    summary = s;
+  }
+  await (writer ?? open(args.against ? ['id', 'text', 'match_id', 'match_text', 'energy', 'probability', 'is_duplicate'] : ['cluster_id', 'id', 'text', 'representative_id', 'energy_to_representative'])).close();
+  if (args.json) process.stdout.write(JSON.stringify(summary) + '\n');
+  else for (const [k, v] of Object.entries(summary)) log(`${k}: ${typeof v === 'object' ? JSON.stringify(v) : v}`);
+}

@@ -1,0 +1,40 @@
+import { readQuestions, type QuestionRecord } from '../data/questions.js';
+import type { RecordFormat } from '../data/records.js';
+import type { DuplicateIndex, Hit } from '../index/duplicate-index.js';
+
+export interface AgainstRow {
+  record: QuestionRecord;
+  /** Best stored match (undefined for an empty store). */
+  match?: Hit;
+}
+
+/** Matches every question of a file against an existing store, in encoder-sized batches. */
+export async function matchAgainstStore(
+  index: DuplicateIndex,
+  path: string,
+  options: { k: number; format?: RecordFormat; strict: boolean; batchSize?: number; onInvalid?: (line: number, problem: string) => void },
+  emit: (row: AgainstRow) => void | Promise<void>,
+): Promise<{ questions: number; duplicates: number; seconds: number }> {
+  const started = performance.now();
+  const dim = index.model.encoder.dim;
+  let batch: QuestionRecord[] = [];
+  let questions = 0;
+  let duplicates = 0;
+  const flush = async () => {
+    if (batch.length === 0) return;
+    const vectors = await index.model.encoder.encode(batch.map((q) => q.text));
+    for (let i = 0; i < batch.length; i++) {
+      const [match] = index.searchEncoded(batch[i].text, vectors.subarray(i * dim, (i + 1) * dim), { mode: 'dense', k: options.k });
+      if (match?.isDuplicate) duplicates++;
+      await emit({ record: batch[i], match });
+    }
+    batch = [];
+  };
+  for await (const q of readQuestions(path, { format: options.format, onInvalid: options.strict ? undefined : (options.onInvalid ?? (() => {})) })) {
+    questions++;
+    batch.push(q);
+    if (batch.length >= (options.batchSize ?? 512)) await flush();
+  }
+  await flush();
+  return { questions, duplicates, seconds: (performance.now() - started) / 1000 };
+}
