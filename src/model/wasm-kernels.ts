@@ -157,14 +157,19 @@ function tanhKernel(sigmoid: Kernel): Kernel {
 
 let installed = false;
 
-/** Replaces the kernels above on the (initialised) wasm backend; idempotent. */
+/**
+ * Replaces the kernels above on the (initialised) wasm backend; idempotent. With
+ * DOPPEL_WASM_KERNELS=minimal only the missing UnsortedSegmentSum is added (the least that lets
+ * an embedding train), so benchmarks can measure what the other replacements buy.
+ */
 export function installWasmKernels(): void {
   if (installed) return;
   installed = true;
+  replace('UnsortedSegmentSum', unsortedSegmentSumKernel);
+  if (process.env.DOPPEL_WASM_KERNELS === 'minimal') return;
   replace('Slice', sliceKernel(original('Slice')));
   replace('SplitV', splitVKernel);
   replace('Unpack', unpackKernel);
   replace('BatchMatMul', matMulKernel(original('BatchMatMul'), original('Transpose')));
-  replace('UnsortedSegmentSum', unsortedSegmentSumKernel);
   replace('Tanh', tanhKernel(original('Sigmoid')));
 }

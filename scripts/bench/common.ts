@@ -1,0 +1,47 @@
+import { existsSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { readPairs } from '../../src/data/pairs.js';
+import { questionKey } from '../../src/data/split.js';
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+const SHARED_PAIRS = resolve(ROOT, '../shared/data/qqp-pairs/pairs.tsv');
+const SAMPLE_PAIRS = join(ROOT, 'data/sample/pairs.tsv');
+
+/** The Quora pairs: the full shared copy where present, else the bundled sample (said in the output). */
+export function pairsFile(): { path: string; dataset: string } {
+  return existsSync(SHARED_PAIRS) ? { path: SHARED_PAIRS, dataset: 'qqp-pairs (shared, 33.7k pairs)' } : { path: SAMPLE_PAIRS, dataset: 'data/sample (2k pairs)' };
+}
+
+/** Every distinct question of the pairs file. */
+export async function realQuestions(): Promise<{ texts: string[]; dataset: string }> {
+  const { path, dataset } = pairsFile();
+  const { pairs } = await readPairs(path);
+  const seen = new Map<string, string>();
+  for (const p of pairs) for (const q of [p.q1, p.q2]) if (!seen.has(questionKey(q))) seen.set(questionKey(q), q);
+  return { texts: [...seen.values()], dataset };
+}
+
+export function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+export interface BenchResult {
+  bench: string;
+  metric: string;
+  value: number;
+  unit: string;
+  /** What the figure is held to, e.g. ">= 200". */
+  target?: string;
+  config: Record<string, unknown>;
+  [extra: string]: unknown;
+}
+
+/** One JSON line per figure on stdout: run-all.ts collects them. */
+export function report(result: BenchResult): void {
+  process.stdout.write(JSON.stringify({ ...result, machine: `${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}` }) + '\n');
+}
+
+export const round = (x: number, digits = 2) => Math.round(x * 10 ** digits) / 10 ** digits;
