@@ -45,6 +45,8 @@ export interface DedupSummary {
   seconds: number;
   questionsPerSecond: number;
   timings: { parse: number; encode: number; index: number; link: number; cluster: number; write: number };
+  /** Peak resident memory of the process so far. */
+  peakMemoryMb: number;
   evaluation?: { pairs: number; precision: number; recall: number; f1: number; miningAveragePrecision: number };
 }
 
@@ -200,6 +202,7 @@ export async function dedupFile(path: string, options: DedupOptions, emit: (row:
     seconds,
     questionsPerSecond: rows.length / seconds,
     timings: { parse: pass1Seconds - encodeSeconds, encode: encodeSeconds, index: indexSeconds, link: linkSeconds, cluster: clusterSeconds, write: writeSeconds },
+    peakMemoryMb: Math.round(process.resourceUsage().maxRSS / 1024),
   };
   if (options.evalPairs) summary.evaluation = evaluate(options.evalPairs, keyToUnique, uniqueCluster, finalId, candidates);
   return summary;

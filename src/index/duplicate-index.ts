@@ -129,7 +129,7 @@ export class DuplicateIndex {
     for (const row of store.changedSince(generation)) {
       n++;
       if (row.deleted || !row.vector || row.model_id !== modelId) vectors.remove(row.label);
-      else vectors.add(row.label, new Float32Array(row.vector.buffer, row.vector.byteOffset, vectors.dim));
+      else vectors.add(row.label, new Float32Array(row.vector.buffer, row.vector.byteOffset, vectors.dim), true);
     }
     return n;
   }

@@ -4,10 +4,19 @@
  * matches as a prefix, for a title that is still being typed.
  */
 export function ftsQuery(text: string, options: { prefix?: boolean; maxTerms?: number } = {}): string {
-  const words = (text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []).slice(0, options.maxTerms ?? 32);
-  if (words.length === 0) return '';
+  const all = text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
   const endsMidWord = /[\p{L}\p{N}]$/u.test(text);
-  return words
-    .map((w, i) => (options.prefix && endsMidWord && i === words.length - 1 ? `"${w}"*` : `"${w}"`))
-    .join(' OR ');
+  const prefixWord = options.prefix && endsMidWord ? all.pop() : undefined;
+  // Stop words match most questions: they add little to BM25 and make every query scan them all.
+  let words = all.filter((w) => !STOP_WORDS.has(w));
+  if (words.length === 0 && !prefixWord) words = all;
+  const terms = words.slice(0, options.maxTerms ?? 32).map((w) => `"${w}"`);
+  if (prefixWord) terms.push(prefixWord.length >= 2 ? `"${prefixWord}"*` : `"${prefixWord}"`);
+  return terms.join(' OR ');
 }
+
+const STOP_WORDS = new Set(
+  ('a an and are as at be been being but by can could did do does doing for from had has have having how i if in into is it its ' +
+    'me my of on or our should so some than that the their them then there these they this those to was we were what when where ' +
+    'which who whom why will with would you your').split(' '),
+);

@@ -122,8 +122,9 @@ export class QuestionStore {
       ),
       labelsInCategory: db.prepare<[string], { label: number }>('SELECT label FROM questions WHERE category = ? AND deleted = 0'),
       embedding: db.prepare<[number], { vector: Buffer }>('SELECT vector FROM embeddings WHERE label = ?'),
+      // Removed questions leave the FTS index in the same transaction, so no join is needed here.
       lexical: db.prepare<[string, number], { label: number; score: number }>(
-        'SELECT f.rowid AS label, bm25(questions_fts) AS score FROM questions_fts f JOIN questions q ON q.label = f.rowid WHERE questions_fts MATCH ? AND q.deleted = 0 ORDER BY score LIMIT ?',
+        'SELECT rowid AS label, bm25(questions_fts) AS score FROM questions_fts WHERE questions_fts MATCH ? ORDER BY score LIMIT ?',
       ),
       lexicalInCategory: db.prepare<[string, string, number], { label: number; score: number }>(
         'SELECT f.rowid AS label, bm25(questions_fts) AS score FROM questions_fts f JOIN questions q ON q.label = f.rowid WHERE questions_fts MATCH ? AND q.deleted = 0 AND q.category = ? ORDER BY score LIMIT ?',

@@ -105,10 +105,14 @@ export class VectorIndex {
     }
   }
 
-  /** Adds (or replaces) a vector; reuses a deleted slot first and grows the graph when full. */
-  add(label: number, vector: ArrayLike<number>): void {
+  /**
+   * Adds a vector under a new label; reuses a deleted slot first and grows the graph when full.
+   * `replace` first retires an existing vector of that label (a membership check that costs a
+   * native exception when absent, so new labels skip it).
+   */
+  add(label: number, vector: ArrayLike<number>, replace = false): void {
     const point = Array.from(vector);
-    if (this.has(label)) {
+    if (replace && this.has(label)) {
       this.hnsw.markDelete(label);
       this.live--;
     }

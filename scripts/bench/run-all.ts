@@ -1,0 +1,23 @@
+/**
+ * Runs every benchmark in scripts/bench (each in its own process, one after another so they do
+ * not compete for the 2 cores), echoes their JSON lines and writes them to bench-results.json.
+ */
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import { ROOT } from './common.js';
+
+const BENCHES = ['train', 'encode', 'index', 'service', 'dedup'];
+const only = process.argv.slice(2);
+const results: object[] = [];
+for (const name of BENCHES.filter((b) => only.length === 0 || only.includes(b))) {
+  process.stderr.write(`[bench] ${name}\n`);
+  const out = execFileSync(process.execPath, [join(ROOT, 'dist/scripts/bench', `${name}.js`)], { stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 26 }).toString();
+  for (const line of out.split('\n').filter((l) => l.startsWith('{'))) {
+    process.stdout.write(line + '\n');
+    results.push(JSON.parse(line));
+  }
+}
+writeFileSync(join(ROOT, 'bench-results.json'), JSON.stringify({ createdAt: new Date().toISOString(), machine: `${cpus().length} x ${cpus()[0]?.model}`, results }, null, 2));
+process.stderr.write(`[bench] wrote bench-results.json (${results.length} figures)\n`);
