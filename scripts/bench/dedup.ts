@@ -19,8 +19,8 @@ const dir = mkdtempSync(join(tmpdir(), 'doppel-bench-dedup-'));
 async function writeQuestions(path: string, texts: string[]): Promise<void> {
   const out = createWriteStream(path);
   out.write('id\ttext\n');
-  for (let i = 0; i < texts.length; i++) if (!out.write(formatRow([`q${i}`, texts[i]], '\t') + '\n')) await new Promise((r) => out.once('drain', r));
-  await new Promise((r) => out.end(r));
+  for (let i = 0; i < texts.length; i++) if (!out.write(formatRow([`q${i}`, texts[i]], '\t') + '\n')) await new Promise<void>((r) => out.once('drain', () => r()));
+  await new Promise<void>((r) => out.end(() => r()));
 }
 
 /** Runs dedup in a child process, so that its peak memory is its own, and returns its summary. */
