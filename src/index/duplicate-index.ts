@@ -3,7 +3,7 @@ import { DoppelError, invalidInput } from '../errors.js';
 import type { Model } from '../model/load.js';
 import { checkText } from '../text/validate.js';
 import { ftsQuery } from './fts-query.js';
-import { type FusionWeights, reciprocalRankFusion } from './fusion.js';
+import { type FusionWeights, fuseScores } from './fusion.js';
 import { indexPath, manifestPath } from './paths.js';
 import { type NewQuestion, QuestionStore, type StoredQuestion } from './store.js';
 import { DEFAULT_HNSW, distanceToEnergy, type HnswParams, spaceFor, VectorIndex } from './vector-index.js';
@@ -42,8 +42,8 @@ export interface OpenOptions {
 
 const definedOnly = <T extends object>(o: T): Partial<T> => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 
-/** Tuned on the held-out Quora retrieval task (see README): lexical ranks count a little less. */
-export const DEFAULT_FUSION: FusionWeights = { dense: 1, lexical: 0.7, k0: 60 };
+/** Tuned on the held-out Quora retrieval task (README, "Retrieval"). */
+export const DEFAULT_FUSION: FusionWeights = { alpha: 1 };
 const ENCODE_BATCH = 512;
 
 /**
@@ -198,11 +198,14 @@ export class DuplicateIndex {
     const pool = mode === 'hybrid' ? Math.max(50, 3 * k) : k;
     const dense = mode === 'lexical' ? [] : this.dense(query, pool, options.category, excluded);
     const lexical = mode === 'dense' ? [] : this.lexical(text, pool, options, excluded);
+    const energies = new Map(dense.map((d) => [d.label, d.energy]));
     let labels: number[];
     if (mode === 'dense') labels = dense.map((d) => d.label);
-    else if (mode === 'lexical') labels = lexical;
-    else labels = reciprocalRankFusion(dense.map((d) => d.label), lexical, this.fusion).map((f) => f.label);
-    const energies = new Map(dense.map((d) => [d.label, d.energy]));
+    else if (mode === 'lexical') labels = lexical.map((l) => l.label);
+    else {
+      for (const l of lexical) if (!energies.has(l.label)) energies.set(l.label, this.energyTo(query, l.label));
+      labels = fuseScores(lexical, energies, this.fusion);
+    }
     return labels.slice(0, k).flatMap((label) => {
       const q = this.store.byLabel(label);
       if (!q) return [];
@@ -243,13 +246,14 @@ export class DuplicateIndex {
       .slice(0, k);
   }
 
-  private lexical(text: string, k: number, options: SearchOptions, excluded: Set<number>): number[] {
+  /** BM25 candidates, best first; FTS5 reports bm25 negated, so it is flipped back here. */
+  private lexical(text: string, k: number, options: SearchOptions, excluded: Set<number>): { label: number; bm25: number }[] {
     const match = ftsQuery(text, { prefix: options.prefix });
     return this.store
       .lexical(match, k + excluded.size, options.category)
-      .map((r) => r.label)
-      .filter((label) => !excluded.has(label))
-      .slice(0, k);
+      .filter((r) => !excluded.has(r.label))
+      .slice(0, k)
+      .map((r) => ({ label: r.label, bm25: -r.score }));
   }
 
   stats() {
