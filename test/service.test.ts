@@ -156,7 +156,7 @@ describe('HTTP API on a real server', () => {
     const metrics = await call(base, 'GET', '/metrics');
     assert.match(metrics.text, /doppel_http_request_duration_seconds_bucket\{method="POST",route="\/v1\/duplicates",le="0.005"\} \d+/);
     assert.match(metrics.text, /doppel_index_questions \d+/);
-    assert.match(metrics.text, /doppel_model_info\{model="[0-9a-f]+",energy="\w+",encoder="[\w-]+"\} 1/);
+    assert.match(metrics.text, /doppel_model_info\{model="[0-9a-f]+",energy="\w+",encoder="[^"]+"\} 1/);
     const doc = (await call(base, 'GET', '/openapi.json')).json;
     assert.equal(doc.openapi, '3.0.3');
     assert.deepEqual(doc, JSON.parse(JSON.stringify(openApiDocument('test'))));
