@@ -12,7 +12,7 @@ export interface HnswParams {
   ef: number;
 }
 
-export const DEFAULT_HNSW: HnswParams = { m: 16, efConstruction: 200, ef: 128 };
+export const DEFAULT_HNSW: HnswParams = { m: 16, efConstruction: 100, ef: 128 };
 
 export interface Manifest {
   format: 'doppel-hnsw/1';

@@ -1,0 +1,22 @@
+/** Doppel's library API: the same operations the CLI and the HTTP service use. */
+export { DoppelError, type ErrorCode } from './errors.js';
+export { loadModel, type Model, type LoadModelOptions } from './model/load.js';
+export { initBackend, type BackendChoice } from './model/backend.js';
+export { SiameseEncoder } from './model/encoder.js';
+export { ENERGIES, type Energy } from './model/energies/index.js';
+export { contrastive } from './model/losses/contrastive.js';
+export { onlineContrastive } from './model/losses/online-contrastive.js';
+export { multipleNegativesRanking } from './model/losses/multiple-negatives-ranking.js';
+export { binaryMetrics, rocAuc, averagePrecision } from './model/evaluation/binary.js';
+export { trainEncoder, type TrainSettings } from './model/training/train.js';
+export { exportModelDir } from './model/onnx/export-model-dir.js';
+export { Tokenizer } from './text/tokenizer.js';
+export { readPairs, type Pair } from './data/pairs.js';
+export { readQuestions } from './data/questions.js';
+export { DuplicateIndex, type Hit, type SearchOptions, type SearchMode } from './index/duplicate-index.js';
+export { importQuestions } from './index/import-file.js';
+export { retrievalMetrics } from './index/evaluation/retrieval.js';
+export { dedupFile, type DedupOptions, type DedupSummary } from './dedup/dedup.js';
+export { matchAgainstStore } from './dedup/against.js';
+export { createApp } from './service/app.js';
+export { startServer } from './service/server.js';
