@@ -4,6 +4,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { promisify } from 'node:util';
+import { QuestionStore } from '../src/index/store.js';
 import { CLI, SAMPLE_PAIRS, tempDir } from './helpers.js';
 
 const run = promisify(execFile);
@@ -50,6 +51,19 @@ describe('doppel train / eval / score (integration, tiny model on the sample)', 
     const resumed = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
     assert.equal(resumed.history.length, 4);
     assert.deepEqual(resumed.history.slice(0, 3).map((h: { trainLoss: number }) => h.trainLoss), losses);
+  });
+
+  test('--feedback adds the verdicts stored in a store to the training pairs', async (t) => {
+    const dir = tempDir((fn) => t.after(fn));
+    const store = new QuestionStore(join(dir, 'store'));
+    store.addFeedback({ a: 'How do I reset my password?', b: 'I forgot my password, what now?', isDuplicate: true });
+    store.addFeedback({ a: 'How do I reset my password?', b: 'How do I delete my account?', isDuplicate: false });
+    store.close();
+    const out = join(dir, 'model');
+    const { stderr } = await doppel(['train', '--train', SAMPLE_PAIRS, '--out', out, '--epochs', '1', '--feedback', join(dir, 'store'), ...TINY]);
+    assert.match(stderr, /feedback: 2 labelled pairs/);
+    const training = JSON.parse(readFileSync(join(out, 'training.json'), 'utf8'));
+    assert.deepEqual(training.data.find((d: { role: string }) => d.role === 'feedback')?.pairs, 2);
   });
 
   test('bad input gives a clear message and a non-zero exit', async (t) => {

@@ -116,7 +116,9 @@ export class DuplicateIndex {
     const vectors = VectorIndex.create(space, dim, params, Math.max(1024, total));
     let done = 0;
     for (const row of store.liveEmbeddings()) {
-      if (row.model_id !== modelId) throw new DoppelError('STORE_ERROR', `question ${row.label} has an embedding from another model`);
+      if (row.model_id !== modelId) {
+        throw new DoppelError('STORE_ERROR', `the store holds embeddings of model ${row.model_id}, not ${modelId}: open it writable once with this model (e.g. doppel index stats --store <dir> --model <dir>) to re-encode`);
+      }
       vectors.add(row.label, new Float32Array(row.vector.buffer, row.vector.byteOffset, dim));
       if (++done % 1000 === 0 || done === total) onProgress?.('building the vector index', done, total);
     }
