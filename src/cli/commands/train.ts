@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { z } from 'zod';
 import { type Pair, readPairs } from '../../data/pairs.js';
 import { augmentTransitive } from '../../data/augment.js';
@@ -26,8 +26,8 @@ import { formatSeconds, ProgressBar } from '../progress.js';
 export const PRESETS = {
   /** The design card's network: LSTM(128), last state, Euclidean energy, contrastive loss. */
   seed: { hidden: 128, layers: 1, bidirectional: false, pooling: 'last', projection: 0, energy: 'euclidean', loss: 'contrastive', margin: 1 },
-  /** Doppel's default: BiLSTM max-pool, cosine energy, in-batch negatives plus contrastive. */
-  default: { hidden: 128, layers: 1, bidirectional: true, pooling: 'max', projection: 0, energy: 'cosine', loss: 'mnrl+contrastive', margin: 0.5 },
+  /** The bundled model's network: BiLSTM max-pool, cosine energy, contrastive plus a little in-batch ranking. */
+  default: { hidden: 128, layers: 1, bidirectional: true, pooling: 'max', projection: 0, energy: 'cosine', loss: 'contrastive+mnrl:0.2', margin: 0.5 },
 } as const;
 
 const TrainArgs = z.object({
@@ -220,7 +220,7 @@ export async function trainCommand(raw: Record<string, unknown>, log: (m: string
   const metrics = binaryMetrics(energies, labels, calibration.threshold);
   const training = {
     createdAt: new Date().toISOString(),
-    command: process.argv.slice(1).join(' '),
+    command: ['doppel', ...process.argv.slice(2)].join(' '),
     backend: backend.name,
     seconds: (Date.now() - started) / 1000,
     data: files,
@@ -232,7 +232,7 @@ export async function trainCommand(raw: Record<string, unknown>, log: (m: string
   };
   await saveModelFiles(out, { config, tokenizerJson: tokenizerJsonValue, weights: await loadWeights(out), calibration, training });
   const report = buildReport(
-    { model: out, createdAt: training.createdAt, backend: backend.name, config, settings, data: files, history: state.history, bestEpoch: state.bestEpoch, validation: metrics, calibration },
+    { model: relative(process.cwd(), out) || '.', createdAt: training.createdAt, backend: backend.name, config, settings, data: files, history: state.history, bestEpoch: state.bestEpoch, validation: metrics, calibration },
     energies,
     labels,
   );
