@@ -197,7 +197,8 @@ export class DuplicateIndex {
       const q = this.store.getAny(id);
       if (q) excluded.add(q.label);
     }
-    const pool = mode === 'hybrid' ? Math.max(50, 3 * k) : k;
+    // Candidates per list for fusion: 50 measured best; search-as-you-type trades a little for speed.
+    const pool = mode === 'hybrid' ? Math.max(options.prefix ? 20 : 50, 3 * k) : k;
     const dense = mode === 'lexical' ? [] : this.dense(query, pool, options.category, excluded);
     const lexical = mode === 'dense' ? [] : this.lexical(text, pool, options, excluded);
     const energies = new Map(dense.map((d) => [d.label, d.energy]));

@@ -55,7 +55,8 @@ CREATE TABLE IF NOT EXISTS embeddings (
   model_id TEXT NOT NULL,
   vector BLOB NOT NULL
 );
-CREATE VIRTUAL TABLE IF NOT EXISTS questions_fts USING fts5(text, content='', tokenize='porter unicode61 remove_diacritics 2');
+-- prefix indexes make a half-typed last word (search-as-you-type) a lookup rather than a term scan
+CREATE VIRTUAL TABLE IF NOT EXISTS questions_fts USING fts5(text, content='', tokenize='porter unicode61 remove_diacritics 2', prefix='2 3 4');
 CREATE TABLE IF NOT EXISTS feedback (
   id INTEGER PRIMARY KEY,
   a_text TEXT NOT NULL,
