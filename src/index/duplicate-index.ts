@@ -202,24 +202,23 @@ export class DuplicateIndex {
     const dense = mode === 'lexical' ? [] : this.dense(query, pool, options.category, excluded);
     const lexical = mode === 'dense' ? [] : this.lexical(text, pool, options, excluded);
     const energies = new Map(dense.map((d) => [d.label, d.energy]));
+    this.addEnergies(query, lexical.map((l) => l.label), energies);
     let labels: number[];
     if (mode === 'dense') labels = dense.map((d) => d.label);
     else if (mode === 'lexical') labels = lexical.map((l) => l.label);
-    else {
-      for (const l of lexical) if (!energies.has(l.label)) energies.set(l.label, this.energyTo(query, l.label));
-      labels = fuseScores(lexical, energies, this.fusion);
-    }
+    else labels = fuseScores(lexical, energies, this.fusion);
     return labels.slice(0, k).flatMap((label) => {
       const q = this.store.byLabel(label);
       if (!q) return [];
-      const energy = energies.get(label) ?? this.energyTo(query, label);
+      const energy = energies.get(label) ?? NaN;
       return [{ id: q.id, text: q.text, category: q.category, energy, probability: this.model.probability(energy), isDuplicate: this.model.isDuplicate(energy) }];
     });
   }
 
-  private energyTo(query: Float32Array, label: number): number {
-    const v = this.vectors.vector(label) ?? this.store.embedding(label);
-    return v ? this.model.energy.vectors(query, v) : NaN;
+  /** Energies of candidates the dense search did not score (lexical hits), from stored vectors. */
+  private addEnergies(query: Float32Array, labels: number[], energies: Map<number, number>): void {
+    const missing = labels.filter((l) => !energies.has(l));
+    for (const [label, v] of this.store.embeddings(missing)) energies.set(label, this.model.energy.vectors(query, v));
   }
 
   private filterFor(category: string | undefined, excluded: Set<number>): ((label: number) => boolean) | undefined {
@@ -242,11 +241,10 @@ export class DuplicateIndex {
       return this.vectors.search(query, k, filter).map((r) => ({ label: r.label, energy: distanceToEnergy(energyName, r.distance) }));
     }
     // No L1 space in hnswlib: take a wider L2 candidate set and re-rank it by the true energy.
-    return this.vectors
-      .search(query, Math.max(4 * k, 50), filter)
-      .map((r) => ({ label: r.label, energy: this.energyTo(query, r.label) }))
-      .sort((a, b) => a.energy - b.energy)
-      .slice(0, k);
+    const candidates = this.vectors.search(query, Math.max(4 * k, 50), filter).map((r) => r.label);
+    const energies = new Map<number, number>();
+    this.addEnergies(query, candidates, energies);
+    return [...energies].map(([label, energy]) => ({ label, energy })).sort((a, b) => a.energy - b.energy).slice(0, k);
   }
 
   /** BM25 candidates, best first; FTS5 reports bm25 negated, so it is flipped back here. */

@@ -122,7 +122,8 @@ export class QuestionStore {
         'SELECT q.label, q.text FROM questions q LEFT JOIN embeddings e ON e.label = q.label WHERE q.deleted = 0 AND (e.model_id IS NULL OR e.model_id != ?) ORDER BY q.label',
       ),
       labelsInCategory: db.prepare<[string], { label: number }>('SELECT label FROM questions WHERE category = ? AND deleted = 0'),
-      embedding: db.prepare<[number], { vector: Buffer }>('SELECT vector FROM embeddings WHERE label = ?'),
+      // One round trip for many labels: a JSON array expanded by json_each.
+      embeddings: db.prepare<[string], { label: number; vector: Buffer }>('SELECT label, vector FROM embeddings WHERE label IN (SELECT value FROM json_each(?))'),
       // Removed questions leave the FTS index in the same transaction, so no join is needed here.
       lexical: db.prepare<[string, number], { label: number; score: number }>(
         'SELECT rowid AS label, bm25(questions_fts) AS score FROM questions_fts WHERE questions_fts MATCH ? ORDER BY score LIMIT ?',
@@ -235,9 +236,14 @@ export class QuestionStore {
     return new Set(this.stmts.labelsInCategory.all(category).map((r) => r.label));
   }
 
-  embedding(label: number): Float32Array | undefined {
-    const row = this.stmts.embedding.get(label);
-    return row ? new Float32Array(row.vector.buffer.slice(row.vector.byteOffset, row.vector.byteOffset + row.vector.byteLength)) : undefined;
+  /** Stored vectors of the given questions (a query-time path: one statement for all of them). */
+  embeddings(labels: number[]): Map<number, Float32Array> {
+    const out = new Map<number, Float32Array>();
+    if (labels.length === 0) return out;
+    for (const row of this.stmts.embeddings.all(JSON.stringify(labels))) {
+      out.set(row.label, new Float32Array(row.vector.buffer.slice(row.vector.byteOffset, row.vector.byteOffset + row.vector.byteLength)));
+    }
+    return out;
   }
 
   /** BM25 over the question text (FTS5: lower scores are better). */

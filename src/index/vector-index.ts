@@ -129,14 +129,6 @@ export class VectorIndex {
     this.live--;
   }
 
-  vector(label: number): number[] | undefined {
-    try {
-      return this.hnsw.getPoint(label);
-    } catch {
-      return undefined;
-    }
-  }
-
   /** k nearest live vectors, optionally only labels that pass `filter` (applied inside the graph search). */
   search(query: ArrayLike<number>, k: number, filter?: (label: number) => boolean): { label: number; distance: number }[] {
     const n = Math.min(k, this.live);
