@@ -157,7 +157,7 @@ program
   .addOption(modelOption())
   .option('--threshold <t>', "energy under which two questions link: 'auto' (the model's) or a number", 'auto')
   .option('--k <n>', 'neighbours examined per question', intArg('--k'), 20)
-  .addOption(new Option('--clustering <c>', 'how links become groups').choices(CLUSTERINGS).default('community'))
+  .addOption(new Option('--clustering <c>', 'how links become groups: community (around central questions; no chaining) or components (union-find)').choices(CLUSTERINGS).default('community'))
   .option('--min-cluster-size <n>', 'smallest group reported', intArg('--min-cluster-size'), 2)
   .option('--against <store>', 'match each question against this store instead of clustering the file')
   .option('--eval-pairs <pairs>', 'labelled pairs: report pairwise P/R/F1 and paraphrase-mining AP')
