@@ -142,9 +142,10 @@ export class DuplicateIndex {
 
   /**
    * Validates, encodes and stores questions, all or nothing, and makes them searchable at once.
-   * An id is generated where none is given.
+   * An id is generated where none is given. `vectors` skips encoding texts the caller has
+   * already encoded (row i for question i).
    */
-  async add(questions: { id?: string; text: string; category?: string | null }[]): Promise<StoredQuestion[]> {
+  async add(questions: { id?: string; text: string; category?: string | null }[], vectors?: Float32Array): Promise<StoredQuestion[]> {
     this.writable();
     const seen = new Set<string>();
     const clean: NewQuestion[] = questions.map((q, i) => {
@@ -156,10 +157,11 @@ export class DuplicateIndex {
       return { id, text: checkText(q.text), category: q.category ? String(q.category) : null };
     });
     if (clean.length === 0) return [];
-    const vectors = await this.model.encoder.encode(clean.map((q) => q.text));
-    const stored = this.store.insert(clean, vectors, this.model.encoder.dim, this.model.id);
     const dim = this.model.encoder.dim;
-    stored.forEach((q, i) => this.vectors.add(q.label, vectors.subarray(i * dim, (i + 1) * dim)));
+    if (vectors && vectors.length !== clean.length * dim) throw invalidInput(`expected ${clean.length} vectors of ${dim} values`);
+    const encoded = vectors ?? (await this.model.encoder.encode(clean.map((q) => q.text)));
+    const stored = this.store.insert(clean, encoded, dim, this.model.id);
+    stored.forEach((q, i) => this.vectors.add(q.label, encoded.subarray(i * dim, (i + 1) * dim)));
     this.categoryCache.clear();
     return stored;
   }

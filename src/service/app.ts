@@ -83,8 +83,9 @@ export function createApp(index: DuplicateIndex, options: ServiceOptions) {
   app.post('/v1/questions', async (req, res) => {
     const body = parse(QuestionBody, req.body);
     if (body.id !== undefined && index.store.getAny(body.id)) throw new DoppelError('CONFLICT', `a question with id '${body.id}' already exists`);
-    const before = await index.search(body.text, { k: 5, mode: 'hybrid', category: body.category });
-    const [stored] = await index.add([{ id: body.id, text: body.text, category: body.category }]);
+    const vector = await index.encode(body.text);
+    const before = index.searchEncoded(body.text, vector, { k: 5, mode: 'hybrid', category: body.category });
+    const [stored] = await index.add([{ id: body.id, text: body.text, category: body.category }], vector);
     suggestCache.clear();
     res.status(201).json({ id: stored.id, duplicates: before.filter((h) => h.isDuplicate).map(match) });
   });

@@ -50,8 +50,9 @@ export async function buildCommand(ctx: IndexContext, file: string, skipInvalid:
 export async function addCommand(ctx: IndexContext, text: string, id: string | undefined, category: string | undefined, json: boolean): Promise<void> {
   const index = await openIndex(ctx);
   try {
-    const duplicates = await index.search(text, { k: 5, mode: 'dense' });
-    const [q] = await index.add([{ id, text, category }]);
+    const vector = await index.encode(text);
+    const duplicates = index.searchEncoded(text, vector, { k: 5, mode: 'dense' });
+    const [q] = await index.add([{ id, text, category }], vector);
     if (json) process.stdout.write(JSON.stringify({ id: q.id, duplicates }) + '\n');
     else {
       process.stdout.write(`added ${q.id}\n`);

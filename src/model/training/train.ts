@@ -113,7 +113,7 @@ export async function trainEncoder(
         return loss({ a, b, labels: tf.tensor1d(labelValues), labelValues }, energy);
       }, varList);
       const clipped = tf.tidy(() => {
-        const norm = Math.sqrt(Object.values(grads).reduce((s, g) => s + tf.sum(tf.square(g)).dataSync()[0], 0));
+        const norm = Math.sqrt(tf.addN(Object.values(grads).map((g) => tf.sum(tf.square(g)))).dataSync()[0]);
         const factor = norm > settings.clipNorm ? settings.clipNorm / norm : 1;
         return Object.entries(grads).map(([name, g]) => ({ name, tensor: factor === 1 ? tf.clone(g) : tf.mul(g, factor) }));
       });
