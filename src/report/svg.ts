@@ -10,16 +10,16 @@ const H = 260;
 const PAD = { left: 48, right: 12, top: 24, bottom: 36 };
 
 const esc = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
-const fmt = (v: number) => (Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 1 ? v.toFixed(2) : v.toFixed(3));
+const fmt = (v: number) => (Number.isInteger(v) ? String(v) : Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 1 ? v.toFixed(2) : v.toFixed(3));
 
-function frame(title: string, xLabel: string, x0: number, x1: number, y0: number, y1: number, body: (sx: (x: number) => number, sy: (y: number) => number) => string, legend: Series[] | { name: string; color: string }[]): string {
+function frame(title: string, xLabel: string, x0: number, x1: number, y0: number, y1: number, body: (sx: (x: number) => number, sy: (y: number) => number) => string, legend: Series[] | { name: string; color: string }[], integerX = false): string {
   const sx = (x: number) => PAD.left + ((x - x0) / (x1 - x0 || 1)) * (W - PAD.left - PAD.right);
   const sy = (y: number) => H - PAD.bottom - ((y - y0) / (y1 - y0 || 1)) * (H - PAD.top - PAD.bottom);
   const ticks = [0, 0.25, 0.5, 0.75, 1];
   const grid = ticks
     .map((t) => {
       const y = y0 + t * (y1 - y0);
-      const x = x0 + t * (x1 - x0);
+      const x = integerX ? Math.round(x0 + t * (x1 - x0)) : x0 + t * (x1 - x0); // e.g. whole epochs
       return `<line x1="${PAD.left}" x2="${W - PAD.right}" y1="${sy(y)}" y2="${sy(y)}" stroke="#eee"/>` +
         `<text x="${PAD.left - 4}" y="${sy(y) + 4}" font-size="10" text-anchor="end">${fmt(y)}</text>` +
         `<text x="${sx(x)}" y="${H - PAD.bottom + 14}" font-size="10" text-anchor="middle">${fmt(x)}</text>`;
@@ -43,7 +43,7 @@ export function lineChart(title: string, xLabel: string, series: Series[], yRang
     series
       .map((s) => `<polyline fill="none" stroke="${s.color}" stroke-width="2" points="${s.points.map(([x, y]) => `${sx(x).toFixed(1)},${sy(y).toFixed(1)}`).join(' ')}"/>` +
         s.points.map(([x, y]) => `<circle cx="${sx(x).toFixed(1)}" cy="${sy(y).toFixed(1)}" r="2.5" fill="${s.color}"/>`).join(''))
-      .join(''), series);
+      .join(''), series, xs.every(Number.isInteger));
 }
 
 export interface Histogram {
