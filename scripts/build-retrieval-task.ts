@@ -13,6 +13,7 @@ import { parseArgs } from 'node:util';
 import { formatRow } from '../src/data/delimited.js';
 import { readPairs } from '../src/data/pairs.js';
 import { questionKey, splitByCluster } from '../src/data/split.js';
+import { KeyedUnionFind } from '../src/util/keyed-union-find.js';
 
 const { values } = parseArgs({
   options: {
@@ -40,22 +41,14 @@ for (const p of pairs) {
 }
 
 // Duplicate clusters among held-out questions: union of duplicate-labelled validation pairs.
-const parent = new Map<string, string>();
-const find = (x: string): string => {
-  while (parent.get(x) !== undefined && parent.get(x) !== x) x = parent.get(x)!;
-  return x;
-};
+const uf = new KeyedUnionFind();
 for (const p of valid) {
   const [a, b] = [questionKey(p.q1), questionKey(p.q2)];
-  if (!parent.has(a)) parent.set(a, a);
-  if (!parent.has(b)) parent.set(b, b);
-  if (p.label === 1 && a !== b) parent.set(find(a), find(b));
+  uf.add(a);
+  uf.add(b);
+  if (p.label === 1 && a !== b) uf.union(a, b);
 }
-const clusters = new Map<string, string[]>();
-for (const key of parent.keys()) {
-  const root = find(key);
-  clusters.set(root, [...(clusters.get(root) ?? []), key]);
-}
+const clusters = uf.groups();
 
 const queries: string[] = ['query_id\tcorpus_id\ttext'];
 const qrels: string[] = ['query_id\tcorpus_id'];

@@ -48,3 +48,14 @@ export function formatSeconds(s: number): string {
   const m = Math.floor(s / 60);
   return m > 0 ? `${m}m${Math.round(s % 60).toString().padStart(2, '0')}s` : `${s.toFixed(0)}s`;
 }
+
+/** One bar per named stage, created on the stage's first report and closed when it completes. */
+export function stageBars(unit: string): (stage: string, done: number, total: number) => void {
+  const bars = new Map<string, ProgressBar>();
+  return (stage, done, total) => {
+    let bar = bars.get(stage);
+    if (!bar) bars.set(stage, (bar = new ProgressBar(stage, total, unit)));
+    bar.update(done);
+    if (done === total) bar.done();
+  };
+}

@@ -1,3 +1,4 @@
+import { KeyedUnionFind } from '../util/keyed-union-find.js';
 import { Random } from '../util/random.js';
 import type { Pair } from './pairs.js';
 import { questionKey } from './split.js';
@@ -9,27 +10,17 @@ import { questionKey } from './split.js';
  * question leaks in. `maxPerPair` bounds how many implied pairs one labelled pair can add.
  */
 export function augmentTransitive(pairs: Pair[], seed: number, maxPerPair = 4): Pair[] {
-  const parent = new Map<string, string>();
-  const find = (x: string): string => {
-    let r = x;
-    while (parent.has(r) && parent.get(r) !== r) r = parent.get(r)!;
-    parent.set(x, r);
-    return r;
-  };
+  const clusters = new KeyedUnionFind();
   const text = new Map<string, string>();
   for (const p of pairs) {
     const [a, b] = [questionKey(p.q1), questionKey(p.q2)];
     text.set(a, p.q1);
     text.set(b, p.q2);
-    if (!parent.has(a)) parent.set(a, a);
-    if (!parent.has(b)) parent.set(b, b);
-    if (p.label === 1) parent.set(find(a), find(b));
+    clusters.add(a);
+    clusters.add(b);
+    if (p.label === 1) clusters.union(a, b);
   }
-  const members = new Map<string, string[]>();
-  for (const key of parent.keys()) {
-    const root = find(key);
-    members.set(root, [...(members.get(root) ?? []), key]);
-  }
+  const members = clusters.groups();
   const known = new Set(pairs.map((p) => [questionKey(p.q1), questionKey(p.q2)].sort().join('\u0000')));
   const rng = new Random(seed);
   const extra: Pair[] = [];
@@ -41,8 +32,8 @@ export function augmentTransitive(pairs: Pair[], seed: number, maxPerPair = 4): 
     return true;
   };
   for (const p of pairs) {
-    const ca = members.get(find(questionKey(p.q1)))!;
-    const cb = members.get(find(questionKey(p.q2)))!;
+    const ca = members.get(clusters.find(questionKey(p.q1)))!;
+    const cb = members.get(clusters.find(questionKey(p.q2)))!;
     if (ca.length === 1 && cb.length === 1) continue;
     let added = 0;
     for (let tries = 0; tries < 4 * maxPerPair && added < maxPerPair; tries++) {

@@ -1,3 +1,4 @@
+import { KeyedUnionFind } from '../util/keyed-union-find.js';
 import { Random } from '../util/random.js';
 import type { Pair } from './pairs.js';
 
@@ -6,34 +7,13 @@ export function questionKey(text: string): string {
   return text.toLowerCase().replace(/[^\p{L}\p{N}]+/gu, ' ').trim();
 }
 
-class UnionFind {
-  private parent = new Map<string, string>();
-  find(x: string): string {
-    let root = x;
-    while (this.parent.has(root) && this.parent.get(root) !== root) root = this.parent.get(root)!;
-    let node = x;
-    while (node !== root) {
-      const next = this.parent.get(node)!;
-      this.parent.set(node, root);
-      node = next;
-    }
-    if (!this.parent.has(root)) this.parent.set(root, root);
-    return root;
-  }
-  union(a: string, b: string): void {
-    const ra = this.find(a);
-    const rb = this.find(b);
-    if (ra !== rb) this.parent.set(ra, rb);
-  }
-}
-
 /**
  * Splits pairs so that no question is on both sides: questions joined by any pair form a
  * cluster, and whole clusters go to validation until it holds about `fraction` of the pairs.
  * Splitting by pair instead would leak questions and inflate validation scores.
  */
 export function splitByCluster(pairs: Pair[], fraction: number, seed: number): { train: Pair[]; valid: Pair[] } {
-  const uf = new UnionFind();
+  const uf = new KeyedUnionFind();
   for (const p of pairs) uf.union(questionKey(p.q1), questionKey(p.q2));
   const clusters = new Map<string, Pair[]>();
   for (const p of pairs) {

@@ -32,7 +32,16 @@ export interface Model {
   threshold: number;
   probability(energy: number): number;
   isDuplicate(energy: number): boolean;
+  /** Energy, probability and verdict for two texts. */
+  scorePair(a: string, b: string): Promise<PairScore>;
   dispose(): void;
+}
+
+export interface PairScore {
+  energy: number;
+  probability: number;
+  isDuplicate: boolean;
+  threshold: number;
 }
 
 function parseRuntime(value: string | undefined): Runtime {
@@ -94,14 +103,22 @@ export async function loadModel(dir?: string, options: LoadModelOptions = {}): P
   const files = await loadModelFiles(dir);
   const encoder = await makeEncoder(files, options);
   const { calibration } = files;
+  const energy = ENERGIES[files.config.energy];
+  const probability = (e: number) => plattProbability(calibration.platt, e);
+  const isDuplicate = (e: number) => e <= calibration.threshold;
   return {
     files,
     id: files.id,
     encoder,
-    energy: ENERGIES[files.config.energy],
+    energy,
     threshold: calibration.threshold,
-    probability: (e) => plattProbability(calibration.platt, e),
-    isDuplicate: (e) => e <= calibration.threshold,
+    probability,
+    isDuplicate,
+    scorePair: async (a, b) => {
+      const v = await encoder.encode([a, b]);
+      const e = energy.vectors(v.subarray(0, encoder.dim), v.subarray(encoder.dim));
+      return { energy: e, probability: probability(e), isDuplicate: isDuplicate(e), threshold: calibration.threshold };
+    },
     dispose: () => encoder.dispose(),
   };
 }

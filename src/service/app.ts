@@ -104,10 +104,7 @@ export function createApp(index: DuplicateIndex, options: ServiceOptions) {
 
   app.post('/v1/similarity', async (req, res) => {
     const { a, b } = parse(SimilarityBody, req.body);
-    const v = await model.encoder.encode([a, b]);
-    const d = model.encoder.dim;
-    const energy = model.energy.vectors(v.subarray(0, d), v.subarray(d));
-    res.json({ energy, probability: model.probability(energy), isDuplicate: model.isDuplicate(energy), threshold: model.threshold });
+    res.json(await model.scorePair(a, b));
   });
 
   app.get('/v1/suggest', async (req, res) => {

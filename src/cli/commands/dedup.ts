@@ -6,7 +6,7 @@ import { matchAgainstStore } from '../../dedup/against.js';
 import { dedupFile } from '../../dedup/dedup.js';
 import { DuplicateIndex } from '../../index/duplicate-index.js';
 import type { Model } from '../../model/load.js';
-import { ProgressBar } from '../progress.js';
+import { stageBars } from '../progress.js';
 
 export interface DedupArgs {
   out?: string;
@@ -58,7 +58,7 @@ export async function dedupCommand(model: Model, input: string, args: DedupArgs,
       index.close();
     }
   } else {
-    const bars = new Map<string, ProgressBar>();
+    const bars = stageBars('questions');
     const s = await dedupFile(
       input,
       {
@@ -72,10 +72,7 @@ export async function dedupCommand(model: Model, input: string, args: DedupArgs,
         onInvalid,
         onProgress: (stage, done, total) => {
           if (total === undefined) return void process.stderr.write(`\r${stage}: ${done} questions read\x1b[K`);
-          let bar = bars.get(stage);
-          if (!bar) bars.set(stage, (bar = new ProgressBar(stage, total, 'questions')));
-          bar.update(done);
-          if (done === total) bar.done();
+          bars(stage, done, total);
         },
       },
       async ({ clusterId, record, representativeId, energyToRepresentative }) => {

@@ -26,10 +26,8 @@ export async function evalCommand(model: Model, pairsPath: string, skipInvalid: 
 }
 
 export async function scoreCommand(model: Model, a: string, b: string, json: boolean): Promise<void> {
-  const vectors = await model.encoder.encode([a, b]);
-  const d = model.encoder.dim;
-  const energy = model.energy.vectors(vectors.subarray(0, d), vectors.subarray(d));
-  const result = { energy, probability: model.probability(energy), isDuplicate: model.isDuplicate(energy), threshold: model.threshold };
+  const result = await model.scorePair(a, b);
+  const { energy } = result;
   if (json) process.stdout.write(JSON.stringify(result) + '\n');
   else
     process.stdout.write(

@@ -4,7 +4,7 @@ import { DuplicateIndex, type Hit, type SearchMode } from '../../index/duplicate
 import { retrievalMetrics } from '../../index/evaluation/retrieval.js';
 import { countQuestions, importQuestions } from '../../index/import-file.js';
 import type { Model } from '../../model/load.js';
-import { ProgressBar } from '../progress.js';
+import { ProgressBar, stageBars } from '../progress.js';
 
 export interface IndexContext {
   store: string;
@@ -14,19 +14,7 @@ export interface IndexContext {
 }
 
 export async function openIndex(ctx: IndexContext, readonly = false): Promise<DuplicateIndex> {
-  const bars = new Map<string, ProgressBar>();
-  return DuplicateIndex.open(ctx.store, {
-    model: ctx.model,
-    readonly,
-    hnsw: ctx.hnsw,
-    log: ctx.log,
-    onProgress: (task, done, total) => {
-      let bar = bars.get(task);
-      if (!bar) bars.set(task, (bar = new ProgressBar(task, total, 'questions')));
-      bar.update(done);
-      if (done === total) bar.done();
-    },
-  });
+  return DuplicateIndex.open(ctx.store, { model: ctx.model, readonly, hnsw: ctx.hnsw, log: ctx.log, onProgress: stageBars('questions') });
 }
 
 /** Adds the questions of a file that the store does not hold yet. */
