@@ -1,7 +1,10 @@
 import { randomUUID } from 'node:crypto';
+import { readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { DoppelError, invalidInput } from '../errors.js';
 import type { Model } from '../model/load.js';
 import { checkText } from '../text/validate.js';
+import { LruCache } from '../util/lru-cache.js';
 import { ftsQuery } from './fts-query.js';
 import { type FusionWeights, fuseScores } from './fusion.js';
 import { indexPath, manifestPath } from './paths.js';
@@ -45,6 +48,14 @@ const definedOnly = <T extends object>(o: T): Partial<T> => Object.fromEntries(O
 /** Tuned on the held-out Quora retrieval task (README, "Retrieval"). */
 export const DEFAULT_FUSION: FusionWeights = { alpha: 1 };
 const ENCODE_BATCH = 512;
+/**
+ * A category this small is searched exactly over its members' stored vectors: a graph search
+ * filtered to a rare category would walk most of the graph to find k members (Qdrant switches
+ * to a full scan of small filtered sets for the same reason).
+ */
+export const EXACT_CATEGORY_MAX = 2000;
+/** Member sets of large categories kept for filtered graph searches. */
+const CATEGORY_CACHE_SIZE = 32;
 
 /**
  * Known questions, encoded once: SQLite holds the truth, an HNSW graph answers nearest-energy
@@ -52,7 +63,7 @@ const ENCODE_BATCH = 512;
  * with no retraining.
  */
 export class DuplicateIndex {
-  private categoryCache = new Map<string, Set<number>>();
+  private readonly categoryCache = new LruCache<Set<number>>(CATEGORY_CACHE_SIZE);
 
   private constructor(
     readonly dir: string,
@@ -61,7 +72,9 @@ export class DuplicateIndex {
     readonly model: Model,
     private readonly fusion: FusionWeights,
     private readonly readonly: boolean,
-    /** The store generation the saved graph reflects (-1: none saved). */
+    /** The last store change applied to the graph in memory. */
+    private applied: number,
+    /** The last store change in the saved graph (-1: none saved). */
     private savedGeneration: number,
   ) {}
 
@@ -73,20 +86,28 @@ export class DuplicateIndex {
       const space = spaceFor(model.files.config.energy);
       const dim = model.encoder.dim;
       const params: HnswParams = { ...DEFAULT_HNSW, ...definedOnly(options.hnsw ?? {}) };
-      if (!options.readonly) await DuplicateIndex.reencode(store, model, options);
+      if (!options.readonly) {
+        removeTemporaries(dir);
+        await DuplicateIndex.reencode(store, model, options);
+      }
       const loaded = VectorIndex.load(indexPath(dir), manifestPath(dir), { modelId: model.id, space, dim });
       let vectors: VectorIndex;
+      let applied: number;
       if (loaded && loaded.manifest.generation <= store.generation) {
         vectors = loaded.index;
         if (options.hnsw?.ef) vectors.ef = options.hnsw.ef;
-        const behind = DuplicateIndex.catchUp(store, vectors, loaded.manifest.generation, model.id);
-        if (behind > 0) log(`vector index: applied ${behind} changes made after it was last saved`);
+        const caught = DuplicateIndex.catchUp(store, vectors, loaded.manifest.generation, model.id);
+        if (caught.changes > 0) log(`vector index: applied ${caught.changes} changes made after it was last saved`);
+        applied = caught.generation;
       } else {
         if (store.counts().live > 0) log(`vector index: ${loaded ? 'ahead of the store' : 'missing, unreadable or from another model'}; rebuilding from stored embeddings`);
+        // Read first: a change landing during the rebuild is then applied again, which is harmless.
+        applied = store.generation;
         vectors = DuplicateIndex.rebuild(store, space, dim, params, model.id, options.onProgress);
       }
       const fusion = { ...DEFAULT_FUSION, ...definedOnly(options.fusion ?? {}) };
-      const index = new DuplicateIndex(dir, store, vectors, model, fusion, Boolean(options.readonly), loaded?.index === vectors ? loaded.manifest.generation : -1);
+      const saved = loaded?.index === vectors ? loaded.manifest.generation : -1;
+      const index = new DuplicateIndex(dir, store, vectors, model, fusion, Boolean(options.readonly), applied, saved);
       if (!options.readonly) {
         store.setMeta('model_id', model.id);
         index.save();
@@ -125,15 +146,31 @@ export class DuplicateIndex {
     return vectors;
   }
 
-  /** Applies rows written after the saved graph (e.g. a crash before its save). */
-  private static catchUp(store: QuestionStore, vectors: VectorIndex, generation: number, modelId: string): number {
-    let n = 0;
+  /**
+   * Applies the store's changes after `generation` to the graph (a crash before its save, or
+   * writes it has not seen); returns how many and the last change applied.
+   */
+  private static catchUp(store: QuestionStore, vectors: VectorIndex, generation: number, modelId: string): { changes: number; generation: number } {
+    let changes = 0;
+    let last = generation;
     for (const row of store.changedSince(generation)) {
-      n++;
+      changes++;
+      last = Math.max(last, row.generation);
       if (row.deleted || !row.vector || row.model_id !== modelId) vectors.remove(row.label);
       else vectors.add(row.label, new Float32Array(row.vector.buffer, row.vector.byteOffset, vectors.dim), true);
     }
-    return n;
+    return { changes, generation: last };
+  }
+
+  /**
+   * Brings the graph to a store write of generation `generation`: directly when it is the next
+   * change, else (another writer got in between) by replaying every change since the last one.
+   */
+  private applyWrite(generation: number, direct: () => void): void {
+    if (generation === this.applied + 1) direct();
+    else DuplicateIndex.catchUp(this.store, this.vectors, this.applied, this.model.id);
+    this.applied = generation;
+    this.categoryCache.clear();
   }
 
   private writable(): void {
@@ -160,18 +197,16 @@ export class DuplicateIndex {
     const dim = this.model.encoder.dim;
     if (vectors && vectors.length !== clean.length * dim) throw invalidInput(`expected ${clean.length} vectors of ${dim} values`);
     const encoded = vectors ?? (await this.model.encoder.encode(clean.map((q) => q.text)));
-    const stored = this.store.insert(clean, encoded, dim, this.model.id);
-    stored.forEach((q, i) => this.vectors.add(q.label, encoded.subarray(i * dim, (i + 1) * dim)));
-    this.categoryCache.clear();
+    const { questions: stored, generation } = this.store.insert(clean, encoded, dim, this.model.id);
+    this.applyWrite(generation, () => stored.forEach((q, i) => this.vectors.add(q.label, encoded.subarray(i * dim, (i + 1) * dim))));
     return stored;
   }
 
   remove(id: string): StoredQuestion {
     this.writable();
-    const removed = this.store.remove(id);
-    this.vectors.remove(removed.label);
-    this.categoryCache.clear();
-    return removed;
+    const { question, generation } = this.store.remove(id);
+    this.applyWrite(generation, () => this.vectors.remove(question.label));
+    return question;
   }
 
   get(id: string): StoredQuestion | undefined {
@@ -211,7 +246,7 @@ export class DuplicateIndex {
     else labels = fuseScores(lexical, energies, this.fusion);
     return labels.slice(0, k).flatMap((label) => {
       const q = this.store.byLabel(label);
-      if (!q) return [];
+      if (!q || q.deleted) return [];
       const energy = energies.get(label) ?? NaN;
       return [{ id: q.id, text: q.text, category: q.category, energy, probability: this.model.probability(energy), isDuplicate: this.model.isDuplicate(energy) }];
     });
@@ -236,7 +271,17 @@ export class DuplicateIndex {
     return (label) => !excluded.has(label) && (!allowed || allowed.has(label));
   }
 
+  /** Exact nearest energies over a small category's stored vectors. */
+  private denseInSmallCategory(query: Float32Array, k: number, category: string, excluded: Set<number>): { label: number; energy: number }[] {
+    const scored: { label: number; energy: number }[] = [];
+    for (const [label, v] of this.store.categoryEmbeddings(category)) {
+      if (!excluded.has(label)) scored.push({ label, energy: this.model.energy.vectors(query, v) });
+    }
+    return scored.sort((a, b) => a.energy - b.energy).slice(0, k);
+  }
+
   private dense(query: Float32Array, k: number, category: string | undefined, excluded: Set<number>): { label: number; energy: number }[] {
+    if (category !== undefined && this.store.categorySize(category) <= EXACT_CATEGORY_MAX) return this.denseInSmallCategory(query, k, category, excluded);
     const energyName = this.model.files.config.energy;
     const filter = this.filterFor(category, excluded);
     if (energyName !== 'manhattan') {
@@ -273,16 +318,16 @@ export class DuplicateIndex {
       model: this.model.id,
       energy: this.model.files.config.energy,
       generation: this.store.generation,
+      appliedGeneration: this.applied,
       savedGeneration: this.savedGeneration,
       categories: this.store.categories(),
     };
   }
 
-  /** Saves the graph if it has changed since the last save. */
+  /** Saves the graph if it has changed since the last save, stamped with the last change it holds. */
   save(): void {
-    if (this.readonly) return;
-    const generation = this.store.generation;
-    if (generation === this.savedGeneration) return;
+    if (this.readonly || this.applied === this.savedGeneration) return;
+    const generation = this.applied;
     this.vectors.save(indexPath(this.dir), manifestPath(this.dir), { modelId: this.model.id, generation });
     this.savedGeneration = generation;
   }
@@ -293,5 +338,12 @@ export class DuplicateIndex {
     } finally {
       this.store.close();
     }
+  }
+}
+
+/** Half-written graph files of a writer that died mid-save (only the lease holder writes them). */
+function removeTemporaries(dir: string): void {
+  for (const name of readdirSync(dir)) {
+    if (/\.tmp-\d+$/.test(name)) rmSync(join(dir, name), { force: true });
   }
 }

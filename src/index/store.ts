@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { DoppelError } from '../errors.js';
 import { databasePath } from './paths.js';
+import { WriterLease } from './writer-lease.js';
 
 /** A stored question. `id` is the caller's id; `label` the internal id used by the vector index. */
 export interface StoredQuestion {
@@ -68,6 +69,10 @@ CREATE TABLE IF NOT EXISTS feedback (
 );
 `;
 
+/** Copies each BLOB out: better-sqlite3 may reuse the buffer, and Float32Array needs alignment. */
+const toVectors = (rows: { label: number; vector: Buffer }[]): Map<number, Float32Array> =>
+  new Map(rows.map((r) => [r.label, new Float32Array(r.vector.buffer.slice(r.vector.byteOffset, r.vector.byteOffset + r.vector.byteLength))]));
+
 const toQuestion = (r: QuestionRow): StoredQuestion => ({
   label: r.label,
   id: r.id,
@@ -85,6 +90,8 @@ const toQuestion = (r: QuestionRow): StoredQuestion => ({
 export class QuestionStore {
   readonly db: Database.Database;
   private readonly stmts;
+  /** Held by a writable store from open to close: one writing process per store. */
+  private readonly lease?: WriterLease;
 
   constructor(dir: string, options: { readonly?: boolean } = {}) {
     if (!options.readonly) mkdirSync(dir, { recursive: true });
@@ -93,12 +100,19 @@ export class QuestionStore {
     } catch (err) {
       throw new DoppelError('STORE_ERROR', `cannot open store ${dir}: ${(err as Error).message}`);
     }
+    // A writer waits for another's transaction instead of failing with SQLITE_BUSY.
+    this.db.pragma('busy_timeout = 5000');
     if (!options.readonly) {
       this.db.pragma('journal_mode = WAL');
       this.db.pragma('synchronous = NORMAL');
       this.db.exec(SCHEMA);
+      try {
+        this.lease = WriterLease.acquire(this.db, dir);
+      } catch (err) {
+        this.db.close();
+        throw err;
+      }
     }
-    this.db.pragma('busy_timeout = 5000');
     const db = this.db;
     this.stmts = {
       getMeta: db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?'),
@@ -112,8 +126,8 @@ export class QuestionStore {
       markDeleted: db.prepare('UPDATE questions SET deleted = 1, generation = ? WHERE label = ?'),
       live: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM questions WHERE deleted = 0'),
       total: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM questions'),
-      changedSince: db.prepare<[number], { label: number; deleted: number; vector: Buffer | null; model_id: string | null }>(
-        'SELECT q.label, q.deleted, e.vector, e.model_id FROM questions q LEFT JOIN embeddings e ON e.label = q.label WHERE q.generation > ? ORDER BY q.label',
+      changedSince: db.prepare<[number], { label: number; deleted: number; generation: number; vector: Buffer | null; model_id: string | null }>(
+        'SELECT q.label, q.deleted, q.generation, e.vector, e.model_id FROM questions q LEFT JOIN embeddings e ON e.label = q.label WHERE q.generation > ? ORDER BY q.label',
       ),
       liveEmbeddings: db.prepare<[], { label: number; vector: Buffer; model_id: string }>(
         'SELECT e.label, e.vector, e.model_id FROM embeddings e JOIN questions q ON q.label = e.label WHERE q.deleted = 0 ORDER BY e.label',
@@ -122,6 +136,10 @@ export class QuestionStore {
         'SELECT q.label, q.text FROM questions q LEFT JOIN embeddings e ON e.label = q.label WHERE q.deleted = 0 AND (e.model_id IS NULL OR e.model_id != ?) ORDER BY q.label',
       ),
       labelsInCategory: db.prepare<[string], { label: number }>('SELECT label FROM questions WHERE category = ? AND deleted = 0'),
+      categorySize: db.prepare<[string], { n: number }>('SELECT count(*) AS n FROM questions WHERE category = ? AND deleted = 0'),
+      categoryEmbeddings: db.prepare<[string], { label: number; vector: Buffer }>(
+        'SELECT e.label, e.vector FROM questions q JOIN embeddings e ON e.label = q.label WHERE q.category = ? AND q.deleted = 0',
+      ),
       // One round trip for many labels: a JSON array expanded by json_each.
       embeddings: db.prepare<[string], { label: number; vector: Buffer }>('SELECT label, vector FROM embeddings WHERE label IN (SELECT value FROM json_each(?))'),
       // Removed questions leave the FTS index in the same transaction, so no join is needed here.
@@ -174,13 +192,13 @@ export class QuestionStore {
 
   /**
    * Inserts questions with their embeddings in one transaction: all or nothing. Rejects an id
-   * that exists (also a deleted one) before writing anything.
+   * that exists (also a deleted one) before writing anything. Returns the write's generation.
    */
-  insert(questions: NewQuestion[], vectors: Float32Array, dim: number, modelId: string): StoredQuestion[] {
+  insert(questions: NewQuestion[], vectors: Float32Array, dim: number, modelId: string): { questions: StoredQuestion[]; generation: number } {
     return this.db.transaction(() => {
       const generation = this.nextGeneration();
       const createdAt = new Date().toISOString();
-      return questions.map((q, i) => {
+      const stored = questions.map((q, i) => {
         if (this.stmts.byId.get(q.id)) throw new DoppelError('CONFLICT', `a question with id '${q.id}' already exists`);
         const label = Number(this.stmts.insert.run(q.id, q.text, q.category ?? null, createdAt, generation).lastInsertRowid);
         this.stmts.insertFts.run(label, q.text);
@@ -188,17 +206,19 @@ export class QuestionStore {
         this.stmts.insertEmbedding.run(label, modelId, Buffer.from(v.buffer, v.byteOffset, v.byteLength));
         return { label, id: q.id, text: q.text, category: q.category ?? null, createdAt, deleted: false };
       });
-    })();
+      return { questions: stored, generation };
+    }).immediate();
   }
 
-  remove(id: string): StoredQuestion {
+  remove(id: string): { question: StoredQuestion; generation: number } {
     return this.db.transaction(() => {
       const q = this.get(id);
       if (!q) throw new DoppelError('NOT_FOUND', `no question with id '${id}'`);
-      this.stmts.markDeleted.run(this.nextGeneration(), q.label);
+      const generation = this.nextGeneration();
+      this.stmts.markDeleted.run(generation, q.label);
       this.stmts.deleteFts.run(q.label, q.text);
-      return { ...q, deleted: true };
-    })();
+      return { question: { ...q, deleted: true }, generation };
+    }).immediate();
   }
 
   /** Replaces embeddings (after a model change) in one transaction. */
@@ -208,7 +228,7 @@ export class QuestionStore {
         const v = vectors.subarray(i * dim, (i + 1) * dim);
         this.stmts.insertEmbedding.run(label, modelId, Buffer.from(v.buffer, v.byteOffset, v.byteLength));
       });
-    })();
+    }).immediate();
   }
 
   counts(): { live: number; total: number; feedback: number } {
@@ -236,14 +256,20 @@ export class QuestionStore {
     return new Set(this.stmts.labelsInCategory.all(category).map((r) => r.label));
   }
 
+  /** Live questions in a category (an index lookup: cheap enough to ask per query). */
+  categorySize(category: string): number {
+    return this.stmts.categorySize.get(category)!.n;
+  }
+
   /** Stored vectors of the given questions (a query-time path: one statement for all of them). */
   embeddings(labels: number[]): Map<number, Float32Array> {
-    const out = new Map<number, Float32Array>();
-    if (labels.length === 0) return out;
-    for (const row of this.stmts.embeddings.all(JSON.stringify(labels))) {
-      out.set(row.label, new Float32Array(row.vector.buffer.slice(row.vector.byteOffset, row.vector.byteOffset + row.vector.byteLength)));
-    }
-    return out;
+    if (labels.length === 0) return new Map();
+    return toVectors(this.stmts.embeddings.all(JSON.stringify(labels)));
+  }
+
+  /** Stored vectors of a category's live questions. */
+  categoryEmbeddings(category: string): Map<number, Float32Array> {
+    return toVectors(this.stmts.categoryEmbeddings.all(category));
   }
 
   /** BM25 over the question text (FTS5: lower scores are better). */
@@ -257,6 +283,11 @@ export class QuestionStore {
   }
 
   close(): void {
-    if (this.db.open) this.db.close();
+    if (!this.db.open) return;
+    try {
+      this.lease?.release();
+    } finally {
+      this.db.close();
+    }
   }
 }

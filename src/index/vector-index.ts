@@ -24,7 +24,7 @@ export interface Manifest {
   count: number;
   /** Slots used, deleted ones included: a cheap check that the file is the one described. */
   slots: number;
-  /** The store generation the file reflects. */
+  /** The last store change applied to the graph in the file (not the store's generation at save time). */
   generation: number;
 }
 
@@ -106,21 +106,37 @@ export class VectorIndex {
   }
 
   /**
-   * Adds a vector under a new label; reuses a deleted slot first and grows the graph when full.
-   * `replace` first retires an existing vector of that label (a membership check that costs a
-   * native exception when absent, so new labels skip it).
+   * Adds a vector; reuses a deleted slot first and grows the graph when full. With `mayExist`, a
+   * label already in the graph is updated in its own slot (checking costs a native exception when
+   * the label is absent, so callers adding new labels skip it). Re-adding through a vacant slot
+   * would leave the old slot carrying the label, and reusing that slot later would unlink the live
+   * vector from its label, so it could never be removed.
    */
-  add(label: number, vector: ArrayLike<number>, replace = false): void {
+  add(label: number, vector: ArrayLike<number>, mayExist = false): void {
     const point = Array.from(vector);
-    if (replace && this.has(label)) {
-      this.hnsw.markDelete(label);
-      this.live--;
+    if (mayExist) {
+      if (this.has(label)) return this.hnsw.addPoint(point, label, false);
+      if (this.undelete(label)) {
+        this.hnsw.addPoint(point, label, false);
+        this.live++;
+        return;
+      }
     }
     const used = this.hnsw.getCurrentCount();
     const deleted = used - this.live;
     if (deleted === 0 && used >= this.hnsw.getMaxElements()) this.hnsw.resizeIndex(Math.max(1024, this.hnsw.getMaxElements() * 2));
     this.hnsw.addPoint(point, label, deleted > 0);
     this.live++;
+  }
+
+  /** Brings a deleted label back to its own slot; false when the graph never held it. */
+  private undelete(label: number): boolean {
+    try {
+      this.hnsw.unmarkDelete(label);
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   remove(label: number): void {

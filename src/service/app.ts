@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import { DoppelError, ERROR_CODES, type ErrorCode } from '../errors.js';
 import type { DuplicateIndex, Hit } from '../index/duplicate-index.js';
-import { LruCache } from './cache.js';
+import { LruCache } from '../util/lru-cache.js';
 import { Metrics } from './metrics.js';
 import { openApiDocument } from './openapi.js';
 import { RateLimiter } from './rate-limit.js';

@@ -1,0 +1,170 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import Database from 'better-sqlite3';
+import { DuplicateIndex } from '../src/index/duplicate-index.js';
+import { databasePath, indexPath, manifestPath } from '../src/index/paths.js';
+import { QuestionStore } from '../src/index/store.js';
+import { DEFAULT_HNSW, VectorIndex } from '../src/index/vector-index.js';
+import { loadModel, type Model } from '../src/model/load.js';
+import { ROOT, tempDir } from './helpers.js';
+
+let model: Model;
+before(async () => {
+  model = await loadModel(undefined, { backend: 'wasm' });
+});
+after(() => model.dispose());
+
+const Q = [
+  { id: 'q1', text: 'How do I learn to play the guitar?', category: 'music' },
+  { id: 'q2', text: 'What is the fastest way to learn piano?', category: 'music' },
+  { id: 'q3', text: 'How can I improve my credit score?', category: 'money' },
+  { id: 'q4', text: 'Which stocks should a beginner buy?', category: 'money' },
+  { id: 'q5', text: 'How do I bake sourdough bread at home?', category: 'food' },
+];
+const open = (dir: string, readonly = false) => DuplicateIndex.open(dir, { model, readonly });
+const ids = (hits: { id: string }[]) => hits.map((h) => h.id);
+
+/** A pid that belonged to a process which has exited. */
+async function deadPid(): Promise<number> {
+  const child = spawn(process.execPath, ['-e', '0']);
+  await new Promise((resolve) => child.on('exit', resolve));
+  return child.pid!;
+}
+
+describe('one writer per store', () => {
+  test('a second writer is refused with a message naming the owner; readers are not', async (t) => {
+    const dir = tempDir((fn) => t.after(fn));
+    const writer = await open(dir);
+    try {
+      await writer.add(Q.slice(0, 2));
+      await assert.rejects(open(dir), (err: Error & { code?: string }) => {
+        assert.equal(err.code, 'STORE_LOCKED');
+        assert.match(err.message, new RegExp(`open for writing by pid ${process.pid} on .*only one process may write`));
+        return true;
+      });
+      assert.throws(() => new QuestionStore(dir), /only one process may write/);
+      const reader = await open(dir, true);
+      try {
+        assert.equal((await reader.search(Q[0].text, { mode: 'dense', k: 1 }))[0].id, 'q1');
+      } finally {
+        reader.close();
+      }
+    } finally {
+      writer.close();
+    }
+    // Closing gives the lease up.
+    (await open(dir)).close();
+  });
+
+  test('the lease of a process that died is taken over', async (t) => {
+    const dir = tempDir((fn) => t.after(fn));
+    (await open(dir)).close();
+    const db = new Database(databasePath(dir));
+    const owner = { pid: await deadPid(), host: (await import('node:os')).hostname(), startTime: null, since: new Date().toISOString(), command: 'doppel serve', token: 'x' };
+    db.prepare("INSERT INTO meta (key, value) VALUES ('writer', ?)").run(JSON.stringify(owner));
+    db.close();
+    const index = await open(dir);
+    index.close();
+  });
+
+  test('a write waits for another connection’s transaction instead of failing with SQLITE_BUSY', async (t) => {
+    const dir = tempDir((fn) => t.after(fn));
+    const index = await open(dir);
+    try {
+      // Another process holds the write lock for a while (a raw connection, as a migration tool would).
+      const holder = spawn(process.execPath, [
+        '-e',
+        `const D = require(${JSON.stringify(join(ROOT, 'node_modules/better-sqlite3'))});
+         const db = new D(${JSON.stringify(databasePath(dir))});
+         db.exec("BEGIN IMMEDIATE; INSERT INTO meta (key, value) VALUES ('probe', '1')");
+         process.stdout.write('locked\\n');
+         setTimeout(() => { db.exec('COMMIT'); db.close(); }, 400);`,
+      ]);
+      await new Promise<void>((resolve) => holder.stdout.once('data', () => resolve()));
+      const [stored] = await index.add([Q[0]]);
+      assert.equal(stored.id, 'q1');
+      await new Promise((resolve) => holder.on('exit', resolve));
+      assert.equal(index.store.meta('probe'), '1');
+    } finally {
+      index.close();
+    }
+  });
+});
+
+describe('the saved graph says exactly what it holds', () => {
+  test('a graph that missed another writer’s changes is saved as behind and caught up', async (t) => {
+    const dir = tempDir((fn) => t.after(fn));
+    const first = await open(dir);
+    await first.add(Q.slice(0, 2));
+    // Two writers on one store: what the lease prevents, e.g. when the owner cannot be checked
+    // (another host). The graph must still never claim changes it does not hold.
+    (first.store as unknown as { lease: { release(): void } }).lease.release();
+    const second = await open(dir);
+    await second.add([Q[2]]);
+    second.remove('q1');
+    second.close();
+    first.save(); // before: stamped with the store's newer generation, hiding q3 and q1's removal forever
+    assert.equal(JSON.parse(readFileSync(manifestPath(dir), 'utf8')).generation, 1);
+    await first.add([Q[3]]); // a gap in generations: the graph replays what it missed
+    assert.deepEqual(ids(await first.search(Q[2].text, { mode: 'dense', k: 1 })), ['q3']);
+    assert.ok(!ids(await first.search(Q[0].text, { mode: 'dense', k: 5 })).includes('q1'));
+    first.store.close(); // a crash: the last changes are in SQLite only
+    const reopened = await open(dir);
+    try {
+      assert.equal(reopened.stats().indexed, 3);
+      for (const q of [Q[1], Q[2], Q[3]]) assert.equal((await reopened.search(q.text, { mode: 'dense', k: 1 }))[0].id, q.id);
+      assert.ok(!ids(await reopened.search(Q[0].text, { mode: 'dense', k: 5 })).includes('q1'));
+    } finally {
+      reopened.close();
+    }
+  });
+
+  test('half-written graph files of a crashed save are removed on open', async (t) => {
+    const dir = tempDir((fn) => t.after(fn));
+    const index = await open(dir);
+    await index.add(Q);
+    index.close();
+    const leftovers = [`${indexPath(dir)}.tmp-4242`, `${manifestPath(dir)}.tmp-4242`];
+    for (const f of leftovers) writeFileSync(f, 'partial');
+    (await open(dir)).close();
+    for (const f of leftovers) assert.ok(!existsSync(f), `${f} is removed`);
+  });
+});
+
+describe('vectors', () => {
+  test('replacing a vector updates it in place, so a reused slot never hides a live label', () => {
+    const index = VectorIndex.create('l2', 2, { ...DEFAULT_HNSW }, 64);
+    for (let i = 0; i < 40; i++) index.add(i, [i, 2 * i]);
+    for (let i = 11; i <= 15; i++) index.remove(i);
+    index.add(0, [0.5, 0.5], true); // before: moved label 0 into another vacant slot, its old one still naming it
+    for (let i = 0; i < 6; i++) index.add(1000 + i, [100 + i, 0]); // fills the vacant slots
+    assert.equal(index.size, 41);
+    assert.deepEqual(index.search([0.5, 0.5], 1).map((r) => r.label), [0]);
+    index.remove(0);
+    assert.equal(index.size, 40);
+    assert.ok(!index.search([0.5, 0.5], 5).some((r) => r.label === 0), 'a removed label is never returned');
+  });
+});
+
+describe('category filters', () => {
+  test('small and empty categories are searched exactly; many categories keep memory bounded', async (t) => {
+    const dir = tempDir((fn) => t.after(fn));
+    const index = await open(dir);
+    try {
+      await index.add(Q);
+      assert.deepEqual(ids(await index.search(Q[0].text, { mode: 'dense', k: 5, category: 'food' })), ['q5']);
+      assert.deepEqual(ids(await index.search(Q[0].text, { mode: 'dense', k: 5, category: 'money' })).sort(), ['q3', 'q4']);
+      assert.deepEqual(await index.search(Q[0].text, { mode: 'hybrid', k: 5, category: 'nothing here' }), []);
+      const excluded = await index.search(Q[0].text, { mode: 'dense', k: 5, category: 'music', exclude: ['q1'] });
+      assert.deepEqual(ids(excluded), ['q2']);
+      for (let i = 0; i < 500; i++) await index.search('guitar', { mode: 'dense', k: 1, category: `c${i}` });
+      const cache = (index as unknown as { categoryCache: { map: Map<string, unknown> } }).categoryCache;
+      assert.ok(cache.map.size <= 32, `category cache holds ${cache.map.size} entries`);
+    } finally {
+      index.close();
+    }
+  });
+});
