@@ -184,9 +184,11 @@ program
   .option('--host <host>', 'address to listen on', process.env.HOST ?? '127.0.0.1')
   .option('--port <port>', 'port (0: any free port)', (v) => Number(v), Number(process.env.PORT ?? 8080))
   .option('--rate-limit <n>', 'requests per second per client (0: off)', (v) => Number(v), 200)
+  .option('--save-interval <seconds>', 'how often the vector graph is saved (writes are durable in SQLite at once)', (v) => Number(v), 30)
   .action(async (opts: ServeOptions & { model?: string }) => {
     if (!opts.store && !opts.demo) throw new DoppelError('INVALID_INPUT', 'give --store <dir> (or --demo)');
     if (!Number.isInteger(opts.port) || opts.port < 0 || opts.port > 65535) throw new DoppelError('INVALID_INPUT', `bad --port`);
+    if (!(opts.saveInterval > 0)) throw new DoppelError('INVALID_INPUT', '--save-interval must be a positive number of seconds');
     await serveCommand(await openModel(opts.model), opts, log);
   });
 

@@ -138,7 +138,7 @@ export class DuplicateIndex {
     let done = 0;
     for (const row of store.liveEmbeddings()) {
       if (row.model_id !== modelId) {
-        throw new DoppelError('STORE_ERROR', `the store holds embeddings of model ${row.model_id}, not ${modelId}: open it writable once with this model (e.g. doppel index stats --store <dir> --model <dir>) to re-encode`);
+        throw new DoppelError('STORE_ERROR', `the store holds embeddings of model ${row.model_id}, not ${modelId}: open it for writing once with this model to re-encode (e.g. doppel serve --store <dir> --model <dir>)`);
       }
       vectors.add(row.label, new Float32Array(row.vector.buffer, row.vector.byteOffset, dim));
       if (++done % 1000 === 0 || done === total) onProgress?.('building the vector index', done, total);

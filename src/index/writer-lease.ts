@@ -64,7 +64,7 @@ export class WriterLease {
       host: hostname(),
       startTime: processStartTime(process.pid),
       since: new Date().toISOString(),
-      command: [basename(process.argv[1] ?? 'node'), ...process.argv.slice(2)].join(' ').slice(0, 200),
+      command: [basename(process.argv[1] ?? 'node').replace(/^main\.js$/, 'doppel'), ...process.argv.slice(2)].join(' ').slice(0, 200),
       token: randomUUID(),
     };
     db.transaction(() => {

@@ -11,9 +11,7 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-const SAVE_EVERY_MS = 30_000;
-
-export async function startServer(index: DuplicateIndex, options: ServiceOptions & { host: string; port: number }): Promise<RunningServer> {
+export async function startServer(index: DuplicateIndex, options: ServiceOptions & { host: string; port: number; saveIntervalMs?: number }): Promise<RunningServer> {
   const { app } = createApp(index, options);
   const server = createServer(app);
   server.keepAliveTimeout = 5000;
@@ -31,7 +29,7 @@ export async function startServer(index: DuplicateIndex, options: ServiceOptions
     } catch (err) {
       options.logger.error({ err }, 'saving the vector index failed');
     }
-  }, SAVE_EVERY_MS);
+  }, options.saveIntervalMs ?? 30_000);
   saver.unref();
   let closing: Promise<void> | undefined;
   const close = () =>

@@ -62,7 +62,7 @@ export async function removeCommand(ctx: IndexContext, id: string): Promise<void
 }
 
 export async function statsCommand(ctx: IndexContext): Promise<void> {
-  const index = await openIndex(ctx);
+  const index = await openIndex(ctx, true);
   try {
     process.stdout.write(JSON.stringify(index.stats(), null, 2) + '\n');
   } finally {

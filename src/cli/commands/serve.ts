@@ -18,6 +18,7 @@ export interface ServeOptions {
   host: string;
   port: number;
   rateLimit: number;
+  saveInterval: number;
 }
 
 export async function serveCommand(model: Model, opts: ServeOptions, log: (m: string) => void): Promise<void> {
@@ -40,6 +41,7 @@ export async function serveCommand(model: Model, opts: ServeOptions, log: (m: st
     rateLimit: opts.rateLimit > 0 ? { rate: opts.rateLimit, burst: 2 * opts.rateLimit } : undefined,
     logger,
     version,
+    saveIntervalMs: opts.saveInterval * 1000,
   });
   closeOnSignals(running, logger);
   logger.info({ url: running.url, store, model: model.id, encoder: model.encoder.runtime, questions: index.stats().questions }, 'doppel is serving');
