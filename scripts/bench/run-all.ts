@@ -1,16 +1,19 @@
 /**
  * Runs every benchmark in scripts/bench (each in its own process, one after another so they do
  * not compete for the 2 cores), echoes their JSON lines and writes them to bench-results.json.
+ * Naming benches (`npm run bench -- index category`) re-runs those and keeps the others' figures.
  */
 import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from './common.js';
 
-const BENCHES = ['train', 'encode', 'index', 'service', 'dedup'];
+const BENCHES = ['train', 'encode', 'index', 'category', 'service', 'dedup'];
 const only = process.argv.slice(2);
-const results: object[] = [];
+const RESULTS = join(ROOT, 'bench-results.json');
+const kept = only.length > 0 && existsSync(RESULTS) ? (JSON.parse(readFileSync(RESULTS, 'utf8')) as { results: { bench: string }[] }).results.filter((r) => !only.includes(r.bench)) : [];
+const results: object[] = [...kept];
 for (const name of BENCHES.filter((b) => only.length === 0 || only.includes(b))) {
   process.stderr.write(`[bench] ${name}\n`);
   const out = execFileSync(process.execPath, [join(ROOT, 'dist/scripts/bench', `${name}.js`)], { stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 26 }).toString();
@@ -19,5 +22,5 @@ for (const name of BENCHES.filter((b) => only.length === 0 || only.includes(b)))
     results.push(JSON.parse(line));
   }
 }
-writeFileSync(join(ROOT, 'bench-results.json'), JSON.stringify({ createdAt: new Date().toISOString(), machine: `${cpus().length} x ${cpus()[0]?.model}`, results }, null, 2));
+writeFileSync(RESULTS, JSON.stringify({ createdAt: new Date().toISOString(), machine: `${cpus().length} x ${cpus()[0]?.model}`, results }, null, 2));
 process.stderr.write(`[bench] wrote bench-results.json (${results.length} figures)\n`);

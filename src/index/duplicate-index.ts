@@ -53,9 +53,12 @@ const ENCODE_BATCH = 512;
  * filtered to a rare category would walk most of the graph to find k members (Qdrant switches
  * to a full scan of small filtered sets for the same reason).
  */
-export const EXACT_CATEGORY_MAX = 2000;
-/** Member sets of large categories kept for filtered graph searches. */
-const CATEGORY_CACHE_SIZE = 32;
+export const EXACT_CATEGORY_MAX = 3000;
+/** Categories whose members (vectors of a small one, labels of a large one) are kept in memory. */
+const CATEGORY_CACHE_SIZE = 16;
+
+/** How a category's dense search runs: a scan of its few vectors, or a filtered graph search. */
+type CategoryView = { scan: Map<number, Float32Array> } | { members: Set<number> };
 
 /**
  * Known questions, encoded once: SQLite holds the truth, an HNSW graph answers nearest-energy
@@ -63,7 +66,7 @@ const CATEGORY_CACHE_SIZE = 32;
  * with no retraining.
  */
 export class DuplicateIndex {
-  private readonly categoryCache = new LruCache<Set<number>>(CATEGORY_CACHE_SIZE);
+  private readonly categoryCache = new LruCache<CategoryView>(CATEGORY_CACHE_SIZE);
 
   private constructor(
     readonly dir: string,
@@ -258,32 +261,30 @@ export class DuplicateIndex {
     for (const [label, v] of this.store.embeddings(missing)) energies.set(label, this.model.energy.vectors(query, v));
   }
 
-  private filterFor(category: string | undefined, excluded: Set<number>): ((label: number) => boolean) | undefined {
-    if (!category && excluded.size === 0) return undefined;
-    let allowed: Set<number> | undefined;
-    if (category) {
-      allowed = this.categoryCache.get(category);
-      if (!allowed) {
-        allowed = this.store.labelsInCategory(category);
-        this.categoryCache.set(category, allowed);
-      }
+  private categoryView(category: string): CategoryView {
+    let view = this.categoryCache.get(category);
+    if (!view) {
+      view = this.store.categorySize(category) <= EXACT_CATEGORY_MAX ? { scan: this.store.categoryEmbeddings(category) } : { members: this.store.labelsInCategory(category) };
+      this.categoryCache.set(category, view);
     }
-    return (label) => !excluded.has(label) && (!allowed || allowed.has(label));
+    return view;
   }
 
-  /** Exact nearest energies over a small category's stored vectors. */
-  private denseInSmallCategory(query: Float32Array, k: number, category: string, excluded: Set<number>): { label: number; energy: number }[] {
+  /** Exact nearest energies over a small category's vectors. */
+  private scan(query: Float32Array, k: number, vectors: Map<number, Float32Array>, excluded: Set<number>): { label: number; energy: number }[] {
     const scored: { label: number; energy: number }[] = [];
-    for (const [label, v] of this.store.categoryEmbeddings(category)) {
+    for (const [label, v] of vectors) {
       if (!excluded.has(label)) scored.push({ label, energy: this.model.energy.vectors(query, v) });
     }
     return scored.sort((a, b) => a.energy - b.energy).slice(0, k);
   }
 
   private dense(query: Float32Array, k: number, category: string | undefined, excluded: Set<number>): { label: number; energy: number }[] {
-    if (category !== undefined && this.store.categorySize(category) <= EXACT_CATEGORY_MAX) return this.denseInSmallCategory(query, k, category, excluded);
+    const view = category === undefined ? undefined : this.categoryView(category);
+    if (view && 'scan' in view) return this.scan(query, k, view.scan, excluded);
+    const allowed = view?.members;
+    const filter = allowed || excluded.size > 0 ? (label: number) => !excluded.has(label) && (!allowed || allowed.has(label)) : undefined;
     const energyName = this.model.files.config.energy;
-    const filter = this.filterFor(category, excluded);
     if (energyName !== 'manhattan') {
       return this.vectors.search(query, k, filter).map((r) => ({ label: r.label, energy: distanceToEnergy(energyName, r.distance) }));
     }

@@ -1,0 +1,71 @@
+/**
+ * Category-filtered dense search on the real questions, each given a category so that some
+ * categories are rare: latency of Doppel's search (exact scan of a small category's stored
+ * vectors, filtered graph search for a large one) against a filtered HNSW search of the same
+ * category in the same process, the path every category took before.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { formatRow } from '../../src/data/delimited.js';
+import { DuplicateIndex, EXACT_CATEGORY_MAX } from '../../src/index/duplicate-index.js';
+import { importQuestions } from '../../src/index/import-file.js';
+import { loadModel } from '../../src/model/load.js';
+import { Random } from '../../src/util/random.js';
+import { percentile, realQuestions, report, round } from './common.js';
+
+/** Share of questions in each category; the rest are 'general'. */
+const CATEGORIES = { rare: 0.001, small: 0.01, medium: 0.03, large: 0.2 };
+const QUERIES = 300;
+
+const dir = mkdtempSync(join(tmpdir(), 'doppel-bench-category-'));
+try {
+  const { texts, dataset } = await realQuestions();
+  const rng = new Random(11);
+  const categoryOf = texts.map(() => {
+    let u = rng.next();
+    for (const [name, share] of Object.entries(CATEGORIES)) {
+      if (u < share) return name;
+      u -= share;
+    }
+    return 'general';
+  });
+  const file = join(dir, 'questions.tsv');
+  writeFileSync(file, ['id\ttext\tcategory', ...texts.map((t, i) => formatRow([`q${i}`, t, categoryOf[i]], '\t'))].join('\n') + '\n');
+  const model = await loadModel();
+  const index = await DuplicateIndex.open(join(dir, 'store'), { model });
+  await importQuestions(index, file, { batchSize: 1024 });
+  const queries = Array.from({ length: QUERIES }, (_, i) => texts[(i * 7919) % texts.length]);
+  const vectors = await model.encoder.encode(queries);
+  const dim = model.encoder.dim;
+  const timed = (fn: (i: number) => unknown) => {
+    for (let i = 0; i < 20; i++) fn(i);
+    const times = queries.map((_, i) => {
+      const t = performance.now();
+      fn(i);
+      return performance.now() - t;
+    });
+    return times.sort((a, b) => a - b);
+  };
+  for (const category of [...Object.keys(CATEGORIES), 'none']) {
+    const members = category === 'none' ? 0 : index.stats().categories.find((c) => c.category === category)?.n ?? 0;
+    const ours = timed((i) => index.searchEncoded(queries[i], vectors.subarray(i * dim, (i + 1) * dim), { mode: 'dense', k: 10, category }));
+    const allowed = index.store.labelsInCategory(category);
+    const graph = timed((i) => index.vectors.search(vectors.subarray(i * dim, (i + 1) * dim), 10, (label) => allowed.has(label)));
+    const config = { dataset, questions: texts.length, category, members, path: members <= EXACT_CATEGORY_MAX ? 'exact scan' : 'filtered HNSW', queries: QUERIES };
+    report({
+      bench: 'category',
+      metric: `dense top-10 in a ${category === 'none' ? 'category with no members' : `${category} category`}, p99`,
+      value: round(percentile(ours, 99), 3),
+      unit: 'ms',
+      config,
+      p50: round(percentile(ours, 50), 3),
+      filteredGraphP99: round(percentile(graph, 99), 3),
+      speedupP99: round(percentile(graph, 99) / percentile(ours, 99), 1),
+    });
+  }
+  index.close();
+  model.dispose();
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
