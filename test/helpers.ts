@@ -2,6 +2,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { after, before } from 'node:test';
+import { DuplicateIndex } from '../src/index/duplicate-index.js';
+import { loadModel, type Model } from '../src/model/load.js';
 
 /** The repository root (tests run from dist/test). */
 export const ROOT = resolve(fileURLToPath(import.meta.url), '../../..');
@@ -23,4 +26,27 @@ export function assertClose(actual: ArrayLike<number>, expected: ArrayLike<numbe
       throw new Error(`${what}[${i}]: ${actual[i]} differs from ${expected[i]} by more than ${tol}`);
     }
   }
+}
+
+/** Five questions on distinct topics, two per category where a category has two. */
+export const TOPICS = [
+  { id: 'q1', text: 'How do I learn to play the guitar?', category: 'music' },
+  { id: 'q2', text: 'What is the fastest way to learn piano?', category: 'music' },
+  { id: 'q3', text: 'How can I improve my credit score?', category: 'money' },
+  { id: 'q4', text: 'Which stocks should a beginner buy?', category: 'money' },
+  { id: 'q5', text: 'How do I bake sourdough bread at home?', category: 'food' },
+];
+
+/**
+ * The bundled model on the wasm backend, loaded once for a test file, and a way to open stores
+ * with it: `const { model, open } = useBundledModel()`, then `model()` / `open(dir)` inside tests.
+ */
+export function useBundledModel() {
+  let model: Model | undefined;
+  before(async () => {
+    model = await loadModel(undefined, { backend: 'wasm' });
+  });
+  after(() => model?.dispose());
+  const get = () => model!;
+  return { model: get, open: (dir: string, readonly = false) => DuplicateIndex.open(dir, { model: get(), readonly }) };
 }

@@ -1,29 +1,15 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import Database from 'better-sqlite3';
 import { DuplicateIndex } from '../src/index/duplicate-index.js';
 import { importQuestions } from '../src/index/import-file.js';
 import { databasePath, indexPath, manifestPath } from '../src/index/paths.js';
-import { loadModel, type Model } from '../src/model/load.js';
-import { tempDir } from './helpers.js';
+import { TOPICS, tempDir, useBundledModel } from './helpers.js';
 
-let model: Model;
-before(async () => {
-  model = await loadModel(undefined, { backend: 'wasm' });
-});
-after(() => model.dispose());
-
-const Q = [
-  { id: 'q1', text: 'How do I learn to play the guitar?', category: 'music' },
-  { id: 'q2', text: 'What is the fastest way to learn piano?', category: 'music' },
-  { id: 'q3', text: 'How can I improve my credit score?', category: 'money' },
-  { id: 'q4', text: 'Which stocks should a beginner buy?', category: 'money' },
-  { id: 'q5', text: 'How do I bake sourdough bread at home?', category: 'food' },
-];
-
-const open = (dir: string) => DuplicateIndex.open(dir, { model });
+const { model: bundled, open } = useBundledModel();
+const Q = TOPICS;
 const ids = (hits: { id: string }[]) => hits.map((h) => h.id);
 
 describe('duplicate index on a real SQLite file and HNSW graph', () => {
@@ -88,7 +74,7 @@ describe('duplicate index on a real SQLite file and HNSW graph', () => {
     for (const [what, harm] of damage) {
       harm();
       const messages: string[] = [];
-      index = await DuplicateIndex.open(dir, { model, log: (m) => messages.push(m) });
+      index = await DuplicateIndex.open(dir, { model: bundled(), log: (m) => messages.push(m) });
       try {
         assert.ok(messages.some((m) => /rebuilding/.test(m)), `${what}: rebuild is announced (${messages.join('; ')})`);
         assert.deepEqual(ids(await index.search('bake bread', { mode: 'dense', k: 5 })), expected, `${what}: same results after rebuild`);

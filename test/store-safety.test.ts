@@ -2,29 +2,15 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import Database from 'better-sqlite3';
-import { DuplicateIndex } from '../src/index/duplicate-index.js';
 import { databasePath, indexPath, manifestPath } from '../src/index/paths.js';
 import { QuestionStore } from '../src/index/store.js';
 import { DEFAULT_HNSW, VectorIndex } from '../src/index/vector-index.js';
-import { loadModel, type Model } from '../src/model/load.js';
-import { ROOT, tempDir } from './helpers.js';
+import { ROOT, TOPICS, tempDir, useBundledModel } from './helpers.js';
 
-let model: Model;
-before(async () => {
-  model = await loadModel(undefined, { backend: 'wasm' });
-});
-after(() => model.dispose());
-
-const Q = [
-  { id: 'q1', text: 'How do I learn to play the guitar?', category: 'music' },
-  { id: 'q2', text: 'What is the fastest way to learn piano?', category: 'music' },
-  { id: 'q3', text: 'How can I improve my credit score?', category: 'money' },
-  { id: 'q4', text: 'Which stocks should a beginner buy?', category: 'money' },
-  { id: 'q5', text: 'How do I bake sourdough bread at home?', category: 'food' },
-];
-const open = (dir: string, readonly = false) => DuplicateIndex.open(dir, { model, readonly });
+const { open } = useBundledModel();
+const Q = TOPICS;
 const ids = (hits: { id: string }[]) => hits.map((h) => h.id);
 
 /** A pid that belonged to a process which has exited. */
