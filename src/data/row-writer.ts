@@ -1,14 +1,19 @@
-import { createWriteStream, existsSync, type WriteStream } from 'node:fs';
 import { DoppelError } from '../errors.js';
+import { checkOutputPath, openOutputFile, type OutputFile, removeStaleTemps } from '../util/atomic-write.js';
 import { formatRow } from './delimited.js';
 import { formatFromPath } from './records.js';
 
 export const OUTPUT_FORMATS = ['tsv', 'csv', 'jsonl'] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 
-/** Writes rows with a fixed set of columns as TSV, CSV (RFC 4180 quoting) or JSONL. */
+/**
+ * Writes rows with a fixed set of columns as TSV, CSV (RFC 4180 quoting) or JSONL, to stdout or
+ * to a file. A file appears whole or not at all: rows go to a temporary beside it, renamed into
+ * place by close(); abort() (or any failure) removes the temporary and leaves the old file as it was.
+ * (An existing FIFO or device, such as /dev/stdout with --force, is written directly.)
+ */
 export class RowWriter {
-  private readonly stream: NodeJS.WritableStream;
+  private readonly file: OutputFile | undefined;
   private headerWritten = false;
 
   constructor(
@@ -19,15 +24,17 @@ export class RowWriter {
   ) {
     if (out) {
       RowWriter.assertWritable(out, force);
-      this.stream = createWriteStream(out, { encoding: 'utf8' });
-    } else {
-      this.stream = process.stdout;
+      this.file = openOutputFile(out);
     }
   }
 
-  /** Refuses to overwrite an existing file unless forced. */
+  /**
+   * Checks, before any work, that `out` can be written: its directory exists and is writable, it
+   * is not a directory, and it is absent unless forced. Removes what a killed run left beside it.
+   */
   static assertWritable(out: string, force: boolean): void {
-    if (existsSync(out) && !force) throw new DoppelError('INVALID_INPUT', `${out} exists; pass --force to overwrite it`);
+    checkOutputPath(out, { what: '--out', kind: 'file', force });
+    removeStaleTemps(out);
   }
 
   static formatFor(out: string | undefined, requested?: string): OutputFormat {
@@ -37,7 +44,8 @@ export class RowWriter {
   }
 
   private async write(line: string): Promise<void> {
-    if (!this.stream.write(line + '\n')) await new Promise((resolve) => this.stream.once('drain', resolve));
+    if (this.file) return this.file.write(line + '\n');
+    if (!process.stdout.write(line + '\n')) await new Promise((resolve) => process.stdout.once('drain', resolve));
   }
 
   async row(values: Record<string, string | number | boolean | null | undefined>): Promise<void> {
@@ -50,12 +58,17 @@ export class RowWriter {
     await this.write(formatRow(this.columns.map((c) => (values[c] === undefined || values[c] === null ? '' : String(values[c]))), delimiter));
   }
 
+  /** Finishes the output: a file is flushed and renamed into place. */
   async close(): Promise<void> {
     if (this.format !== 'jsonl' && !this.headerWritten) {
       this.headerWritten = true;
       await this.write(formatRow(this.columns, this.format === 'tsv' ? '\t' : ','));
     }
-    if (this.stream === process.stdout) return;
-    await new Promise<void>((resolve, reject) => (this.stream as WriteStream).end((err?: Error | null) => (err ? reject(err) : resolve())));
+    await this.file?.commit();
+  }
+
+  /** Gives up: a file's temporary is removed and the target left untouched. */
+  async abort(): Promise<void> {
+    await this.file?.abort();
   }
 }

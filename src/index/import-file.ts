@@ -16,11 +16,17 @@ export interface ImportOptions {
   batchSize?: number;
   /** Report bad rows and go on; without it the first bad row stops the import. */
   onInvalid?: (line: number, problem: string) => void;
+  /** Rows read leniently (a TSV quote taken literally). */
+  onWarning?: (line: number, message: string) => void;
   onConflict?: (line: number, id: string) => void;
   onProgress?: (rowsRead: number) => void;
 }
 
-/** Streams a questions file into the index in encoder-sized batches. */
+/**
+ * Streams a questions file into the index in encoder-sized batches. Rows are validated as they
+ * are read (readQuestions: id, text length, NUL), so a bad row is reported with its file, line and
+ * id, skipped under `onInvalid`, and never reaches DuplicateIndex.add.
+ */
 export async function importQuestions(index: DuplicateIndex, file: string, options: ImportOptions = {}): Promise<ImportReport> {
   const batchSize = options.batchSize ?? 512;
   const started = performance.now();
@@ -38,7 +44,7 @@ export async function importQuestions(index: DuplicateIndex, file: string, optio
         options.onInvalid!(line, problem);
       }
     : undefined;
-  for await (const q of readQuestions(file, { onInvalid })) {
+  for await (const q of readQuestions(file, { onInvalid, onWarning: options.onWarning })) {
     report.rows++;
     const existing = index.store.getAny(q.id);
     if (existing?.text === q.text) report.present++;
@@ -56,9 +62,12 @@ export async function importQuestions(index: DuplicateIndex, file: string, optio
   return { ...report, seconds: (performance.now() - started) / 1000 };
 }
 
-/** Rows in a questions file (for progress bars), counted without holding them. */
-export async function countQuestions(file: string): Promise<number> {
+/**
+ * Valid rows in a questions file (for progress bars), counted without holding them. With
+ * `strict`, the first invalid row throws (file:line: problem (id)), before any work is done.
+ */
+export async function countQuestions(file: string, options: { strict?: boolean } = {}): Promise<number> {
   let n = 0;
-  for await (const _ of readQuestions(file, { onInvalid: () => {} })) n++;
+  for await (const _ of readQuestions(file, { onInvalid: options.strict ? undefined : () => {} })) n++;
   return n;
 }

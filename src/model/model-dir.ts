@@ -67,6 +67,14 @@ export async function loadModelFiles(dir: string = defaultModelDir()): Promise<M
   return { dir, id: hash.digest('hex').slice(0, 16), config, tokenizer, weights, calibration };
 }
 
+/**
+ * Whether a directory holds a Doppel model (or a training checkpoint of one): what `train --out`
+ * may replace whole.
+ */
+export function isModelDir(dir: string): boolean {
+  return existsSync(join(dir, FILES.config)) || existsSync(join(dir, 'checkpoint', 'checkpoint.json'));
+}
+
 export interface SaveModelInput {
   config: ModelConfig;
   tokenizerJson: object;
@@ -75,6 +83,10 @@ export interface SaveModelInput {
   training?: object;
 }
 
+/**
+ * Writes a model's files into `dir` (created if missing), in place: to publish a model directory
+ * whole, write into a temporary one and rename it (util/atomic-write.ts replaceDir, as train does).
+ */
 export async function saveModelFiles(dir: string, input: SaveModelInput): Promise<void> {
   await mkdir(dir, { recursive: true });
   await writeFile(join(dir, FILES.config), JSON.stringify(input.config, null, 2));

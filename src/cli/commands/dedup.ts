@@ -22,6 +22,9 @@ export interface DedupArgs {
   json: boolean;
 }
 
+const AGAINST_COLUMNS = ['id', 'text', 'match_id', 'match_text', 'energy', 'probability', 'is_duplicate'];
+const CLUSTER_COLUMNS = ['cluster_id', 'id', 'text', 'representative_id', 'energy_to_representative'];
+
 function parseThreshold(value: string): number | undefined {
   if (value === 'auto') return undefined;
   const t = Number(value);
@@ -29,20 +32,14 @@ function parseThreshold(value: string): number | undefined {
   return t;
 }
 
-export async function dedupCommand(model: Model, input: string, args: DedupArgs, log: (m: string) => void): Promise<void> {
-  if (args.json && !args.out) throw new DoppelError('INVALID_INPUT', '--json prints the summary on stdout: give the rows a file with --out');
-  const format = RowWriter.formatFor(args.out, args.format);
+/** Clusters the file (or matches it against a store), writing rows as they come; returns the summary. */
+async function runDedup(model: Model, input: string, args: DedupArgs, log: (m: string) => void, open: (columns: string[]) => RowWriter): Promise<object> {
   const onInvalid = (line: number, problem: string) => log(`${input}:${line}: ${problem} (skipped; --strict stops instead)`);
-  let writer: RowWriter | undefined;
-  const open = (columns: string[]) => (writer ??= new RowWriter(columns, format, args.out, args.force));
-  if (args.out) RowWriter.assertWritable(args.out, args.force); // before any work is done
-  let summary: object;
-
   if (args.against) {
     const index = await DuplicateIndex.open(args.against, { model, readonly: true, log });
     try {
       const r = await matchAgainstStore(index, input, { k: args.k, strict: args.strict, onInvalid }, async ({ record, match }) => {
-        await open(['id', 'text', 'match_id', 'match_text', 'energy', 'probability', 'is_duplicate', ...Object.keys(record.extra)]).row({
+        await open([...AGAINST_COLUMNS, ...Object.keys(record.extra)]).row({
           id: record.id,
           text: record.text,
           match_id: match?.id,
@@ -53,42 +50,60 @@ export async function dedupCommand(model: Model, input: string, args: DedupArgs,
           ...record.extra,
         });
       });
-      summary = { ...r, questionsPerSecond: r.questions / r.seconds, store: args.against, threshold: model.threshold };
+      return { ...r, questionsPerSecond: r.questions / r.seconds, store: args.against, threshold: model.threshold };
     } finally {
       index.close();
     }
-  } else {
-    const bars = stageBars('questions');
-    const s = await dedupFile(
-      input,
-      {
-        model,
-        threshold: parseThreshold(args.threshold),
-        k: args.k,
-        clustering: args.clustering,
-        minClusterSize: args.minClusterSize,
-        strict: args.strict,
-        evalPairs: args.evalPairs ? (await readPairs(args.evalPairs)).pairs : undefined,
-        onInvalid,
-        onProgress: (stage, done, total) => {
-          if (total === undefined) return void process.stderr.write(`\r${stage}: ${done} questions read\x1b[K`);
-          bars(stage, done, total);
-        },
-      },
-      async ({ clusterId, record, representativeId, energyToRepresentative }) => {
-        await open(['cluster_id', 'id', 'text', 'representative_id', 'energy_to_representative', ...Object.keys(record.extra)]).row({
-          cluster_id: clusterId,
-          id: record.id,
-          text: record.text,
-          representative_id: representativeId,
-          energy_to_representative: Number(energyToRepresentative.toFixed(6)),
-          ...record.extra,
-        });
-      },
-    );
-    summary = s;
   }
-  await (writer ?? open(args.against ? ['id', 'text', 'match_id', 'match_text', 'energy', 'probability', 'is_duplicate'] : ['cluster_id', 'id', 'text', 'representative_id', 'energy_to_representative'])).close();
+  const bars = stageBars('questions');
+  return dedupFile(
+    input,
+    {
+      model,
+      threshold: parseThreshold(args.threshold),
+      k: args.k,
+      clustering: args.clustering,
+      minClusterSize: args.minClusterSize,
+      strict: args.strict,
+      evalPairs: args.evalPairs ? (await readPairs(args.evalPairs)).pairs : undefined,
+      onInvalid,
+      onProgress: (stage, done, total) => {
+        if (total === undefined) return void process.stderr.write(`\r${stage}: ${done} questions read\x1b[K`);
+        bars(stage, done, total);
+      },
+    },
+    async ({ clusterId, record, representativeId, energyToRepresentative }) => {
+      await open([...CLUSTER_COLUMNS, ...Object.keys(record.extra)]).row({
+        cluster_id: clusterId,
+        id: record.id,
+        text: record.text,
+        representative_id: representativeId,
+        energy_to_representative: Number(energyToRepresentative.toFixed(6)),
+        ...record.extra,
+      });
+    },
+  );
+}
+
+/**
+ * `doppel dedup`. The --out path is checked before any work (directory exists and is writable;
+ * an existing file needs --force), and the file appears whole or not at all: rows go to a
+ * temporary beside it that is renamed into place at the end and removed on failure.
+ */
+export async function dedupCommand(model: Model, input: string, args: DedupArgs, log: (m: string) => void): Promise<void> {
+  if (args.json && !args.out) throw new DoppelError('INVALID_INPUT', '--json prints the summary on stdout: give the rows a file with --out');
+  const format = RowWriter.formatFor(args.out, args.format);
+  if (args.out) RowWriter.assertWritable(args.out, args.force); // before any work is done
+  let writer: RowWriter | undefined;
+  const open = (columns: string[]) => (writer ??= new RowWriter(columns, format, args.out, args.force));
+  let summary: object;
+  try {
+    summary = await runDedup(model, input, args, log, open);
+    await open(args.against ? AGAINST_COLUMNS : CLUSTER_COLUMNS).close();
+  } catch (err) {
+    await writer?.abort(); // the old --out file stays as it was
+    throw err;
+  }
   if (args.json) process.stdout.write(JSON.stringify(summary) + '\n');
   else for (const [k, v] of Object.entries(summary)) log(`${k}: ${typeof v === 'object' ? JSON.stringify(v) : v}`);
 }

@@ -19,12 +19,13 @@ export async function openIndex(ctx: IndexContext, readonly = false): Promise<Du
 
 /** Adds the questions of a file that the store does not hold yet. */
 export async function buildCommand(ctx: IndexContext, file: string, skipInvalid: boolean): Promise<void> {
-  const total = await countQuestions(file);
+  const total = await countQuestions(file, { strict: !skipInvalid }); // a bad row fails here, before the store changes
   const index = await openIndex(ctx);
   const bar = new ProgressBar('indexing', total, 'questions');
   try {
     const r = await importQuestions(index, file, {
       onInvalid: skipInvalid ? (line, problem) => ctx.log(`${file}:${line}: ${problem} (skipped)`) : undefined,
+      onWarning: (line, message) => ctx.log(`${file}:${line}: ${message}`),
       onConflict: (line, id) => ctx.log(`${file}:${line}: id '${id}' already holds another question (skipped)`),
       onProgress: (rows) => bar.update(rows),
     });

@@ -1,5 +1,5 @@
-import { existsSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { existsSync, statSync } from 'node:fs';
+import { cp, readFile, rename, writeFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { z } from 'zod';
 import { type Pair, readPairs } from '../../data/pairs.js';
@@ -11,14 +11,15 @@ import { ENERGY_NAMES, type ModelConfig, POOLINGS } from '../../model/config.js'
 import { SiameseEncoder } from '../../model/encoder.js';
 import { binaryMetrics } from '../../model/evaluation/binary.js';
 import { embeddingMatrix, loadWordVectors } from '../../model/glove.js';
-import { FILES, saveModelFiles } from '../../model/model-dir.js';
+import { FILES, isModelDir, saveModelFiles } from '../../model/model-dir.js';
 import { exportModelDir } from '../../model/onnx/export-model-dir.js';
 import { calibrate } from '../../model/training/calibrate.js';
 import { type TrainerState, type TrainSettings, trainEncoder, validate } from '../../model/training/train.js';
-import { loadWeights, saveWeights, variablesToWeights } from '../../model/weights.js';
+import { loadWeights, saveWeights, variablesToWeights, type WeightMap } from '../../model/weights.js';
 import { buildReport, reportHtml } from '../../report/training-report.js';
 import { buildTokenizerJson } from '../../text/build-vocab.js';
 import { Tokenizer } from '../../text/tokenizer.js';
+import { checkOutputPath, removeStaleTemps, replaceDir } from '../../util/atomic-write.js';
 import { sha256File } from '../../util/hash.js';
 import { formatSeconds, ProgressBar } from '../progress.js';
 
@@ -77,6 +78,24 @@ interface Checkpoint {
 }
 
 const CHECKPOINT = 'checkpoint';
+/** The best weights so far, kept in the checkpoint so that an interrupted run resumes whole. */
+const BEST = 'best.';
+
+/** Where a run keeps its checkpoint until the model directory is written: `<out>.checkpoint`. */
+export const runCheckpointDir = (out: string) => `${out}.${CHECKPOINT}`;
+
+const mtime = (path: string) => (existsSync(path) ? statSync(path).mtimeMs : -Infinity);
+
+/**
+ * The checkpoint to resume from: the newer of an interrupted run's (`<out>.checkpoint`) and the
+ * finished model's (`<out>/checkpoint`).
+ */
+function resumeDir(out: string): string | undefined {
+  const candidates = [runCheckpointDir(out), join(out, CHECKPOINT)].filter((d) => existsSync(join(d, 'checkpoint.json')));
+  return candidates.sort((a, b) => mtime(join(b, 'checkpoint.json')) - mtime(join(a, 'checkpoint.json')))[0];
+}
+
+const copyWeights = (w: WeightMap): WeightMap => new Map([...w].map(([k, { shape, values }]) => [k, { shape: [...shape], values: Float32Array.from(values) }]));
 
 async function loadTrainingPairs(args: TrainArgs, log: (m: string) => void): Promise<{ train: Pair[]; valid: Pair[]; files: object[] }> {
   const files: object[] = [];
@@ -109,11 +128,24 @@ async function loadTrainingPairs(args: TrainArgs, log: (m: string) => void): Pro
   return { train, valid, files };
 }
 
+/**
+ * `doppel train`. The model directory appears whole or not at all: while training, each epoch's
+ * checkpoint (latest and best weights, optimizer, trainer state) replaces `<out>.checkpoint`
+ * whole; at the end the model is written into a temporary sibling of `--out`, with the checkpoint
+ * moved inside it, and renamed in place of the old directory. A run that dies leaves the old model
+ * untouched and `<out>.checkpoint` for `--resume`.
+ */
 export async function trainCommand(raw: Record<string, unknown>, log: (m: string) => void): Promise<void> {
   const args = TrainArgs.parse(raw);
   const preset = PRESETS[args.preset];
   const out = resolve(args.out);
-  const checkpointDir = join(out, CHECKPOINT);
+  const runCheckpoint = runCheckpointDir(out);
+  // Before any work: --out can be written, and replacing it loses nothing but an older model.
+  checkOutputPath(out, { what: '--out', kind: 'dir', replaceable: isModelDir, notReplaceable: 'exists and is not a Doppel model directory (it would be replaced whole)' });
+  for (const path of [...removeStaleTemps(out), ...removeStaleTemps(runCheckpoint)]) log(`removed ${path}, left by an interrupted run`);
+  const from = args.resume ? resumeDir(out) : undefined;
+  if (args.resume && !from) throw new DoppelError('INVALID_INPUT', `--resume: no checkpoint in ${runCheckpoint} or ${join(out, CHECKPOINT)}`);
+  if (!args.resume && existsSync(join(runCheckpoint, 'checkpoint.json'))) log(`${runCheckpoint} holds the checkpoint of an interrupted run: --resume continues it; this run replaces it after its first epoch`);
   const backend = await initBackend(args.backend as BackendChoice | undefined, log);
   const { train, valid, files } = await loadTrainingPairs(args, log);
   log(`training pairs: ${train.length}, validation pairs: ${valid.length}`);
@@ -123,16 +155,18 @@ export async function trainCommand(raw: Record<string, unknown>, log: (m: string
   let tokenizerJsonValue: object;
   let encoder: SiameseEncoder;
   let resume: { state: TrainerState; optimizer: Awaited<ReturnType<typeof loadWeights>> } | undefined;
+  let bestWeights: WeightMap | undefined;
 
-  if (args.resume) {
-    if (!existsSync(join(checkpointDir, 'checkpoint.json'))) throw new DoppelError('INVALID_INPUT', `--resume: no checkpoint in ${checkpointDir}`);
-    const cp = JSON.parse(await readFile(join(checkpointDir, 'checkpoint.json'), 'utf8')) as Checkpoint;
+  if (from) {
+    const cp = JSON.parse(await readFile(join(from, 'checkpoint.json'), 'utf8')) as Checkpoint;
     config = cp.config;
     settings = { ...cp.settings, epochs: args.epochs };
-    tokenizerJsonValue = JSON.parse(await readFile(join(checkpointDir, FILES.tokenizer), 'utf8')) as object;
-    encoder = SiameseEncoder.fromWeights(config, await loadWeights(checkpointDir));
-    resume = { state: cp.state, optimizer: await loadWeights(checkpointDir, 'optimizer.') };
-    log(`resuming after epoch ${cp.state.epoch} (best ${cp.state.bestEpoch}, ROC-AUC ${cp.state.bestAuc.toFixed(4)})`);
+    tokenizerJsonValue = JSON.parse(await readFile(join(from, FILES.tokenizer), 'utf8')) as object;
+    encoder = SiameseEncoder.fromWeights(config, await loadWeights(from));
+    resume = { state: cp.state, optimizer: await loadWeights(from, 'optimizer.') };
+    // Checkpoints written before the best weights were kept in them: the model beside them is the best.
+    bestWeights = existsSync(join(from, BEST + 'weights.json')) ? await loadWeights(from, BEST) : cp.state.bestEpoch > 0 ? await loadWeights(out) : undefined;
+    log(`resuming from ${from} after epoch ${cp.state.epoch} (best ${cp.state.bestEpoch}, ROC-AUC ${cp.state.bestAuc.toFixed(4)})`);
   } else {
     const wordVectors = args.glove || args.gloveFile ? await loadWordVectors(args.gloveFile) : undefined;
     if (args.tokenizer) {
@@ -183,8 +217,6 @@ export async function trainCommand(raw: Record<string, unknown>, log: (m: string
   const tokenizer = Tokenizer.fromJson(tokenizerJsonValue);
   log(`model: ${JSON.stringify(config)}`);
   log(`training: ${JSON.stringify(settings)}`);
-  await mkdir(checkpointDir, { recursive: true });
-  await writeFile(join(checkpointDir, FILES.tokenizer), JSON.stringify(tokenizerJsonValue));
 
   let bar: ProgressBar | undefined;
   let barEpoch = 0;
@@ -203,17 +235,24 @@ export async function trainCommand(raw: Record<string, unknown>, log: (m: string
       const v = report.valid;
       log(`epoch ${report.epoch}: loss ${report.trainLoss.toFixed(4)}, valid ROC-AUC ${v.rocAuc.toFixed(4)}, accuracy ${v.accuracy.toFixed(4)}, F1 ${v.f1.toFixed(4)}, ${report.pairsPerSecond.toFixed(0)} pairs/s, ${formatSeconds(report.seconds)}${improved ? ' (best so far: kept)' : ''}`);
       const weights = variablesToWeights(encoder.variables);
-      if (improved) await saveModelFiles(out, { config, tokenizerJson: tokenizerJsonValue, weights });
-      await saveWeights(checkpointDir, weights);
-      await saveWeights(checkpointDir, await optimizer(), 'optimizer.');
+      if (improved) bestWeights = copyWeights(weights);
+      const optimizerWeights = await optimizer();
       const cp: Checkpoint = { config, settings, state: st };
-      await writeFile(join(checkpointDir, 'checkpoint.json'), JSON.stringify(cp));
+      await replaceDir(runCheckpoint, async (dir) => {
+        await writeFile(join(dir, FILES.tokenizer), JSON.stringify(tokenizerJsonValue));
+        await saveWeights(dir, weights);
+        await saveWeights(dir, optimizerWeights, 'optimizer.');
+        if (bestWeights) await saveWeights(dir, bestWeights, BEST);
+        await writeFile(join(dir, 'checkpoint.json'), JSON.stringify(cp));
+      });
     },
   }, resume);
   encoder.dispose();
+  if (!bestWeights) throw new DoppelError('MODEL_ERROR', 'no epoch gave a usable model (the validation ROC-AUC was never a number)');
+  const kept = bestWeights;
 
   // Calibrate the kept (best) model on validation and write the report.
-  const best = SiameseEncoder.fromWeights(config, await loadWeights(out));
+  const best = SiameseEncoder.fromWeights(config, kept);
   const { energies, labels } = await validate(best, tokenizer, valid);
   best.dispose();
   const calibration = calibrate(energies, labels, args.targetPrecision);
@@ -230,15 +269,30 @@ export async function trainCommand(raw: Record<string, unknown>, log: (m: string
     epochs: state.epoch,
     validation: metrics,
   };
-  await saveModelFiles(out, { config, tokenizerJson: tokenizerJsonValue, weights: await loadWeights(out), calibration, training });
   const report = buildReport(
     { model: relative(process.cwd(), out) || '.', createdAt: training.createdAt, backend: backend.name, config, settings, data: files, history: state.history, bestEpoch: state.bestEpoch, validation: metrics, calibration },
     energies,
     labels,
   );
-  await writeFile(join(out, 'report.json'), JSON.stringify(report));
-  await writeFile(join(out, 'report.html'), reportHtml(report));
-  log(`kept epoch ${state.bestEpoch}: validation accuracy ${metrics.accuracy.toFixed(4)}, F1 ${metrics.f1.toFixed(4)}, ROC-AUC ${metrics.rocAuc.toFixed(4)}, AP ${metrics.averagePrecision.toFixed(4)} at energy threshold ${calibration.threshold.toFixed(4)}`);
-  const onnx = await exportModelDir(out);
+  const onnx = await replaceDir(
+    out,
+    async (dir) => {
+      await saveModelFiles(dir, { config, tokenizerJson: tokenizerJsonValue, weights: kept, calibration, training });
+      await writeFile(join(dir, 'report.json'), JSON.stringify(report));
+      await writeFile(join(dir, 'report.html'), reportHtml(report));
+      log(`kept epoch ${state.bestEpoch}: validation accuracy ${metrics.accuracy.toFixed(4)}, F1 ${metrics.f1.toFixed(4)}, ROC-AUC ${metrics.rocAuc.toFixed(4)}, AP ${metrics.averagePrecision.toFixed(4)} at energy threshold ${calibration.threshold.toFixed(4)}`);
+      const exported = await exportModelDir(dir);
+      // Last, so that --resume can continue from the model: this run's checkpoint, else the one it resumed from.
+      if (existsSync(runCheckpoint)) await rename(runCheckpoint, join(dir, CHECKPOINT));
+      else if (from) await cp(from, join(dir, CHECKPOINT), { recursive: true });
+      return exported;
+    },
+    {
+      // A failure after the checkpoint moved in: put it back for --resume.
+      beforeDiscard: async (dir) => {
+        if (existsSync(join(dir, CHECKPOINT)) && !existsSync(runCheckpoint)) await rename(join(dir, CHECKPOINT), runCheckpoint);
+      },
+    },
+  );
   log(`model written to ${out} (report: ${join(out, 'report.html')}; ONNX export ${(onnx.bytes / 1e6).toFixed(1)} MB)`);
 }
