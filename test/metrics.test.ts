@@ -4,6 +4,7 @@ import { averagePrecision, binaryMetrics, rocAuc } from '../src/model/evaluation
 import { fitPlatt, plattProbability } from '../src/model/evaluation/platt.js';
 import { maxAccuracyThreshold, precisionThreshold } from '../src/model/evaluation/threshold.js';
 import { mrrAt, ndcgAt, recallAt } from '../src/index/evaluation/retrieval.js';
+import { Metrics, methodLabel, UNMATCHED_ROUTE } from '../src/service/metrics.js';
 
 describe('pair metrics (low energy = duplicate)', () => {
   const energies = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6];
@@ -46,5 +47,26 @@ describe('retrieval metrics', () => {
     assert.equal(recallAt(ranked, relevant, 1), 0);
     assert.equal(recallAt(ranked, relevant, 10), 1);
     assert.equal(recallAt(['a'], new Set(Array.from({ length: 20 }, (_, i) => (i === 0 ? 'a' : `r${i}`))), 10), 0.1);
+  });
+});
+
+describe('service metrics (Prometheus)', () => {
+  test('methods fold to a fixed set, so clients cannot mint label values', () => {
+    assert.equal(methodLabel('GET'), 'GET');
+    assert.equal(methodLabel('DELETE'), 'DELETE');
+    for (const m of ['PROPFIND', 'MKCOL', 'SEARCH', 'LOCK', 'get', 'X'.repeat(100)]) assert.equal(methodLabel(m), 'other');
+    const m = new Metrics();
+    for (const method of ['PROPFIND', 'MKCOL', 'SEARCH', 'LOCK', 'REPORT']) m.observe(method, UNMATCHED_ROUTE, 404, 0.001);
+    const text = m.render([]);
+    assert.match(text, /doppel_http_requests_total\{method="other",route="unmatched",status="404"\} 5/);
+    assert.ok(!text.includes('PROPFIND'));
+  });
+
+  test('the rendered size depends on the series, not on the number of requests', () => {
+    const m = new Metrics();
+    m.observe('GET', '/healthz', 200, 0.001);
+    const one = m.render([]).length;
+    for (let i = 0; i < 10_000; i++) m.observe('GET', '/healthz', 200, 0.001);
+    assert.ok(m.render([]).length - one < 100);
   });
 });

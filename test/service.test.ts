@@ -1,10 +1,14 @@
 import assert from 'node:assert/strict';
+import { connect, type Socket } from 'node:net';
+import { Writable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import pino from 'pino';
 import { DuplicateIndex } from '../src/index/duplicate-index.js';
 import { loadModel, type Model } from '../src/model/load.js';
+import { LruCache } from '../src/util/lru-cache.js';
 import { openApiDocument } from '../src/service/openapi.js';
-import { type RunningServer, startServer } from '../src/service/server.js';
+import { RateLimiter } from '../src/service/rate-limit.js';
+import { isLoopbackHost, type RunningServer, type ServerOptions, startServer } from '../src/service/server.js';
 import { MAX_TEXT_LENGTH } from '../src/text/validate.js';
 import { tempDir } from './helpers.js';
 
@@ -16,7 +20,7 @@ before(async () => {
 });
 after(() => model.dispose());
 
-async function serve(store: string, extra: { apiKey?: string; rateLimit?: { rate: number; burst: number } } = {}): Promise<RunningServer> {
+async function serve(store: string, extra: Partial<ServerOptions> = {}): Promise<RunningServer> {
   const index = await DuplicateIndex.open(store, { model });
   return startServer(index, { host: '127.0.0.1', port: 0, logger, version: 'test', ...extra });
 }
@@ -206,6 +210,297 @@ describe('auth and rate limits', () => {
       assert.equal(statuses[3], 429);
     } finally {
       await server.close();
+    }
+  });
+});
+
+describe('hardening: auth follows routing', () => {
+  test('every case and trailing-slash variant of a write route needs the key', async (t) => {
+    const server = await serve(tempDir((fn) => t.after(fn)), { apiKey: 's3cret' });
+    try {
+      assert.equal((await call(server.url, 'POST', '/v1/questions', { id: 'keep', text: 'A stored question' }, { authorization: 'Bearer s3cret' })).status, 201);
+      const health = async () => (await call(server.url, 'GET', '/healthz')).json.questions;
+      const before = await health();
+      const writes: [string, string, unknown][] = [
+        ['POST', '/v1/Questions/', { text: 'Sneaked in?' }],
+        ['POST', '/V1/QUESTIONS', { text: 'Sneaked in?' }],
+        ['POST', '/v1/questions/', { text: 'Sneaked in?' }],
+        ['POST', '/v1/FEEDBACK/', { a: 'x', b: 'y', isDuplicate: true }],
+        ['POST', '/v1/Feedback', { a: 'x', b: 'y', isDuplicate: true }],
+        ['DELETE', '/v1/Questions/keep/', undefined],
+        ['DELETE', '/V1/QUESTIONS/keep', undefined],
+      ];
+      const keys = [undefined, 'Bearer wrong', 'Bearer s3cre', 'Bearer s3cretX', 's3cret', 'Basic czNjcmV0', 'Bearer S3CRET'];
+      for (const [method, path, body] of writes) {
+        for (const key of keys) {
+          const r = await call(server.url, method, path, body, key ? { authorization: key } : {});
+          assert.equal(r.status, 401, `${method} ${path} with ${key ?? 'no key'}`);
+          assert.equal(r.json.error.code, 'UNAUTHORIZED');
+          assert.match(r.headers.get('www-authenticate') ?? '', /^Bearer/);
+        }
+        // Refused before the content type or the body is looked at.
+        assert.equal((await call(server.url, method, path, 'not json', { 'content-type': 'text/plain' })).status, 401);
+      }
+      assert.equal(await health(), before, 'nothing was written');
+      assert.equal((await call(server.url, 'GET', '/v1/questions/keep')).status, 200, 'nothing was deleted');
+      // With the key the variants reach the same routes ("bearer" in any case is the same scheme).
+      assert.equal((await call(server.url, 'POST', '/v1/Questions/', { id: 'v', text: 'Variant path write' }, { authorization: 'bearer s3cret' })).status, 201);
+      assert.equal((await call(server.url, 'DELETE', '/V1/questions/v/', undefined, { authorization: 'Bearer s3cret' })).status, 200);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describe('hardening: bounded memory', () => {
+  test('/metrics labels come from declared routes only, whatever paths clients make up', async (t) => {
+    const server = await serve(tempDir((fn) => t.after(fn)), { apiKey: 's3cret', rateLimit: { rate: 0.001, burst: 20 } });
+    try {
+      const size = async () => Buffer.byteLength((await call(server.url, 'GET', '/metrics')).text);
+      await call(server.url, 'POST', '/v1/questions', { text: 'x' }); // 401
+      await call(server.url, 'POST', '/v1/duplicates', 'x', { 'content-type': 'text/plain' }); // 415
+      await call(server.url, 'PROPFIND', '/v1/nowhere');
+      const junk = Array.from({ length: 330 }, (_, i) => `/v1/x${i}q${Math.random().toString(36).slice(2)}`);
+      const statuses = new Set<number>();
+      let before = 0;
+      for (const [i, path] of junk.entries()) {
+        // The first 30 reach every series these requests can make (404 and, once the burst is
+        // spent, 429 for GET and POST); the other 300 must add none.
+        if (i === 30) {
+          await size(); // the first /metrics request adds its own series
+          before = await size();
+        }
+        const method = i % 3 === 2 ? 'GET' : 'POST';
+        const r = await call(server.url, method, i % 2 ? path : path.toUpperCase() + '/', method === 'POST' ? 'x' : undefined, { 'content-type': 'text/plain' });
+        statuses.add(r.status);
+      }
+      assert.ok(statuses.has(429), 'the limiter answered some of them');
+      const text = (await call(server.url, 'GET', '/metrics')).text;
+      assert.ok(!/route="[^"]*x\d+q/i.test(text), 'no made-up path is a label');
+      assert.ok(text.includes('route="unmatched"'));
+      assert.ok(text.includes('method="other"'), 'unknown methods are folded');
+      const after = await size();
+      assert.ok(after - before < 500, `/metrics grew from ${before} to ${after} bytes`);
+    } finally {
+      await server.close();
+    }
+  });
+
+  test('the rate limiter evicts the least recently seen clients, not every bucket', () => {
+    const limiter = new RateLimiter(1, 2, 100);
+    let now = 0;
+    assert.equal(limiter.take('hot', now), 0);
+    assert.equal(limiter.take('hot', now), 0);
+    assert.ok(limiter.take('hot', now) > 0, 'the burst is spent');
+    for (let i = 0; i < 1000; i++) {
+      now += 0.01; // 10 s in all: hot refills at most 1 token a second, it asks 100 a second
+      limiter.take(`new-${i}`, now);
+      if (i % 10 === 0) limiter.take('hot', now);
+      assert.ok(limiter.size <= 100);
+    }
+    assert.ok(limiter.take('hot', now) > 0, 'a flood of new addresses did not reset a limited client');
+    assert.equal(limiter.take('new-0', now), 0, 'an evicted client starts with a full bucket');
+  });
+
+  test('the suggestion cache is bounded in entries and in characters', () => {
+    const cache = new LruCache<string>(100, { maxWeight: 10_000, weigh: (k, v) => k.length + v.length });
+    for (let i = 0; i < 1000; i++) cache.set(`k${i}`, 'v'.repeat(i % 300));
+    assert.ok(cache.size <= 100);
+    assert.ok(cache.weight <= 10_000);
+    cache.set('huge', 'x'.repeat(20_000));
+    assert.equal(cache.get('huge'), undefined, 'an entry over the whole budget is not kept');
+    assert.ok(cache.weight <= 10_000);
+    cache.set('a', '1');
+    cache.set('a', '22');
+    assert.equal(cache.get('a'), '22');
+    const plain = new LruCache<number>(3);
+    for (let i = 0; i < 10; i++) plain.set(String(i), i);
+    assert.equal(plain.size, 3);
+    assert.equal(plain.get('0'), undefined);
+    assert.equal(plain.get('9'), 9);
+  });
+});
+
+/** Opens a raw TCP connection and resolves once it is established. */
+function rawSocket(url: string): Promise<Socket> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const s = connect(Number(port), hostname, () => resolve(s));
+    s.on('error', reject);
+  });
+}
+
+/** Resolves with whether the socket was closed by the other side within `ms`. */
+function closedWithin(socket: Socket, ms: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    if (socket.destroyed) return resolve(true);
+    const timer = setTimeout(() => resolve(false), ms);
+    socket.once('close', () => {
+      clearTimeout(timer);
+      resolve(true);
+    });
+    socket.resume();
+  });
+}
+
+describe('hardening: the server stays up and shuts down', () => {
+  test('socket errors after start are logged, not fatal', async (t) => {
+    const lines: string[] = [];
+    const sink = new Writable({ write: (chunk, _enc, cb) => (lines.push(String(chunk)), cb()) });
+    const server = await serve(tempDir((fn) => t.after(fn)), { logger: pino({ level: 'error' }, sink) });
+    try {
+      const emfile = Object.assign(new Error('accept EMFILE'), { code: 'EMFILE' });
+      assert.doesNotThrow(() => {
+        server.server.emit('error', emfile);
+        server.server.emit('error', emfile);
+        server.server.emit('error', emfile);
+      });
+      assert.equal((await call(server.url, 'GET', '/healthz')).status, 200);
+      assert.ok(lines.filter((l) => l.includes('EMFILE')).length >= 2, 'the errors were logged');
+    } finally {
+      await server.close();
+    }
+  });
+
+  test('close() finishes within the shutdown deadline while a client holds its connection', async (t) => {
+    const server = await serve(tempDir((fn) => t.after(fn)), { shutdownTimeoutMs: 300 });
+    const sockets: Socket[] = [];
+    try {
+      // A request whose body never finishes (the server is waiting for 100 bytes) ...
+      const slow = await rawSocket(server.url);
+      slow.write('POST /v1/duplicates HTTP/1.1\r\nHost: x\r\nConnection: keep-alive\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"te');
+      // ... and one whose headers never finish.
+      const dribble = await rawSocket(server.url);
+      dribble.write('GET /healthz HTTP/1.1\r\nHost: x\r\n');
+      sockets.push(slow, dribble);
+      await new Promise((r) => setTimeout(r, 100));
+      const started = performance.now();
+      const outcome = await Promise.race([server.close().then(() => 'closed'), new Promise((r) => setTimeout(() => r('still waiting'), 5000))]);
+      const ms = performance.now() - started;
+      assert.equal(outcome, 'closed');
+      assert.ok(ms < 3000, `close took ${Math.round(ms)} ms`);
+      assert.ok(await closedWithin(slow, 1000), 'the held connection was cut');
+    } finally {
+      server.server.closeAllConnections();
+      for (const s of sockets) s.destroy();
+      await server.close();
+    }
+  });
+
+  test('the index is saved and closed at the deadline: a restart finds what was written', async (t) => {
+    const store = tempDir((fn) => t.after(fn));
+    let server = await serve(store, { shutdownTimeoutMs: 200 });
+    assert.equal((await call(server.url, 'POST', '/v1/questions', { id: 'late', text: 'Written just before a forced shutdown' })).status, 201);
+    const held = await rawSocket(server.url);
+    try {
+      held.write('POST /v1/similarity HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 50\r\n\r\n{');
+      await new Promise((r) => setTimeout(r, 50));
+      assert.equal(await Promise.race([server.close().then(() => 'closed'), new Promise((r) => setTimeout(() => r('still waiting'), 5000))]), 'closed');
+    } finally {
+      held.destroy();
+      server.server.closeAllConnections();
+      await server.close();
+    }
+    server = await serve(store);
+    try {
+      assert.equal((await call(server.url, 'GET', '/v1/questions/late')).status, 200);
+    } finally {
+      await server.close();
+    }
+  });
+
+  test('connections past maxConnections are dropped at accept', async (t) => {
+    const server = await serve(tempDir((fn) => t.after(fn)), { maxConnections: 2 });
+    const sockets: Socket[] = [];
+    try {
+      assert.equal(server.server.maxConnections, 2);
+      sockets.push(await rawSocket(server.url), await rawSocket(server.url));
+      await new Promise((r) => setTimeout(r, 50));
+      const third = await rawSocket(server.url);
+      sockets.push(third);
+      assert.ok(await closedWithin(third, 2000), 'the third connection was dropped');
+      for (const s of sockets) s.destroy();
+      await new Promise((r) => setTimeout(r, 100));
+      assert.equal((await call(server.url, 'GET', '/healthz')).status, 200, 'new connections are served once others close');
+    } finally {
+      for (const s of sockets) s.destroy();
+      await server.close();
+    }
+  });
+
+  test('the default maxConnections is finite', async (t) => {
+    const server = await serve(tempDir((fn) => t.after(fn)));
+    try {
+      assert.equal(server.server.maxConnections, 1024);
+      assert.ok(server.server.headersTimeout > 0 && server.server.headersTimeout <= 10_000);
+      assert.ok(server.server.requestTimeout > 0 && server.server.requestTimeout <= 30_000);
+    } finally {
+      await server.close();
+    }
+  });
+
+  test('listening beyond loopback without a key logs a warning', async (t) => {
+    for (const h of ['127.0.0.1', '127.1.2.3', 'localhost', '::1', '[::1]', '::ffff:127.0.0.1']) assert.ok(isLoopbackHost(h), h);
+    for (const h of ['0.0.0.0', '::', '192.168.1.10', '10.0.0.1', 'example.com', '::ffff:10.0.0.1']) assert.ok(!isLoopbackHost(h), h);
+    const warnings = async (host: string, apiKey?: string) => {
+      const lines: string[] = [];
+      const sink = new Writable({ write: (chunk, _enc, cb) => (lines.push(String(chunk)), cb()) });
+      const server = await serve(tempDir((fn) => t.after(fn)), { host, apiKey, logger: pino({ level: 'warn' }, sink) });
+      await server.close();
+      return lines.filter((l) => l.includes('without an API key')).length;
+    };
+    assert.equal(await warnings('0.0.0.0'), 1);
+    assert.equal(await warnings('0.0.0.0', 'k'), 0);
+    assert.equal(await warnings('127.0.0.1'), 0);
+  });
+});
+
+describe('hardening: odd input is a 4xx, never a 5xx', () => {
+  let server: RunningServer;
+  after(async () => server.close());
+  const store = tempDir(after);
+  before(async () => {
+    server = await serve(store);
+    for (const q of QUESTIONS) await call(server.url, 'POST', '/v1/questions', q);
+  });
+
+  test('FTS syntax, NUL, lone surrogates, RTL and emoji are plain text', async () => {
+    const texts = ['"', '*', 'NEAR(', 'NEAR(python learn, 2)', '^', '^learn', 'text:', 'text: python', 'questions_fts: x', '(((', 'a AND', 'NOT python', '-x +y', '\u0000', 'py\u0000thon', '\ud800', 'x\udfff', '\u202eRTL', 'שלום עולם', '🐱🐶', '👩‍👩‍👧‍👦'];
+    for (const text of texts) {
+      for (const mode of ['dense', 'lexical', 'hybrid']) {
+        const r = await call(server.url, 'POST', '/v1/duplicates', { text, mode, category: text });
+        assert.ok(r.status === 200 || r.status === 400, `${mode} ${JSON.stringify(text)} -> ${r.status} ${r.text.slice(0, 100)}`);
+      }
+      const s = await call(server.url, 'GET', `/v1/suggest?q=${encodeURIComponent(text.replace(/[\ud800-\udfff]/g, '?'))}x`);
+      assert.equal(s.status, 200, `suggest ${JSON.stringify(text)}`);
+      assert.equal((await call(server.url, 'POST', '/v1/similarity', { a: text, b: 'learn python' })).status, 200);
+    }
+  });
+
+  test('bad bodies, encodings and paths', async () => {
+    const depth = 20_000;
+    const cases: [string, string, string | undefined, Record<string, string>, number][] = [
+      ['POST', '/v1/duplicates', '['.repeat(depth) + ']'.repeat(depth), {}, 400],
+      ['POST', '/v1/duplicates', '{"text":' + '{"a":'.repeat(5000) + '1' + '}'.repeat(5000) + '}', {}, 400],
+      ['POST', '/v1/duplicates', '{"text": "\\ud800"}', {}, 200],
+      ['POST', '/v1/duplicates', 'null', {}, 400],
+      ['POST', '/v1/duplicates', '"text"', {}, 400],
+      ['POST', '/v1/duplicates', '{"text": "x"}', { 'content-type': 'application/json; charset=latin1' }, 415],
+      ['POST', '/v1/duplicates', '{"text": "x"}', { 'content-type': 'application/json', 'content-encoding': 'gzip' }, 400],
+      ['POST', '/v1/duplicates', '{"text": "x"}', { 'content-type': 'application/json', 'content-encoding': 'bogus' }, 415],
+      ['POST', '/v1/duplicates', undefined, { 'content-type': 'application/json' }, 400],
+      ['POST', '/v1/duplicates', undefined, {}, 415],
+      ['POST', '/v1/nowhere', '{}', {}, 404],
+      ['GET', '/v1/questions/%E0%A4%A', undefined, {}, 400],
+      ['GET', '/v1/questions/%00', undefined, {}, 404],
+      ['GET', '/v1/suggest?q=%ff', undefined, {}, 200],
+      ['GET', '/v1/suggest?q=a&q=b', undefined, {}, 400],
+      ['GET', '/assets/%2e%2e/package.json', undefined, {}, 404],
+    ];
+    for (const [method, path, body, headers, status] of cases) {
+      const r = await call(server.url, method, path, body, headers);
+      assert.equal(r.status, status, `${method} ${path} ${body?.slice(0, 30)} ${JSON.stringify(headers)} -> ${r.text.slice(0, 120)}`);
+      assert.equal(typeof r.json?.error?.code === 'string' || r.status === 200, true);
     }
   });
 });

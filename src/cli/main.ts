@@ -185,6 +185,8 @@ program
   .option('--port <port>', 'port (0: any free port)', (v) => Number(v), Number(process.env.PORT ?? 8080))
   .option('--rate-limit <n>', 'requests per second per client (0: off)', (v) => Number(v), 200)
   .option('--save-interval <seconds>', 'how often the vector graph is saved (writes are durable in SQLite at once)', (v) => Number(v), 30)
+  .option('--max-connections <n>', 'open connections at once (default: $DOPPEL_MAX_CONNECTIONS or 1024)')
+  .option('--shutdown-timeout <seconds>', 'how long shutdown waits for open requests (default: $DOPPEL_SHUTDOWN_TIMEOUT or 10)')
   .action(async (opts: ServeOptions & { model?: string }) => {
     if (!opts.store && !opts.demo) throw new DoppelError('INVALID_INPUT', 'give --store <dir> (or --demo)');
     if (!Number.isInteger(opts.port) || opts.port < 0 || opts.port > 65535) throw new DoppelError('INVALID_INPUT', `bad --port`);

@@ -1,3 +1,4 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import express, { type NextFunction, type Request, type Response } from 'express';
@@ -6,7 +7,7 @@ import { z } from 'zod';
 import { DoppelError, ERROR_CODES, type ErrorCode } from '../errors.js';
 import type { DuplicateIndex, Hit } from '../index/duplicate-index.js';
 import { LruCache } from '../util/lru-cache.js';
-import { Metrics } from './metrics.js';
+import { Metrics, UNMATCHED_ROUTE } from './metrics.js';
 import { openApiDocument } from './openapi.js';
 import { RateLimiter } from './rate-limit.js';
 import { describeIssues, DuplicatesBody, FeedbackBody, QuestionBody, SimilarityBody, SuggestQuery } from './schemas.js';
@@ -17,6 +18,8 @@ export interface ServiceOptions {
   /** Requests per second and burst per client address; undefined turns limiting off. */
   rateLimit?: { rate: number; burst: number };
   maxBodyBytes?: number;
+  /** Most characters (keys plus cached JSON) the suggestion cache holds; default 8 M (about 16 MB). */
+  suggestCacheChars?: number;
   logger: Logger;
   version: string;
 }
@@ -31,14 +34,54 @@ function parse<T>(schema: z.ZodType<T>, value: unknown): T {
 
 const sendError = (res: Response, code: ErrorCode, message: string) => res.status(ERROR_CODES[code]).json({ error: { code, message } });
 
+const sha256 = (value: string) => createHash('sha256').update(value, 'utf8').digest();
+
+/**
+ * Middleware that lets a request through only with `Authorization: Bearer <apiKey>` (any case of
+ * "Bearer"). It is attached to each write route, so the decision follows Express's own routing
+ * (case-insensitive, trailing slash optional) rather than a second reading of the path. The keys
+ * are compared as SHA-256 digests in constant time, so neither the key nor its length leaks
+ * through response timing.
+ */
+export function requireKey(apiKey: string | undefined) {
+  const expected = apiKey ? sha256(apiKey) : undefined;
+  return (req: Request, res: Response, next: NextFunction) => {
+    if (!expected) return next();
+    const header = req.get('authorization') ?? '';
+    const bearer = /^bearer[ \t]+(.*)$/is.exec(header);
+    // Hashed even when the scheme is wrong, so every rejection costs the same.
+    const given = sha256(bearer ? bearer[1].trim() : '');
+    if (!bearer || !timingSafeEqual(given, expected)) {
+      res.setHeader('WWW-Authenticate', 'Bearer realm="doppel"');
+      return sendError(res, 'UNAUTHORIZED', 'this write needs Authorization: Bearer <DOPPEL_API_KEY>');
+    }
+    next();
+  };
+}
+
 const match = (h: Hit) => ({ id: h.id, text: h.text, category: h.category, energy: h.energy, probability: h.probability, isDuplicate: h.isDuplicate });
+
+/**
+ * The metrics label of a request: the pattern of the route that handled it, '/assets' for a
+ * static file, else UNMATCHED_ROUTE. Never the raw path, which the client chooses. (Express
+ * also sets req.route when a HEAD reaches a route without GET; that is no match.)
+ */
+function routeLabel(req: Request, res: Response): string {
+  const route = req.route as { path?: unknown; methods?: Record<string, boolean> } | undefined;
+  const m = req.method.toLowerCase();
+  if (typeof route?.path === 'string' && (route.methods?.[m] || (m === 'head' && route.methods?.get))) return route.path;
+  if (res.locals.metricsRoute === '/assets') return '/assets';
+  return UNMATCHED_ROUTE;
+}
 
 /** The HTTP API and the web page over one open duplicate index. */
 export function createApp(index: DuplicateIndex, options: ServiceOptions) {
   const app = express();
   const metrics = new Metrics();
   const limiter = options.rateLimit ? new RateLimiter(options.rateLimit.rate, options.rateLimit.burst) : undefined;
-  const suggestCache = new LruCache<object>(5000);
+  const maxBodyBytes = options.maxBodyBytes ?? 64 * 1024;
+  // Cached as JSON text, so the cache is bounded by characters as well as by entries.
+  const suggestCache = new LruCache<string>(5000, { maxWeight: options.suggestCacheChars ?? 8_000_000, weigh: (key, json) => key.length + json.length });
   const model = index.model;
   const log = options.logger;
   app.disable('x-powered-by');
@@ -48,39 +91,43 @@ export function createApp(index: DuplicateIndex, options: ServiceOptions) {
     const started = performance.now();
     res.on('finish', () => {
       const seconds = (performance.now() - started) / 1000;
-      const route = req.route?.path ? String(req.route.path) : res.statusCode === 404 ? 'unmatched' : req.path;
-      metrics.observe(req.method, route, res.statusCode, seconds);
+      // Labels come only from routes the app declares (never from the raw path), so requests
+      // to made-up paths all land in one series and /metrics stays the same size.
+      metrics.observe(req.method, routeLabel(req, res), res.statusCode, seconds);
       log.debug({ method: req.method, url: req.originalUrl, status: res.statusCode, ms: Math.round(seconds * 1e4) / 10 }, 'request');
     });
     next();
   });
 
-  app.use('/v1', (req, res, next) => {
-    if (limiter) {
+  if (limiter) {
+    app.use('/v1', (req, res, next) => {
       const wait = limiter.take(req.socket.remoteAddress ?? 'unknown');
       if (wait > 0) {
         res.setHeader('Retry-After', String(Math.ceil(wait)));
         return sendError(res, 'RATE_LIMITED', 'too many requests; slow down');
       }
-    }
-    const write = (req.method === 'POST' && (req.path === '/questions' || req.path === '/feedback')) || req.method === 'DELETE';
-    if (write && options.apiKey && req.get('authorization') !== `Bearer ${options.apiKey}`) {
-      return sendError(res, 'UNAUTHORIZED', 'this write needs Authorization: Bearer <DOPPEL_API_KEY>');
-    }
-    if (req.method === 'POST' && !req.is('application/json')) {
-      return sendError(res, 'UNSUPPORTED_MEDIA_TYPE', 'send the body as application/json');
-    }
-    next();
-  });
-  app.use(express.json({ limit: options.maxBodyBytes ?? 64 * 1024 }));
+      next();
+    });
+  }
 
-  app.post('/v1/duplicates', async (req, res) => {
+  // Per route, in this order: the key (writes only), then the content type, then the body. An
+  // unauthenticated write is refused before its body is read.
+  const auth = requireKey(options.apiKey);
+  const jsonBody = [
+    (req: Request, res: Response, next: NextFunction) => {
+      if (!req.is('application/json')) return sendError(res, 'UNSUPPORTED_MEDIA_TYPE', 'send the body as application/json');
+      next();
+    },
+    express.json({ limit: maxBodyBytes }),
+  ];
+
+  app.post('/v1/duplicates', jsonBody, async (req: Request, res: Response) => {
     const body = parse(DuplicatesBody, req.body);
     const hits = await index.search(body.text, { k: body.k ?? 5, mode: body.mode ?? 'hybrid', category: body.category });
     res.json({ isDuplicate: hits.some((h) => h.isDuplicate), threshold: model.threshold, matches: hits.map(match) });
   });
 
-  app.post('/v1/questions', async (req, res) => {
+  app.post('/v1/questions', auth, jsonBody, async (req: Request, res: Response) => {
     const body = parse(QuestionBody, req.body);
     if (body.id !== undefined && index.store.getAny(body.id)) throw new DoppelError('CONFLICT', `a question with id '${body.id}' already exists`);
     const vector = await index.encode(body.text);
@@ -96,13 +143,13 @@ export function createApp(index: DuplicateIndex, options: ServiceOptions) {
     res.json({ id: q.id, text: q.text, category: q.category, createdAt: q.createdAt });
   });
 
-  app.delete('/v1/questions/:id', (req, res) => {
+  app.delete('/v1/questions/:id', auth, (req, res) => {
     const removed = index.remove(String(req.params.id));
     suggestCache.clear();
     res.json({ id: removed.id, deleted: true });
   });
 
-  app.post('/v1/similarity', async (req, res) => {
+  app.post('/v1/similarity', jsonBody, async (req: Request, res: Response) => {
     const { a, b } = parse(SimilarityBody, req.body);
     res.json(await model.scorePair(a, b));
   });
@@ -114,15 +161,15 @@ export function createApp(index: DuplicateIndex, options: ServiceOptions) {
     if (q.trim().length < 2) return res.json({ suggestions: [] });
     const key = `${k}|${query.category ?? ''}|${q.toLowerCase()}`;
     let payload = suggestCache.get(key);
-    if (!payload) {
+    if (payload === undefined) {
       const hits = await index.search(q, { k, mode: 'hybrid', category: query.category, prefix: true });
-      payload = { suggestions: hits.map(match) };
+      payload = JSON.stringify({ suggestions: hits.map(match) });
       suggestCache.set(key, payload);
     }
-    res.json(payload);
+    res.type('application/json').send(payload);
   });
 
-  app.post('/v1/feedback', (req, res) => {
+  app.post('/v1/feedback', auth, jsonBody, (req: Request, res: Response) => {
     const body = parse(FeedbackBody, req.body);
     const resolveSide = (textValue: string | undefined, id: string | undefined) => {
       if (textValue !== undefined) return { text: textValue, id: null };
@@ -157,17 +204,32 @@ export function createApp(index: DuplicateIndex, options: ServiceOptions) {
   });
 
   app.get('/', (_req, res) => res.sendFile(join(WEB_DIR, 'index.html')));
-  app.use('/assets', express.static(WEB_DIR, { index: false, maxAge: '1h' }));
+  app.use(
+    '/assets',
+    (req, res, next) => {
+      if (req.method === 'GET' || req.method === 'HEAD') res.locals.metricsRoute = '/assets';
+      next();
+    },
+    express.static(WEB_DIR, { index: false, maxAge: '1h' }),
+  );
 
-  app.use((req, res) => sendError(res, 'NOT_FOUND', `no route ${req.method} ${req.path}`));
+  app.use((req, res) => sendError(res, 'NOT_FOUND', `no route ${req.method} ${req.path.slice(0, 200)}`));
 
   // Express recognises an error handler by its four parameters.
-  app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
-    const e = err as { type?: string; status?: number; message?: string };
+  app.use((err: unknown, _req: Request, res: Response, next: NextFunction) => {
+    // Too late for a JSON answer: Express's default handler closes the connection.
+    if (res.headersSent) return next(err);
+    const e = (typeof err === 'object' && err !== null ? err : {}) as { type?: unknown; status?: unknown; message?: unknown };
     if (err instanceof DoppelError) return sendError(res, err.code, err.message);
-    if (e.type === 'entity.too.large') return sendError(res, 'PAYLOAD_TOO_LARGE', `body larger than ${options.maxBodyBytes ?? 64 * 1024} bytes`);
+    if (e.type === 'entity.too.large') return sendError(res, 'PAYLOAD_TOO_LARGE', `body larger than ${maxBodyBytes} bytes`);
     if (e.type === 'entity.parse.failed') return sendError(res, 'INVALID_INPUT', 'body is not valid JSON');
-    if (e.status && e.status >= 400 && e.status < 500) return sendError(res, 'INVALID_INPUT', e.message ?? 'bad request');
+    // body-parser and Express mark client faults (bad charset or encoding, aborted body, bad
+    // percent-encoding in the path) with a 4xx status.
+    if (typeof e.status === 'number' && e.status >= 400 && e.status < 500) {
+      if (e.status === 413) return sendError(res, 'PAYLOAD_TOO_LARGE', `body larger than ${maxBodyBytes} bytes`);
+      if (e.status === 415) return sendError(res, 'UNSUPPORTED_MEDIA_TYPE', typeof e.message === 'string' ? e.message : 'unsupported body encoding');
+      return sendError(res, 'INVALID_INPUT', typeof e.message === 'string' ? e.message : 'bad request');
+    }
     log.error({ err }, 'unhandled error');
     res.status(500).json({ error: { code: 'INTERNAL', message: 'internal error' } });
   });

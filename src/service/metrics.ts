@@ -1,4 +1,8 @@
-/** Request latency histograms per route, rendered in the Prometheus text format. */
+/**
+ * Request latency histograms per route, rendered in the Prometheus text format. Callers pass
+ * only declared route patterns (or UNMATCHED_ROUTE) and methods are folded to a fixed set, so the
+ * number of series is bounded by routes x methods x statuses, whatever clients send.
+ */
 const BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 
 interface Series {
@@ -7,6 +11,14 @@ interface Series {
   sum: number;
 }
 
+/** The route label of every request that matched no declared route (404s, early 401/415/429). */
+export const UNMATCHED_ROUTE = 'unmatched';
+
+const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
+
+/** A method label from a fixed set: anything else the HTTP parser accepts becomes 'other'. */
+export const methodLabel = (method: string) => (METHODS.has(method) ? method : 'other');
+
 const label = (v: string) => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
 
 export class Metrics {
@@ -14,7 +26,7 @@ export class Metrics {
   private readonly requests = new Map<string, number>();
 
   observe(method: string, route: string, status: number, seconds: number): void {
-    const key = `method="${label(method)}",route="${label(route)}"`;
+    const key = `method="${methodLabel(method)}",route="${label(route)}"`;
     let s = this.latency.get(key);
     if (!s) this.latency.set(key, (s = { buckets: new Array(BUCKETS.length).fill(0), count: 0, sum: 0 }));
     s.count++;

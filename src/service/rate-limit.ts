@@ -1,19 +1,34 @@
-/** A token bucket per client: `rate` requests a second on average, bursts up to `burst`. */
+/**
+ * A token bucket per client: `rate` requests a second on average, bursts up to `burst`. At most
+ * `maxClients` buckets are kept; past that the least recently seen client's bucket is dropped (a
+ * Map iterates in insertion order and every take re-inserts its client), so a flood of new
+ * addresses neither grows memory nor resets the buckets of clients that are being limited.
+ */
 export class RateLimiter {
   private readonly buckets = new Map<string, { tokens: number; at: number }>();
   constructor(
     private readonly rate: number,
     private readonly burst: number,
+    private readonly maxClients = 10_000,
   ) {}
+
+  /** Buckets held now (at most maxClients). */
+  get size(): number {
+    return this.buckets.size;
+  }
 
   /** Takes a token; returns the seconds to wait when there is none. */
   take(client: string, now = performance.now()): number {
     let b = this.buckets.get(client);
-    if (!b) {
-      if (this.buckets.size > 10_000) this.buckets.clear(); // bounded memory under many clients
-      this.buckets.set(client, (b = { tokens: this.burst, at: now }));
+    if (b) {
+      this.buckets.delete(client);
+    } else {
+      b = { tokens: this.burst, at: now };
+      // Oldest first: the first key is the client seen least recently.
+      while (this.buckets.size >= this.maxClients) this.buckets.delete(this.buckets.keys().next().value as string);
     }
-    b.tokens = Math.min(this.burst, b.tokens + ((now - b.at) / 1000) * this.rate);
+    this.buckets.set(client, b);
+    b.tokens = Math.min(this.burst, b.tokens + (Math.max(0, now - b.at) / 1000) * this.rate);
     b.at = now;
     if (b.tokens >= 1) {
       b.tokens -= 1;

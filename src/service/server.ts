@@ -1,24 +1,70 @@
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { isIPv4, isIPv6, type AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { DuplicateIndex } from '../index/duplicate-index.js';
 import { createApp, type ServiceOptions } from './app.js';
 
+export interface ServerOptions extends ServiceOptions {
+  host: string;
+  port: number;
+  /** Open connections accepted at once; more are dropped at accept. Default 1024. */
+  maxConnections?: number;
+  /** Milliseconds close() waits for open connections before cutting them. Default 10 000. */
+  shutdownTimeoutMs?: number;
+  /** Milliseconds a client has to send the request headers. Default 10 000. */
+  headersTimeoutMs?: number;
+  /** Milliseconds a client has to send a whole request. Default 30 000. */
+  requestTimeoutMs?: number;
+  /** Milliseconds between saves of the vector graph (writes are durable in SQLite at once). Default 30 000. */
+  saveIntervalMs?: number;
+}
+
 export interface RunningServer {
   url: string;
   server: Server;
-  /** Stops accepting, lets in-flight requests finish, saves the index and closes SQLite. */
+  /**
+   * Stops accepting, lets in-flight requests finish for up to the shutdown deadline, then
+   * closes what is left, saves the index and closes SQLite.
+   */
   close(): Promise<void>;
 }
 
-export async function startServer(index: DuplicateIndex, options: ServiceOptions & { host: string; port: number; saveIntervalMs?: number }): Promise<RunningServer> {
+export const DEFAULT_MAX_CONNECTIONS = 1024;
+export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
+
+/** Whether a listen address only takes connections from this machine. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.trim().toLowerCase().replace(/^\[(.*)\]$/, '$1');
+  if (h === 'localhost' || h.endsWith('.localhost')) return true;
+  if (isIPv4(h)) return h.startsWith('127.');
+  if (isIPv6(h)) return h === '::1' || /^::ffff:127\./.test(h) || /^(0{1,4}:){7}0{0,3}1$/.test(h);
+  return false;
+}
+
+export async function startServer(index: DuplicateIndex, options: ServerOptions): Promise<RunningServer> {
+  const log = options.logger;
   const { app } = createApp(index, options);
-  const server = createServer(app);
+  const requestTimeout = options.requestTimeoutMs ?? 30_000;
+  const headersTimeout = requestTimeout > 0 ? Math.min(options.headersTimeoutMs ?? 10_000, requestTimeout) : (options.headersTimeoutMs ?? 10_000);
+  // Slow clients (headers or body dribbled in) are cut after these limits; Node checks them
+  // every connectionsCheckingInterval.
+  const server = createServer({ headersTimeout, requestTimeout, connectionsCheckingInterval: Math.max(100, Math.min(2000, headersTimeout)) }, app);
   server.keepAliveTimeout = 5000;
+  server.maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options.port, options.host, () => resolve());
+    server.listen(options.port, options.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
   });
+  // After start a socket error (EMFILE while accepting under a connection flood, say) is logged
+  // and survived: a server 'error' event without a listener would end the process.
+  server.on('error', (err) => log.error({ err }, 'server socket error'));
+  server.on('drop', (data) => log.warn({ remoteAddress: data?.remoteAddress, maxConnections: server.maxConnections }, 'connection dropped: too many open connections'));
+  if (!options.apiKey && !isLoopbackHost(options.host)) {
+    log.warn({ host: options.host }, 'listening on a non-loopback address without an API key: anyone who can reach it can add and delete questions (set DOPPEL_API_KEY)');
+  }
   const { port } = server.address() as AddressInfo;
   const host = options.host.includes(':') ? `[${options.host}]` : options.host;
   // Written questions are durable in SQLite at once; the graph is saved now and then so a
@@ -27,22 +73,36 @@ export async function startServer(index: DuplicateIndex, options: ServiceOptions
     try {
       index.save();
     } catch (err) {
-      options.logger.error({ err }, 'saving the vector index failed');
+      log.error({ err }, 'saving the vector index failed');
     }
   }, options.saveIntervalMs ?? 30_000);
   saver.unref();
+  const deadline = options.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS;
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= new Promise<void>((resolve, reject) => {
       clearInterval(saver);
-      server.close(() => {
+      let done = false;
+      const finish = () => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
         try {
           index.close();
           resolve();
         } catch (err) {
           reject(err);
         }
-      });
+      };
+      // Past the deadline the connections still open (a slow upload, a client that keeps its
+      // socket busy) are cut; the index is saved and closed whether or not they go quietly.
+      const timer = setTimeout(() => {
+        log.warn({ deadlineMs: deadline }, 'shutdown deadline passed: closing the remaining connections');
+        server.closeAllConnections();
+        // server.close() calls back once the cut sockets have closed; this is a backstop.
+        setTimeout(finish, 250);
+      }, deadline);
+      server.close(() => finish());
       server.closeIdleConnections();
     }));
   return { url: `http://${host}:${port}/`, server, close };

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pino from 'pino';
+import { DoppelError } from '../../errors.js';
 import { DuplicateIndex } from '../../index/duplicate-index.js';
 import { countQuestions, importQuestions } from '../../index/import-file.js';
 import type { Model } from '../../model/load.js';
@@ -19,10 +20,24 @@ export interface ServeOptions {
   port: number;
   rateLimit: number;
   saveInterval: number;
+  /** Open connections at once (default: $DOPPEL_MAX_CONNECTIONS or 1024). */
+  maxConnections?: number;
+  /** Seconds shutdown waits for open requests before cutting them (default: $DOPPEL_SHUTDOWN_TIMEOUT or 10). */
+  shutdownTimeout?: number;
+}
+
+/** A positive number from an option or the environment; undefined leaves the server default. */
+function positive(value: number | string | undefined, name: string): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new DoppelError('INVALID_INPUT', `${name} must be a positive number, not '${value}'`);
+  return n;
 }
 
 export async function serveCommand(model: Model, opts: ServeOptions, log: (m: string) => void): Promise<void> {
   const logger = pino({ level: process.env.LOG_LEVEL ?? 'info' });
+  const maxConnections = positive(opts.maxConnections ?? process.env.DOPPEL_MAX_CONNECTIONS, 'max connections');
+  const shutdownSeconds = positive(opts.shutdownTimeout ?? process.env.DOPPEL_SHUTDOWN_TIMEOUT, 'shutdown timeout');
   const store = opts.store ?? DEMO_STORE;
   const index = await DuplicateIndex.open(store, { model, log });
   if (opts.demo && index.stats().questions === 0) {
@@ -39,6 +54,8 @@ export async function serveCommand(model: Model, opts: ServeOptions, log: (m: st
     port: opts.port,
     apiKey: process.env.DOPPEL_API_KEY || undefined,
     rateLimit: opts.rateLimit > 0 ? { rate: opts.rateLimit, burst: 2 * opts.rateLimit } : undefined,
+    maxConnections: maxConnections === undefined ? undefined : Math.max(1, Math.floor(maxConnections)),
+    shutdownTimeoutMs: shutdownSeconds === undefined ? undefined : shutdownSeconds * 1000,
     logger,
     version,
     saveIntervalMs: opts.saveInterval * 1000,
