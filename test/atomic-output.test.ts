@@ -159,7 +159,7 @@ describe('doppel dedup --out is atomic', () => {
     const e = await fails(['dedup', input, '--strict', '--out', join(dir, 'missing', 'sub', 'x.tsv')]);
     assert.equal(e.code, 2);
     assert.match(e.stderr, /^doppel: --out \S+x\.tsv: directory \S+missing\/sub does not exist\n$/m);
-    assert.doesNotMatch(e.stderr, /empty text|questions read/);
+    assert.doesNotMatch(e.stderr, /text must not be empty|questions read/);
     const e2 = await fails(['dedup', input, '--strict', '--out', dir]);
     assert.match(e2.stderr, /--out \S+ is a directory; give a file name/);
     assert.ok(!existsSync(join(dir, 'missing')));
@@ -172,7 +172,7 @@ describe('doppel dedup --out is atomic', () => {
     const out = join(dir, 'matches.tsv');
     writeFileSync(out, 'the old output\n');
     const e = await fails(['dedup', input, '--against', store, '--strict', '--out', out, '--force']);
-    assert.match(e.stderr, /half\.tsv:602: empty text \(id 'bad'\)/);
+    assert.match(e.stderr, /half\.tsv:602: text must not be empty \(id 'bad'\)/);
     assert.equal(readFileSync(out, 'utf8'), 'the old output\n');
     assert.deepEqual(leftovers(out), []);
   });

@@ -91,7 +91,7 @@ describe('doppel dedup on real files', () => {
     await run(process.execPath, [CLI, 'dedup', file, '--out', out, '--force', '--format', 'jsonl']);
     const first = JSON.parse(readFileSync(out, 'utf8').split('\n')[0]);
     assert.equal(typeof first.cluster_id, 'number');
-    await assert.rejects(run(process.execPath, [CLI, 'dedup', file, '--strict']), /q.tsv:7: empty text/);
+    await assert.rejects(run(process.execPath, [CLI, 'dedup', file, '--strict']), /q.tsv:7: text must not be empty/);
   });
 
   test('--against finds a stored duplicate', async (t) => {

@@ -154,7 +154,7 @@ describe('duplicate index on a real SQLite file and HNSW graph', () => {
     writeFileSync(file, 'id\ttext\tcategory\n1\tHow do I learn guitar?\tmusic\n2\t"A ""quoted"" question?"\t\n3\t\t\n');
     const index = await open(join(dir, 'store'));
     try {
-      await assert.rejects(importQuestions(index, file), /questions.tsv:4: empty text/);
+      await assert.rejects(importQuestions(index, file), /questions.tsv:4: text must not be empty/);
       assert.equal(index.stats().questions, 0, 'a failed import adds nothing from the failing batch');
       const bad: number[] = [];
       const r = await importQuestions(index, file, { onInvalid: (line) => bad.push(line) });

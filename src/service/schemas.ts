@@ -1,8 +1,13 @@
 import { z } from 'zod';
 import { SEARCH_MODES } from '../index/duplicate-index.js';
-import { MAX_TEXT_LENGTH } from '../text/validate.js';
+import { MAX_TEXT_LENGTH, textProblem } from '../text/validate.js';
 
-const text = z.string().trim().min(1, 'must not be empty').max(MAX_TEXT_LENGTH, `must be at most ${MAX_TEXT_LENGTH} characters`);
+const text = z
+  .string()
+  .trim()
+  .min(1, 'must not be empty')
+  .max(MAX_TEXT_LENGTH, `must be at most ${MAX_TEXT_LENGTH} characters`)
+  .refine((t) => textProblem(t) === undefined, 'must not contain a NUL character');
 const k = z.number().int().min(1).max(100);
 const category = z.string().trim().min(1).max(200);
 

@@ -4,21 +4,21 @@ import { invalidInput } from '../errors.js';
 export const MAX_TEXT_LENGTH = 2000;
 
 /**
- * Why a (trimmed) question text is not accepted, or undefined when it is: empty, longer than
- * MAX_TEXT_LENGTH, or holding a NUL character (binary data; other control characters are kept).
+ * What is wrong with a (trimmed) question text, said of the field, or undefined when it is
+ * accepted: empty, longer than MAX_TEXT_LENGTH, or holding a NUL character (binary data; other
+ * control characters are kept). The API, the CLI, file readers and the library all ask this.
  */
-export function textProblem(trimmed: string): string | undefined {
-  if (trimmed.length === 0) return 'empty text';
-  if (trimmed.length > MAX_TEXT_LENGTH) return `text is longer than ${MAX_TEXT_LENGTH} characters (${trimmed.length})`;
-  if (trimmed.includes('\0')) return 'text contains a NUL character';
+export function textProblem(trimmed: string, field = 'text'): string | undefined {
+  if (trimmed.length === 0) return `${field} must not be empty`;
+  if (trimmed.length > MAX_TEXT_LENGTH) return `${field} is longer than ${MAX_TEXT_LENGTH} characters (${trimmed.length})`;
+  if (trimmed.includes('\0')) return `${field} contains a NUL character`;
   return undefined;
 }
 
 export function checkText(text: unknown, field = 'text'): string {
   if (typeof text !== 'string') throw invalidInput(`${field} must be a string`);
   const trimmed = text.trim();
-  if (trimmed.length === 0) throw invalidInput(`${field} must not be empty`);
-  if (trimmed.length > MAX_TEXT_LENGTH) throw invalidInput(`${field} is longer than ${MAX_TEXT_LENGTH} characters`);
-  if (trimmed.includes('\0')) throw invalidInput(`${field} contains a NUL character`);
+  const problem = textProblem(trimmed, field);
+  if (problem) throw invalidInput(problem);
   return trimmed;
 }
