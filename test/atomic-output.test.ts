@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { trainCommand } from '../src/cli/commands/train.js';
-import { DuplicateIndex } from '../src/index/duplicate-index.js';
+import { DuplicateIndex } from '../src/search/duplicate-index.js';
 import { loadModel } from '../src/model/load.js';
 import { FILES } from '../src/model/model-dir.js';
 import { exportModelDir } from '../src/model/onnx/export-model-dir.js';

@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../src/model/backend.js';
 import type { ModelConfig } from '../src/model/config.js';
 import { SiameseEncoder } from '../src/model/encoder.js';
-import { ENERGIES } from '../src/model/energies/index.js';
+import { ENERGIES } from '../src/model/energies/registry.js';
 import { contrastive } from '../src/model/losses/contrastive.js';
 import type { TokenBatch } from '../src/text/tokenizer.js';
 import { assertClose } from './helpers.js';

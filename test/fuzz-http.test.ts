@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { Agent, request } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import pino from 'pino';
-import { DuplicateIndex } from '../src/index/duplicate-index.js';
+import { DuplicateIndex } from '../src/search/duplicate-index.js';
 import { loadModel, type Model } from '../src/model/load.js';
 import { type RunningServer, startServer } from '../src/service/server.js';
 import { MAX_TEXT_LENGTH } from '../src/text/validate.js';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before } from 'node:test';
-import { DuplicateIndex } from '../src/index/duplicate-index.js';
+import { DuplicateIndex } from '../src/search/duplicate-index.js';
 import { loadModel, type Model } from '../src/model/load.js';
 
 /** The repository root (tests run from dist/test). */

@@ -3,9 +3,9 @@ import { existsSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'n
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import Database from 'better-sqlite3';
-import { DuplicateIndex } from '../src/index/duplicate-index.js';
-import { importQuestions } from '../src/index/import-file.js';
-import { databasePath, indexPath, manifestPath } from '../src/index/paths.js';
+import { DuplicateIndex } from '../src/search/duplicate-index.js';
+import { importQuestions } from '../src/search/import-file.js';
+import { databasePath, indexPath, manifestPath } from '../src/search/paths.js';
 import { TOPICS, tempDir, useBundledModel } from './helpers.js';
 
 const { model: bundled, open } = useBundledModel();

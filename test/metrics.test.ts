@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import { averagePrecision, binaryMetrics, rocAuc } from '../src/model/evaluation/binary.js';
 import { fitPlatt, plattProbability } from '../src/model/evaluation/platt.js';
 import { maxAccuracyThreshold, precisionThreshold } from '../src/model/evaluation/threshold.js';
-import { mrrAt, ndcgAt, recallAt } from '../src/index/evaluation/retrieval.js';
+import { mrrAt, ndcgAt, recallAt } from '../src/search/evaluation/retrieval.js';
 import { Metrics, methodLabel, UNMATCHED_ROUTE } from '../src/service/metrics.js';
 
 describe('pair metrics (low energy = duplicate)', () => {

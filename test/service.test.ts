@@ -3,7 +3,7 @@ import { connect, type Socket } from 'node:net';
 import { Writable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import pino from 'pino';
-import { DuplicateIndex } from '../src/index/duplicate-index.js';
+import { DuplicateIndex } from '../src/search/duplicate-index.js';
 import { loadModel, type Model } from '../src/model/load.js';
 import { LruCache } from '../src/util/lru-cache.js';
 import { openApiDocument } from '../src/service/openapi.js';

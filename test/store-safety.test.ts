@@ -4,9 +4,9 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import Database from 'better-sqlite3';
-import { databasePath, indexPath, manifestPath } from '../src/index/paths.js';
-import { QuestionStore } from '../src/index/store.js';
-import { DEFAULT_HNSW, VectorIndex } from '../src/index/vector-index.js';
+import { databasePath, indexPath, manifestPath } from '../src/search/paths.js';
+import { QuestionStore } from '../src/search/store.js';
+import { DEFAULT_HNSW, VectorIndex } from '../src/search/vector-index.js';
 import { ROOT, TOPICS, tempDir, useBundledModel } from './helpers.js';
 
 const { open } = useBundledModel();

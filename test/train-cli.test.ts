@@ -4,7 +4,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { promisify } from 'node:util';
-import { QuestionStore } from '../src/index/store.js';
+import { QuestionStore } from '../src/search/store.js';
 import { CLI, SAMPLE_PAIRS, tempDir } from './helpers.js';
 
 const run = promisify(execFile);

@@ -10,8 +10,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../src/model/backend.js';
 import type { ModelConfig } from '../../src/model/config.js';
 import { SiameseEncoder } from '../../src/model/encoder.js';
-import { ENERGIES } from '../../src/model/energies/index.js';
-import { parseLoss } from '../../src/model/losses/index.js';
+import { ENERGIES } from '../../src/model/energies/registry.js';
+import { parseLoss } from '../../src/model/losses/registry.js';
 import { Random } from '../../src/util/random.js';
 import { report, round } from './common.js';
 

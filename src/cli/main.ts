@@ -10,7 +10,7 @@ import { exportModelDir } from '../model/onnx/export-model-dir.js';
 import { evalCommand, scoreCommand } from './commands/evaluate.js';
 import { OUTPUT_FORMATS } from '../data/row-writer.js';
 import { CLUSTERINGS } from '../dedup/clustering.js';
-import { SEARCH_MODES } from '../index/duplicate-index.js';
+import { SEARCH_MODES } from '../search/duplicate-index.js';
 import { type DedupArgs, dedupCommand } from './commands/dedup.js';
 import { addCommand, buildCommand, evalRetrievalCommand, type IndexContext, removeCommand, searchCommand, statsCommand } from './commands/index-cmds.js';
 import { type ServeOptions, serveCommand } from './commands/serve.js';

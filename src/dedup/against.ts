@@ -1,6 +1,6 @@
 import { readQuestions, type QuestionRecord } from '../data/questions.js';
 import type { RecordFormat } from '../data/records.js';
-import type { DuplicateIndex, Hit } from '../index/duplicate-index.js';
+import type { DuplicateIndex, Hit } from '../search/duplicate-index.js';
 
 export interface AgainstRow {
   record: QuestionRecord;

@@ -1,7 +1,7 @@
 import hnswlib from 'hnswlib-node';
 import type { EnergyName } from '../model/config.js';
-import type { Energy } from '../model/energies/index.js';
-import { distanceToEnergy, spaceFor } from '../index/vector-index.js';
+import type { Energy } from '../model/energies/registry.js';
+import { distanceToEnergy, spaceFor } from '../search/vector-index.js';
 import type { Link } from './clustering.js';
 
 const { HierarchicalNSW, BruteforceSearch } = hnswlib;

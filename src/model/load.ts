@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { DoppelError } from '../errors.js';
 import { type BackendChoice, initBackend } from './backend.js';
 import { outputDim } from './config.js';
-import { type Energy, ENERGIES } from './energies/index.js';
+import { type Energy, ENERGIES } from './energies/registry.js';
 import { SiameseEncoder } from './encoder.js';
 import { plattProbability } from './evaluation/platt.js';
 import { FILES, loadModelFiles, type ModelFiles } from './model-dir.js';

@@ -5,7 +5,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { DoppelError, ERROR_CODES, type ErrorCode } from '../errors.js';
-import type { DuplicateIndex, Hit } from '../index/duplicate-index.js';
+import type { DuplicateIndex, Hit } from '../search/duplicate-index.js';
 import { LruCache } from '../util/lru-cache.js';
 import { Metrics, UNMATCHED_ROUTE } from './metrics.js';
 import { openApiDocument } from './openapi.js';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { SEARCH_MODES } from '../index/duplicate-index.js';
+import { SEARCH_MODES } from '../search/duplicate-index.js';
 import { MAX_TEXT_LENGTH, textProblem } from '../text/validate.js';
 
 const text = z

@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import { isIPv4, isIPv6, type AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import type { DuplicateIndex } from '../index/duplicate-index.js';
+import type { DuplicateIndex } from '../search/duplicate-index.js';
 import { createApp, type ServiceOptions } from './app.js';
 
 export interface ServerOptions extends ServiceOptions {

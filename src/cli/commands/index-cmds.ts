@@ -1,8 +1,8 @@
 import { readRows } from '../../data/records.js';
 import { DoppelError, invalidFile } from '../../errors.js';
-import { DuplicateIndex, type Hit, type SearchMode } from '../../index/duplicate-index.js';
-import { retrievalMetrics } from '../../index/evaluation/retrieval.js';
-import { countQuestions, importQuestions } from '../../index/import-file.js';
+import { DuplicateIndex, type Hit, type SearchMode } from '../../search/duplicate-index.js';
+import { retrievalMetrics } from '../../search/evaluation/retrieval.js';
+import { countQuestions, importQuestions } from '../../search/import-file.js';
 import type { Model } from '../../model/load.js';
 import { ProgressBar, stageBars } from '../progress.js';
 

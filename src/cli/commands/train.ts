@@ -119,7 +119,7 @@ async function loadTrainingPairs(args: TrainArgs, log: (m: string) => void): Pro
     log(`augmentation: ${train.length - before} training pairs implied by transitivity (${before} labelled)`);
   }
   if (args.feedback) {
-    const { readFeedbackPairs } = await import('../../index/feedback.js');
+    const { readFeedbackPairs } = await import('../../search/feedback.js');
     const extra = await readFeedbackPairs(args.feedback);
     files.push({ role: 'feedback', path: args.feedback, pairs: extra.length });
     log(`feedback: ${extra.length} labelled pairs from ${args.feedback}`);

@@ -1,5 +1,5 @@
 import type { Pair } from '../../data/pairs.js';
-import type { Energy } from '../energies/index.js';
+import type { Energy } from '../energies/registry.js';
 import type { TextEncoder } from '../text-encoder.js';
 
 /** Energies of labelled pairs, each distinct text encoded once. */

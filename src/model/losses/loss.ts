@@ -1,5 +1,5 @@
 import type * as tf from '@tensorflow/tfjs-core';
-import type { Energy } from '../energies/index.js';
+import type { Energy } from '../energies/registry.js';
 
 /** A training objective over a batch of pairs: tower outputs a, b [B, D] and labels y [B] (1 = duplicate). */
 export interface PairBatch {
