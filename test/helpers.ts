@@ -50,3 +50,16 @@ export function useBundledModel() {
   const get = () => model!;
   return { model: get, open: (dir: string, readonly = false) => DuplicateIndex.open(dir, { model: get(), readonly }) };
 }
+
+/**
+ * Ends an index the way a crash would: SQLite is closed (what was committed stays) but the graph
+ * is not saved. Reaches past the public API on purpose; only tests do this.
+ */
+export function simulateCrash(index: DuplicateIndex): void {
+  (index as unknown as { store: { close(): void } }).store.close();
+}
+
+/** Gives up an index's writer lease without closing it, as if the owner could not be checked. */
+export function dropLease(index: DuplicateIndex): void {
+  (index as unknown as { store: { lease: { release(): void } } }).store.lease.release();
+}

@@ -7,7 +7,7 @@ import Database from 'better-sqlite3';
 import { databasePath, indexPath, manifestPath } from '../src/search/paths.js';
 import { QuestionStore } from '../src/search/store.js';
 import { DEFAULT_HNSW, VectorIndex } from '../src/search/vector-index.js';
-import { ROOT, TOPICS, tempDir, useBundledModel } from './helpers.js';
+import { dropLease, ROOT, simulateCrash, TOPICS, tempDir, useBundledModel } from './helpers.js';
 
 const { open } = useBundledModel();
 const Q = TOPICS;
@@ -73,7 +73,9 @@ describe('one writer per store', () => {
       const [stored] = await index.add([Q[0]]);
       assert.equal(stored.id, 'q1');
       await new Promise((resolve) => holder.on('exit', resolve));
-      assert.equal(index.store.meta('probe'), '1');
+      const db = new Database(databasePath(dir), { readonly: true });
+      assert.equal((db.prepare("SELECT value FROM meta WHERE key = 'probe'").get() as { value: string }).value, '1');
+      db.close();
     } finally {
       index.close();
     }
@@ -87,7 +89,7 @@ describe('the saved graph says exactly what it holds', () => {
     await first.add(Q.slice(0, 2));
     // Two writers on one store: what the lease prevents, e.g. when the owner cannot be checked
     // (another host). The graph must still never claim changes it does not hold.
-    (first.store as unknown as { lease: { release(): void } }).lease.release();
+    dropLease(first);
     const second = await open(dir);
     await second.add([Q[2]]);
     second.remove('q1');
@@ -97,7 +99,7 @@ describe('the saved graph says exactly what it holds', () => {
     await first.add([Q[3]]); // a gap in generations: the graph replays what it missed
     assert.deepEqual(ids(await first.search(Q[2].text, { mode: 'dense', k: 1 })), ['q3']);
     assert.ok(!ids(await first.search(Q[0].text, { mode: 'dense', k: 5 })).includes('q1'));
-    first.store.close(); // a crash: the last changes are in SQLite only
+    simulateCrash(first); // a crash: the last changes are in SQLite only
     const reopened = await open(dir);
     try {
       assert.equal(reopened.stats().indexed, 3);

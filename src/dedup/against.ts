@@ -16,15 +16,14 @@ export async function matchAgainstStore(
   emit: (row: AgainstRow) => void | Promise<void>,
 ): Promise<{ questions: number; duplicates: number; seconds: number }> {
   const started = performance.now();
-  const dim = index.model.encoder.dim;
   let batch: QuestionRecord[] = [];
   let questions = 0;
   let duplicates = 0;
   const flush = async () => {
     if (batch.length === 0) return;
-    const vectors = await index.model.encoder.encode(batch.map((q) => q.text));
+    const hits = await index.searchMany(batch, { mode: 'dense', k: options.k });
     for (let i = 0; i < batch.length; i++) {
-      const [match] = index.searchEncoded(batch[i].text, vectors.subarray(i * dim, (i + 1) * dim), { mode: 'dense', k: options.k });
+      const [match] = hits[i];
       if (match?.isDuplicate) duplicates++;
       await emit({ record: batch[i], match });
     }

@@ -24,6 +24,30 @@ export interface SearchOptions {
   prefix?: boolean;
 }
 
+export interface IndexStats {
+  questions: number;
+  deleted: number;
+  feedback: number;
+  indexed: number;
+  capacity: number;
+  dim: number;
+  space: 'l2' | 'cosine';
+  hnsw: HnswParams;
+  model: string;
+  energy: string;
+  /** The store's last change, the last one applied to the graph in memory, and in the saved graph. */
+  generation: number;
+  appliedGeneration: number;
+  savedGeneration: number;
+  categories?: { category: string; n: number }[];
+}
+
+export interface QuestionInput {
+  id?: string;
+  text: string;
+  category?: string | null;
+}
+
 export interface Hit {
   id: string;
   text: string;
@@ -69,9 +93,10 @@ export class DuplicateIndex {
   private readonly categoryCache = new LruCache<CategoryView>(CATEGORY_CACHE_SIZE);
 
   private constructor(
-    readonly dir: string,
-    readonly store: QuestionStore,
-    readonly vectors: VectorIndex,
+    private readonly dir: string,
+    private readonly store: QuestionStore,
+    private readonly vectors: VectorIndex,
+    /** The model whose vectors the index holds: queries must be encoded with it. */
     readonly model: Model,
     private readonly fusion: FusionWeights,
     private readonly readonly: boolean,
@@ -182,10 +207,29 @@ export class DuplicateIndex {
 
   /**
    * Validates, encodes and stores questions, all or nothing, and makes them searchable at once.
-   * An id is generated where none is given. `vectors` skips encoding texts the caller has
-   * already encoded (row i for question i).
+   * An id is generated where none is given.
    */
-  async add(questions: { id?: string; text: string; category?: string | null }[], vectors?: Float32Array): Promise<StoredQuestion[]> {
+  async add(questions: QuestionInput[]): Promise<StoredQuestion[]> {
+    return this.insert(questions);
+  }
+
+  /**
+   * Search, then insert: the stored questions the new one duplicates (as they were before it was
+   * added; `k` nearest by hybrid search in its category), and the stored question. The text is
+   * encoded once for both.
+   */
+  async addIfNew(question: QuestionInput, options: { k?: number } = {}): Promise<{ question: StoredQuestion; duplicates: Hit[] }> {
+    this.writable();
+    if (question.id !== undefined && this.has(question.id)) throw new DoppelError('CONFLICT', `a question with id '${question.id}' already exists`);
+    const text = checkText(question.text);
+    const vector = await this.model.encoder.encode([text]);
+    const before = this.searchEncoded(text, vector, { k: options.k ?? 5, mode: 'hybrid', category: question.category ?? undefined });
+    const [stored] = await this.insert([{ ...question, text }], vector);
+    return { question: stored, duplicates: before.filter((h) => h.isDuplicate) };
+  }
+
+  /** `vectors` skips encoding texts the caller has already encoded (row i for question i). */
+  private async insert(questions: QuestionInput[], vectors?: Float32Array): Promise<StoredQuestion[]> {
     this.writable();
     const seen = new Set<string>();
     const clean: NewQuestion[] = questions.map((q, i) => {
@@ -212,22 +256,51 @@ export class DuplicateIndex {
     return question;
   }
 
+  /** A live question. */
   get(id: string): StoredQuestion | undefined {
     return this.store.get(id);
   }
 
-  async encode(text: string): Promise<Float32Array> {
-    return this.model.encoder.encode([checkText(text)]);
+  /** Whether the id is taken: by a live question, or by a removed one (ids are never reused). */
+  has(id: string): boolean {
+    return this.store.getAny(id) !== undefined;
   }
 
   async search(text: string, options: SearchOptions = {}): Promise<Hit[]> {
-    const clean = checkText(text);
-    // Encoded in every mode: lexical hits report their energy too.
-    return this.searchEncoded(clean, await this.model.encoder.encode([clean]), options);
+    return (await this.searchMany([{ text, exclude: options.exclude }], options))[0];
   }
 
-  /** Search with an already computed query vector (batch callers encode many at once). */
-  searchEncoded(text: string, query: Float32Array, options: SearchOptions = {}): Hit[] {
+  /** Many searches with the same options, the queries encoded in batches. */
+  async searchMany(queries: { text: string; exclude?: string[] }[], options: Omit<SearchOptions, 'exclude'> = {}): Promise<Hit[][]> {
+    const texts = queries.map((q) => checkText(q.text));
+    const dim = this.model.encoder.dim;
+    const results: Hit[][] = [];
+    for (let start = 0; start < texts.length; start += ENCODE_BATCH) {
+      // Encoded in every mode: lexical hits report their energy too.
+      const vectors = await this.model.encoder.encode(texts.slice(start, start + ENCODE_BATCH));
+      for (let i = start; i < Math.min(texts.length, start + ENCODE_BATCH); i++) {
+        const j = i - start;
+        results.push(this.searchEncoded(texts[i], vectors.subarray(j * dim, (j + 1) * dim), { ...options, exclude: queries[i].exclude }));
+      }
+    }
+    return results;
+  }
+
+  /** Stores a moderator's verdict on a pair: texts, or ids of stored questions. */
+  feedback(input: { a?: string; b?: string; aId?: string; bId?: string; isDuplicate: boolean }): number {
+    this.writable();
+    const side = (text: string | undefined, id: string | undefined) => {
+      if (text !== undefined) return { text: checkText(text), id: null };
+      const q = id === undefined ? undefined : this.get(id);
+      if (!q) throw new DoppelError('NOT_FOUND', `no question with id '${id}'`);
+      return { text: q.text, id: q.id };
+    };
+    const a = side(input.a, input.aId);
+    const b = side(input.b, input.bId);
+    return this.store.addFeedback({ a: a.text, b: b.text, aId: a.id, bId: b.id, isDuplicate: input.isDuplicate });
+  }
+
+  private searchEncoded(text: string, query: Float32Array, options: SearchOptions = {}): Hit[] {
     const k = options.k ?? 10;
     if (!Number.isInteger(k) || k < 1 || k > 1000) throw invalidInput('k must be an integer from 1 to 1000');
     const mode = options.mode ?? 'hybrid';
@@ -305,7 +378,14 @@ export class DuplicateIndex {
       .map((r) => ({ label: r.label, bm25: -r.score }));
   }
 
-  stats() {
+  /**
+   * What the index holds. `detail: false` answers from memory alone (for a per-request health
+   * check); `categories: true` adds the live questions per category (a scan of the store).
+   */
+  stats(options: { detail: false }): { indexed: number; model: string };
+  stats(options?: { categories?: boolean }): IndexStats;
+  stats(options: { detail?: boolean; categories?: boolean } = {}): IndexStats | { indexed: number; model: string } {
+    if (options.detail === false) return { indexed: this.vectors.size, model: this.model.id };
     const counts = this.store.counts();
     return {
       questions: counts.live,
@@ -321,7 +401,7 @@ export class DuplicateIndex {
       generation: this.store.generation,
       appliedGeneration: this.applied,
       savedGeneration: this.savedGeneration,
-      categories: this.store.categories(),
+      categories: options.categories ? this.store.categories() : undefined,
     };
   }
 

@@ -46,9 +46,8 @@ export async function importQuestions(index: DuplicateIndex, file: string, optio
     : undefined;
   for await (const q of readQuestions(file, { onInvalid, onWarning: options.onWarning })) {
     report.rows++;
-    const existing = index.store.getAny(q.id);
-    if (existing?.text === q.text) report.present++;
-    else if (existing || inBatch.has(q.id)) {
+    if (index.get(q.id)?.text === q.text) report.present++;
+    else if (index.has(q.id) || inBatch.has(q.id)) {
       report.conflicts++;
       options.onConflict?.(q.line, q.id);
     } else {

@@ -151,6 +151,7 @@ export class QuestionStore {
       ),
       addFeedback: db.prepare('INSERT INTO feedback (a_text, b_text, a_id, b_id, is_duplicate, created_at) VALUES (?, ?, ?, ?, ?, ?)'),
       feedbackCount: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM feedback'),
+      feedbackPairs: db.prepare<[], { q1: string; q2: string; label: number }>('SELECT a_text AS q1, b_text AS q2, is_duplicate AS label FROM feedback ORDER BY id'),
       categories: db.prepare<[], { category: string; n: number }>('SELECT category, count(*) AS n FROM questions WHERE deleted = 0 AND category IS NOT NULL GROUP BY category ORDER BY n DESC'),
     };
   }
@@ -280,6 +281,11 @@ export class QuestionStore {
 
   addFeedback(f: FeedbackInput): number {
     return Number(this.stmts.addFeedback.run(f.a, f.b, f.aId ?? null, f.bId ?? null, f.isDuplicate ? 1 : 0, new Date().toISOString()).lastInsertRowid);
+  }
+
+  /** Every verdict, oldest first, as training pairs. */
+  feedbackPairs(): { q1: string; q2: string; label: 0 | 1 }[] {
+    return this.stmts.feedbackPairs.all().map((r) => ({ q1: r.q1, q2: r.q2, label: r.label ? 1 : 0 }));
   }
 
   close(): void {

@@ -129,12 +129,9 @@ export function createApp(index: DuplicateIndex, options: ServiceOptions) {
 
   app.post('/v1/questions', auth, jsonBody, async (req: Request, res: Response) => {
     const body = parse(QuestionBody, req.body);
-    if (body.id !== undefined && index.store.getAny(body.id)) throw new DoppelError('CONFLICT', `a question with id '${body.id}' already exists`);
-    const vector = await index.encode(body.text);
-    const before = index.searchEncoded(body.text, vector, { k: 5, mode: 'hybrid', category: body.category });
-    const [stored] = await index.add([{ id: body.id, text: body.text, category: body.category }], vector);
+    const { question, duplicates } = await index.addIfNew({ id: body.id, text: body.text, category: body.category });
     suggestCache.clear();
-    res.status(201).json({ id: stored.id, duplicates: before.filter((h) => h.isDuplicate).map(match) });
+    res.status(201).json({ id: question.id, duplicates: duplicates.map(match) });
   });
 
   app.get('/v1/questions/:id', (req, res) => {
@@ -170,29 +167,19 @@ export function createApp(index: DuplicateIndex, options: ServiceOptions) {
   });
 
   app.post('/v1/feedback', auth, jsonBody, (req: Request, res: Response) => {
-    const body = parse(FeedbackBody, req.body);
-    const resolveSide = (textValue: string | undefined, id: string | undefined) => {
-      if (textValue !== undefined) return { text: textValue, id: null };
-      const q = index.get(id!);
-      if (!q) throw new DoppelError('NOT_FOUND', `no question with id '${id}'`);
-      return { text: q.text, id: q.id };
-    };
-    const a = resolveSide(body.a, body.aId);
-    const b = resolveSide(body.b, body.bId);
-    const id = index.store.addFeedback({ a: a.text, b: b.text, aId: a.id, bId: b.id, isDuplicate: body.isDuplicate });
-    res.status(201).json({ id });
+    res.status(201).json({ id: index.feedback(parse(FeedbackBody, req.body)) });
   });
 
   app.get('/healthz', (_req, res) => {
-    res.json({ status: 'ok', questions: index.vectors.size, model: model.id, encoder: model.encoder.runtime });
+    res.json({ status: 'ok', questions: index.stats({ detail: false }).indexed, model: model.id, encoder: model.encoder.runtime });
   });
 
   app.get('/metrics', (_req, res) => {
-    const s = index.store.counts();
+    const s = index.stats();
     res.type('text/plain; version=0.0.4').send(
       metrics.render([
-        { name: 'doppel_index_questions', help: 'Questions in the vector index.', value: index.vectors.size },
-        { name: 'doppel_store_deleted_questions', help: 'Questions marked deleted.', value: s.total - s.live },
+        { name: 'doppel_index_questions', help: 'Questions in the vector index.', value: s.indexed },
+        { name: 'doppel_store_deleted_questions', help: 'Questions marked deleted.', value: s.deleted },
         { name: 'doppel_feedback_pairs', help: 'Labelled feedback pairs stored.', value: s.feedback },
         { name: 'doppel_model_info', help: 'The model in use.', value: 1, labels: { model: model.id, energy: model.files.config.energy, encoder: model.encoder.runtime } },
       ]),

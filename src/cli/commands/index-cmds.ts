@@ -39,13 +39,11 @@ export async function buildCommand(ctx: IndexContext, file: string, skipInvalid:
 export async function addCommand(ctx: IndexContext, text: string, id: string | undefined, category: string | undefined, json: boolean): Promise<void> {
   const index = await openIndex(ctx);
   try {
-    const vector = await index.encode(text);
-    const duplicates = index.searchEncoded(text, vector, { k: 5, mode: 'dense' });
-    const [q] = await index.add([{ id, text, category }], vector);
+    const { question: q, duplicates } = await index.addIfNew({ id, text, category });
     if (json) process.stdout.write(JSON.stringify({ id: q.id, duplicates }) + '\n');
     else {
       process.stdout.write(`added ${q.id}\n`);
-      for (const d of duplicates.filter((h) => h.isDuplicate)) process.stdout.write(`  likely duplicate of ${d.id} (energy ${d.energy.toFixed(4)}): ${d.text}\n`);
+      for (const d of duplicates) process.stdout.write(`  likely duplicate of ${d.id} (energy ${d.energy.toFixed(4)}): ${d.text}\n`);
     }
   } finally {
     index.close();
@@ -65,7 +63,7 @@ export async function removeCommand(ctx: IndexContext, id: string): Promise<void
 export async function statsCommand(ctx: IndexContext): Promise<void> {
   const index = await openIndex(ctx, true);
   try {
-    process.stdout.write(JSON.stringify(index.stats(), null, 2) + '\n');
+    process.stdout.write(JSON.stringify(index.stats({ categories: true }), null, 2) + '\n');
   } finally {
     index.close();
   }
@@ -114,15 +112,11 @@ export async function evalRetrievalCommand(ctx: IndexContext, opts: { queries: s
   if (judged.length === 0) throw new DoppelError('INVALID_INPUT', 'no query has a relevance judgement in --qrels');
   const index = await openIndex(ctx, true);
   try {
-    const vectors = await ctx.model.encoder.encode(judged.map((q) => q.text));
-    const dim = ctx.model.encoder.dim;
-    const bar = new ProgressBar(`searching (${opts.mode})`, judged.length, 'queries');
-    const results = judged.map((q, i) => {
-      const hits = index.searchEncoded(q.text, vectors.subarray(i * dim, (i + 1) * dim), { mode: opts.mode, k: opts.k, exclude: q.corpus_id ? [q.corpus_id] : [] });
-      bar.update(i + 1);
-      return { ranked: hits.map((h) => h.id), relevant: relevant.get(q.query_id)! };
-    });
-    bar.done();
+    const hits = await index.searchMany(
+      judged.map((q) => ({ text: q.text, exclude: q.corpus_id ? [q.corpus_id] : [] })),
+      { mode: opts.mode, k: opts.k },
+    );
+    const results = judged.map((q, i) => ({ ranked: hits[i].map((h) => h.id), relevant: relevant.get(q.query_id)! }));
     const metrics = { ...retrievalMetrics(results), mode: opts.mode };
     const ordered = { queries: metrics.queries, mode: metrics.mode, 'ndcg@10': metrics['ndcg@10'], 'mrr@10': metrics['mrr@10'], 'recall@1': metrics['recall@1'], 'recall@10': metrics['recall@10'] };
     if (opts.json) process.stdout.write(JSON.stringify(ordered) + '\n');
