@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -39,9 +40,28 @@ export interface BenchResult {
   [extra: string]: unknown;
 }
 
-/** One JSON line per figure on stdout: run-all.ts collects them. */
+/** One JSON line per figure on stdout, with the command that reproduces it: run-all.ts collects them. */
 export function report(result: BenchResult): void {
-  process.stdout.write(JSON.stringify({ ...result, machine: `${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}` }) + '\n');
+  const stamp = { command: `npm run bench -- ${result.bench}`, date: new Date().toISOString(), machine: `${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}` };
+  process.stdout.write(JSON.stringify({ ...result, ...stamp }) + '\n');
+}
+
+/**
+ * The same shape timed in PyTorch (scripts/bench/pytorch_peer.py) in this run, for a measured
+ * ratio; undefined where no Python has torch (Debian: apt-get install python3-torch), so that
+ * no ratio is ever typed in.
+ */
+export function pytorchPeer(mode: 'train' | 'encode', shape: Record<string, number>): { value: number; torch: string; threads: number } | undefined {
+  const script = join(ROOT, 'scripts/bench/pytorch_peer.py');
+  const env = { ...process.env, ...Object.fromEntries(Object.entries(shape).map(([k, v]) => [`DOPPEL_PEER_${k.toUpperCase()}`, String(v)])) };
+  for (const python of ['/usr/bin/python3', 'python3']) {
+    try {
+      return JSON.parse(execFileSync(python, [script, mode], { env, stdio: ['ignore', 'pipe', 'ignore'] }).toString());
+    } catch {
+      // no such interpreter, or no torch in it: try the next one
+    }
+  }
+  return undefined;
 }
 
 export const round = (x: number, digits = 2) => Math.round(x * 10 ** digits) / 10 ** digits;

@@ -17,7 +17,7 @@ import { TfjsTextEncoder } from '../../src/model/text-encoder.js';
 import { variablesToWeights } from '../../src/model/weights.js';
 import { tokenizerJson } from '../../src/text/tokenizer-spec.js';
 import { Tokenizer } from '../../src/text/tokenizer.js';
-import { realQuestions, report, round } from './common.js';
+import { pytorchPeer, realQuestions, report, round } from './common.js';
 
 const T = 24;
 const BATCH = 1024;
@@ -51,8 +51,13 @@ try {
   const onnx2Rate = await rate((x) => onnx2.encode(x), N);
   const cfg = { T, E: 128, H: 128, batch: BATCH, tokenizeIncluded: true };
   report({ bench: 'encode', metric: 'encoding, tfjs wasm', value: round(tfjsRate, 0), unit: 'questions/s', target: '>= 1100', config: cfg });
-  report({ bench: 'encode', metric: 'encoding, ONNX Runtime 1 thread', value: round(onnx1Rate, 0), unit: 'questions/s', config: cfg, ratioToTfjs: round(onnx1Rate / tfjsRate, 1) });
-  report({ bench: 'encode', metric: 'encoding, ONNX Runtime 2 threads', value: round(onnx2Rate, 0), unit: 'questions/s', target: '>= 6000 (2x PyTorch CPU ~2950)', config: cfg, ratioToTfjs: round(onnx2Rate / tfjsRate, 1), ratioToPyTorch: round(onnx2Rate / 2950, 2) });
+  // PyTorch with as many threads as each ONNX Runtime run (its encoding excludes tokenizing).
+  const peer = (threads: number, rate: number) => {
+    const torch = pytorchPeer('encode', { b: BATCH, t: T, e: 128, h: 128, vocab: vocab.length, threads });
+    return torch ? { pytorch: { questionsPerSecond: round(torch.value, 0), version: torch.torch, threads, tokenizeIncluded: false }, ratioToPyTorch: round(rate / torch.value, 2) } : { pytorch: 'not installed: no ratio' };
+  };
+  report({ bench: 'encode', metric: 'encoding, ONNX Runtime 1 thread', value: round(onnx1Rate, 0), unit: 'questions/s', config: cfg, ratioToTfjs: round(onnx1Rate / tfjsRate, 1), ...peer(1, onnx1Rate) });
+  report({ bench: 'encode', metric: 'encoding, ONNX Runtime 2 threads', value: round(onnx2Rate, 0), unit: 'questions/s', target: '>= 6000', config: cfg, ratioToTfjs: round(onnx2Rate / tfjsRate, 1), ...peer(2, onnx2Rate) });
   onnx1.dispose();
   onnx2.dispose();
 

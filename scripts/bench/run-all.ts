@@ -9,7 +9,7 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from './common.js';
 
-const BENCHES = ['train', 'encode', 'index', 'category', 'service', 'dedup'];
+const BENCHES = ['train', 'encode', 'index', 'category', 'service', 'dedup', 'quality', 'retrieval'];
 const only = process.argv.slice(2);
 const RESULTS = join(ROOT, 'bench-results.json');
 const kept = only.length > 0 && existsSync(RESULTS) ? (JSON.parse(readFileSync(RESULTS, 'utf8')) as { results: { bench: string }[] }).results.filter((r) => !only.includes(r.bench)) : [];
@@ -24,3 +24,4 @@ for (const name of BENCHES.filter((b) => only.length === 0 || only.includes(b)))
 }
 writeFileSync(RESULTS, JSON.stringify({ createdAt: new Date().toISOString(), machine: `${cpus().length} x ${cpus()[0]?.model}`, results }, null, 2));
 process.stderr.write(`[bench] wrote bench-results.json (${results.length} figures)\n`);
+execFileSync(process.execPath, [join(ROOT, 'dist/scripts/readme-figures.js')], { stdio: 'inherit' });

@@ -13,7 +13,7 @@ import { SiameseEncoder } from '../../src/model/encoder.js';
 import { ENERGIES } from '../../src/model/energies/registry.js';
 import { parseLoss } from '../../src/model/losses/registry.js';
 import { Random } from '../../src/util/random.js';
-import { report, round } from './common.js';
+import { pytorchPeer, report, round } from './common.js';
 
 const B = 128;
 const T = 24;
@@ -59,6 +59,9 @@ if (child) {
   const stock = run('seed', 'minimal', 2);
   const bi = run('default', 'all', 5);
   const config = { B, T, E: 128, H: 128, vocab: 20_000, optimizer: 'adam', backend: 'wasm' };
-  report({ bench: 'train', metric: 'training throughput, LSTM(128) last state, contrastive', value: round(seed, 1), unit: 'pairs/s', target: '>= 200 (PyTorch 1.13 CPU: ~535)', config, stockKernels: round(stock, 1), speedupOverStock: round(seed / stock, 2), ratioToPyTorch: round(seed / 535, 2) });
+  // wasm runs on one thread, so PyTorch gets one too.
+  const torch = pytorchPeer('train', { b: B, t: T, e: 128, h: 128, vocab: 20_000, threads: 1 });
+  const peer = torch ? { pytorch: { pairsPerSecond: round(torch.value, 1), version: torch.torch, threads: torch.threads }, ratioToPyTorch: round(seed / torch.value, 2) } : { pytorch: 'not installed: no ratio' };
+  report({ bench: 'train', metric: 'training throughput, LSTM(128) last state, contrastive', value: round(seed, 1), unit: 'pairs/s', target: '>= 200', config, stockKernels: round(stock, 1), speedupOverStock: round(seed / stock, 2), ...peer });
   report({ bench: 'train', metric: 'training throughput, BiLSTM(128x2) max-pool, cosine, contrastive', value: round(bi, 1), unit: 'pairs/s', config: { ...config, bidirectional: true } });
 }

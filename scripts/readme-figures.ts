@@ -1,0 +1,105 @@
+/**
+ * The README's figure tables, rendered from bench-results.json (written by `npm run bench`), so
+ * that every number they show comes from a script run. Between the markers
+ * `<!-- figures:NAME -->` and `<!-- /figures -->` the README holds the rendering of block NAME.
+ *
+ *   node dist/scripts/readme-figures.js           # rewrite the blocks from bench-results.json
+ *   node dist/scripts/readme-figures.js --check   # exit 1 if the README is stale (a test does this too)
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export interface Figure {
+  bench: string;
+  metric: string;
+  value: number;
+  unit: string;
+  target?: string;
+  config: Record<string, unknown>;
+  date?: string;
+  [extra: string]: unknown;
+}
+
+const ROOT = resolve(fileURLToPath(import.meta.url), '../../..');
+export const README = join(ROOT, 'README.md');
+export const RESULTS = join(ROOT, 'bench-results.json');
+
+const num = (x: unknown, digits = 3): string => {
+  if (typeof x !== 'number' || !Number.isFinite(x)) return '';
+  if (Math.abs(x) >= 1000) return Math.round(x).toLocaleString('en-US');
+  return String(Number(x.toFixed(digits)));
+};
+const row = (cells: string[]) => `| ${cells.join(' | ')} |`;
+const table = (head: string[], rows: string[][]) => [row(head), row(head.map(() => '---')), ...rows.map(row)].join('\n');
+
+/** What a figure was compared with in the same run, in words. */
+function comparison(f: Figure): string {
+  const parts: string[] = [];
+  const pytorch = f.pytorch as { pairsPerSecond?: number; questionsPerSecond?: number; threads?: number } | string | undefined;
+  if (typeof f.ratioToPyTorch === 'number' && typeof pytorch === 'object') {
+    parts.push(`${num(f.ratioToPyTorch, 2)}x PyTorch ${num(pytorch.pairsPerSecond ?? pytorch.questionsPerSecond)} (${pytorch.threads} thread${pytorch.threads === 1 ? '' : 's'})`);
+  } else if (typeof pytorch === 'string') parts.push(`PyTorch ${pytorch}`);
+  if (typeof f.speedupOverStock === 'number') parts.push(`${num(f.speedupOverStock, 1)}x stock tfjs kernels (${num(f.stockKernels)})`);
+  if (typeof f.ratioToTfjs === 'number') parts.push(`${num(f.ratioToTfjs, 1)}x tfjs wasm`);
+  if (typeof f.speedupP99 === 'number') parts.push(`filtered HNSW p99 ${num(f.filteredGraphP99)} ms (${num(f.speedupP99, 1)}x)`);
+  if (typeof f.p50 === 'number') parts.push(`p50 ${num(f.p50)} ${f.unit === 'ms' ? 'ms' : ''}`.trim());
+  if (typeof f.requestsPerSecond === 'number') parts.push(`${num(f.requestsPerSecond)} req/s, ${f.errors ?? 0} errors`);
+  const evaluation = f.evaluation as { precision: number; recall: number; f1: number } | undefined;
+  if (evaluation) parts.push(`P ${num(evaluation.precision)} R ${num(evaluation.recall)} F1 ${num(evaluation.f1)} on held-out pairs`);
+  if (typeof f.largestCluster === 'number') parts.push(`largest group ${num(f.largestCluster)}`);
+  if (typeof f.peakMemoryMb === 'number') parts.push(`peak ${num(f.peakMemoryMb)} MB`);
+  if (typeof f.encodeShare === 'number') parts.push(`encoding ${Math.round(f.encodeShare * 100)} % of the time`);
+  const search = f.searchMs as { p50: number; p99: number } | undefined;
+  if (search) parts.push(`search alone p50 ${num(search.p50)} / p99 ${num(search.p99)} ms`);
+  return parts.join('; ');
+}
+
+const BLOCKS: Record<string, (figures: Figure[]) => string> = {
+  quality: (figures) =>
+    table(
+      ['pairs (held out of training)', 'pairs', 'accuracy', 'F1', 'ROC-AUC', 'AP'],
+      figures
+        .filter((f) => f.bench === 'quality')
+        .map((f) => [String(f.config.data), num(f.config.pairs), num(f.accuracy), num(f.f1), `**${num(f.value)}**`, num(f.averagePrecision)]),
+    ),
+  retrieval: (figures) =>
+    table(
+      ['mode', 'nDCG@10', 'MRR@10', 'recall@1', 'recall@10'],
+      figures.filter((f) => f.bench === 'retrieval').map((f) => [String(f.config.mode), `**${num(f.value)}**`, num(f['mrr@10']), num(f['recall@1']), num(f['recall@10'])]),
+    ),
+  benchmarks: (figures) =>
+    table(
+      ['benchmark', 'figure', 'target', 'measured beside it in the same run'],
+      figures
+        .filter((f) => !['quality', 'retrieval'].includes(f.bench))
+        .map((f) => [`${f.bench}: ${f.metric}`, `**${num(f.value)} ${f.unit}**`, f.target ?? '', comparison(f)]),
+    ),
+};
+
+/** The README with every figures block rendered from `figures`. */
+export function renderReadme(readme: string, figures: Figure[]): string {
+  return readme.replace(/(<!-- figures:(\w+) -->\n)[\s\S]*?(\n<!-- \/figures -->)/g, (_all, open: string, name: string, close: string) => {
+    const render = BLOCKS[name];
+    if (!render) throw new Error(`README: unknown figures block '${name}'`);
+    return open + render(figures) + close;
+  });
+}
+
+export function readFigures(): Figure[] {
+  return (JSON.parse(readFileSync(RESULTS, 'utf8')) as { results: Figure[] }).results;
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const readme = readFileSync(README, 'utf8');
+  const rendered = renderReadme(readme, readFigures());
+  if (process.argv.includes('--check')) {
+    if (rendered !== readme) {
+      process.stderr.write('README.md figures differ from bench-results.json: run node dist/scripts/readme-figures.js\n');
+      process.exit(1);
+    }
+  } else {
+    writeFileSync(README, rendered);
+    process.stderr.write('README.md figures rendered from bench-results.json\n');
+  }
+}
