@@ -40,6 +40,9 @@ function comparison(f: Figure): string {
   if (typeof f.ratioToPyTorch === 'number' && typeof pytorch === 'object') {
     parts.push(`${num(f.ratioToPyTorch, 2)}x PyTorch ${num(pytorch.pairsPerSecond ?? pytorch.questionsPerSecond)} (${pytorch.threads} thread${pytorch.threads === 1 ? '' : 's'})`);
   } else if (typeof pytorch === 'string') parts.push(`PyTorch ${pytorch}`);
+  const csv = f.csvParse as { rowsPerSecond?: number; rowsRead: number; skipped?: number } | undefined;
+  if (csv?.rowsPerSecond !== undefined) parts.push(`${num(f.ratioToCsvParse, 2)}x csv-parse ${num(csv.rowsPerSecond)} rows/s`);
+  else if (csv) parts.push(`csv-parse keeps ${csv.rowsRead} rows${csv.skipped ? ` (${csv.skipped} record skipped as an error)` : ''}`);
   if (typeof f.speedupOverStock === 'number') parts.push(`${num(f.speedupOverStock, 1)}x stock tfjs kernels (${num(f.stockKernels)})`);
   if (typeof f.ratioToTfjs === 'number') parts.push(`${num(f.ratioToTfjs, 1)}x tfjs wasm`);
   if (typeof f.speedupP99 === 'number') parts.push(`filtered HNSW p99 ${num(f.filteredGraphP99)} ms (${num(f.speedupP99, 1)}x)`);
