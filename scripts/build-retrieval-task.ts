@@ -12,8 +12,9 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { formatRow } from '../src/data/delimited.js';
 import { readPairs } from '../src/data/pairs.js';
-import { questionKey, splitByCluster } from '../src/data/split.js';
-import { KeyedUnionFind } from '../src/util/keyed-union-find.js';
+import { splitByCluster } from '../src/data/split.js';
+import { questionKey } from '../src/text/question-key.js';
+import { KeyedUnionFind } from '../src/util/union-find.js';
 
 const { values } = parseArgs({
   options: {
@@ -36,7 +37,7 @@ const ids = new Map<string, { id: string; text: string }>();
 for (const p of pairs) {
   for (const q of [p.q1, p.q2]) {
     const key = questionKey(q);
-    if (key && !ids.has(key)) ids.set(key, { id: `q${ids.size + 1}`, text: q });
+    if (!ids.has(key)) ids.set(key, { id: `q${ids.size + 1}`, text: q });
   }
 }
 

@@ -3,7 +3,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { readPairs } from '../src/data/pairs.js';
-import { splitByCluster, questionKey } from '../src/data/split.js';
+import { splitByCluster } from '../src/data/split.js';
+import { questionKey } from '../src/text/question-key.js';
 import { SAMPLE_PAIRS, tempDir } from './helpers.js';
 
 describe('pair files', () => {

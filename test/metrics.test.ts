@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { averagePrecision, binaryMetrics, rocAuc } from '../src/model/evaluation/binary.js';
-import { fitPlatt, plattProbability } from '../src/model/evaluation/platt.js';
-import { maxAccuracyThreshold, precisionThreshold } from '../src/model/evaluation/threshold.js';
-import { mrrAt, ndcgAt, recallAt } from '../src/search/evaluation/retrieval.js';
+import { averagePrecision, binaryMetrics, maxAccuracyThreshold, precisionThreshold, rocAuc } from '../src/evaluation/binary-classification.js';
+import { mrrAt, ndcgAt, recallAt } from '../src/evaluation/information-retrieval.js';
+import { fitPlatt, plattProbability } from '../src/model/calibration/platt.js';
 import { Metrics, methodLabel, UNMATCHED_ROUTE } from '../src/service/metrics.js';
 
 describe('pair metrics (low energy = duplicate)', () => {

@@ -6,7 +6,7 @@ import { readPairs } from '../src/data/pairs.js';
 import { initBackend } from '../src/model/backend.js';
 import type { ModelConfig } from '../src/model/config.js';
 import { SiameseEncoder } from '../src/model/encoder.js';
-import { pairEnergies } from '../src/model/evaluation/pair-energies.js';
+import { pairEnergies } from '../src/evaluation/binary-classification.js';
 import { loadModel } from '../src/model/load.js';
 import { saveModelFiles } from '../src/model/model-dir.js';
 import { exportModelDir } from '../src/model/onnx/export-model-dir.js';

@@ -4,7 +4,7 @@ import { cpus } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readPairs } from '../../src/data/pairs.js';
-import { questionKey } from '../../src/data/split.js';
+import { questionKey } from '../../src/text/question-key.js';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const SHARED_PAIRS = resolve(ROOT, '../shared/data/qqp-pairs/pairs.tsv');

@@ -1,3 +1,5 @@
+import { formatSeconds } from '../util/format.js';
+
 /** A one-line progress bar on stderr; on a non-terminal it prints a plain line every ~10%. */
 export class ProgressBar {
   private lastDraw = 0;
@@ -41,12 +43,6 @@ export class ProgressBar {
     if (this.stream.isTTY) this.stream.write('\r\x1b[K');
     if (message) this.stream.write(message + '\n');
   }
-}
-
-export function formatSeconds(s: number): string {
-  if (!Number.isFinite(s)) return '?';
-  const m = Math.floor(s / 60);
-  return m > 0 ? `${m}m${Math.round(s % 60).toString().padStart(2, '0')}s` : `${s.toFixed(0)}s`;
 }
 
 /** One bar per named stage, created on the stage's first report and closed when it completes. */

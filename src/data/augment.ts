@@ -1,7 +1,7 @@
-import { KeyedUnionFind } from '../util/keyed-union-find.js';
+import { questionKey } from '../text/question-key.js';
+import { KeyedUnionFind } from '../util/union-find.js';
 import { Random } from '../util/random.js';
 import type { Pair } from './pairs.js';
-import { questionKey } from './split.js';
 
 /**
  * Adds the pairs that labels imply by transitivity: duplicates of duplicates are duplicates

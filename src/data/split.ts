@@ -1,11 +1,7 @@
-import { KeyedUnionFind } from '../util/keyed-union-find.js';
+import { questionKey } from '../text/question-key.js';
+import { KeyedUnionFind } from '../util/union-find.js';
 import { Random } from '../util/random.js';
 import type { Pair } from './pairs.js';
-
-/** Lower-cased alphanumeric text: the key under which two spellings count as the same question. */
-export function questionKey(text: string): string {
-  return text.toLowerCase().replace(/[^\p{L}\p{N}]+/gu, ' ').trim();
-}
 
 /**
  * Splits pairs so that no question is on both sides: questions joined by any pair form a

@@ -1,4 +1,4 @@
-import { UnionFind } from './union-find.js';
+import { UnionFind } from '../util/union-find.js';
 
 /** A candidate duplicate link between two distinct texts (indices), with its energy. */
 export interface Link {

@@ -1,11 +1,12 @@
 import type { Pair } from '../data/pairs.js';
 import { readQuestions, type QuestionRecord } from '../data/questions.js';
 import type { RecordFormat } from '../data/records.js';
-import { questionKey } from '../data/split.js';
-import { averagePrecision } from '../model/evaluation/binary.js';
+import { type MiningMetrics, paraphraseMining } from '../evaluation/paraphrase-mining.js';
 import type { Model } from '../model/load.js';
+import type { TextEncoder } from '../model/text-encoder.js';
+import { questionHash } from '../text/question-key.js';
 import { type Clustering, type Clusters, communities, connectedComponents, type Link } from './clustering.js';
-import { GrowableFloat32, GrowableInt32, hash52 } from './growable.js';
+import { GrowableFloat32, GrowableInt32 } from './growable.js';
 import { nearestLinks } from './neighbours.js';
 
 export interface DedupOptions {
@@ -47,75 +48,95 @@ export interface DedupSummary {
   timings: { parse: number; encode: number; index: number; link: number; cluster: number; write: number };
   /** Peak resident memory of the process so far. */
   peakMemoryMb: number;
-  evaluation?: { pairs: number; precision: number; recall: number; f1: number; miningAveragePrecision: number };
+  evaluation?: MiningMetrics;
 }
 
 /**
- * De-duplicates a question file in two streaming passes: the first groups exact duplicates and
- * encodes each distinct text once (memory: float32 vectors and row-to-text indices); links come
- * from nearest-neighbour search under the threshold and are clustered; the second pass re-reads
- * the file and emits the rows that belong to a group, in input order.
+ * Encodes texts as they stream in, a batch at a time, into one growing matrix (row u: the u-th
+ * text pushed), and keeps the time spent encoding.
  */
-export async function dedupFile(path: string, options: DedupOptions, emit: (row: DedupRow) => void | Promise<void>): Promise<DedupSummary> {
-  const { model } = options;
-  const dim = model.encoder.dim;
-  const threshold = options.threshold ?? model.threshold;
-  const batchSize = options.batchSize ?? 1024;
-  const started = performance.now();
-  let encodeSeconds = 0;
-  let invalid = 0;
-  const onInvalid = options.strict
-    ? undefined
-    : (line: number, problem: string) => {
-        invalid++;
-        options.onInvalid?.(line, problem);
-      };
+class StreamingEncoder {
+  readonly vectors = new GrowableFloat32(1 << 20);
+  seconds = 0;
+  private pending: string[] = [];
 
-  // Pass 1: exact-duplicate keys, one vector per distinct text.
+  constructor(
+    private readonly encoder: TextEncoder,
+    private readonly batchSize: number,
+  ) {}
+
+  async push(text: string): Promise<void> {
+    this.pending.push(text);
+    if (this.pending.length >= this.batchSize) await this.flush();
+  }
+
+  async flush(): Promise<void> {
+    if (this.pending.length === 0) return;
+    const t = performance.now();
+    this.vectors.append(await this.encoder.encode(this.pending));
+    this.seconds += (performance.now() - t) / 1000;
+    this.pending = [];
+  }
+}
+
+/** Rows of a file grouped by exact duplicate: each row's distinct text (its "unique"), and each row's id. */
+interface ExactGroups {
+  /** questionHash of each distinct text -> its index. */
+  keyToUnique: Map<number, number>;
+  /** Row r's distinct text. */
+  rows: Int32Array;
+  rowIds: string[];
+}
+
+/**
+ * Step 1, read and group: the first pass over the file. Rows whose questionKey is the same are
+ * one distinct text; each distinct text goes to `onDistinct` (the encoder) once, when first seen.
+ */
+async function readExactGroups(
+  path: string,
+  options: Pick<DedupOptions, 'format' | 'onProgress'>,
+  onInvalid: ((line: number, problem: string) => void) | undefined,
+  onDistinct: (text: string) => Promise<void>,
+): Promise<ExactGroups> {
   const keyToUnique = new Map<number, number>();
   const rowUnique = new GrowableInt32();
   const rowIds: string[] = [];
-  const vectors = new GrowableFloat32(1 << 20);
-  const uniqueKeys: number[] = [];
-  let pending: string[] = [];
-  const flush = async () => {
-    if (pending.length === 0) return;
-    const t = performance.now();
-    vectors.push(await model.encoder.encode(pending));
-    encodeSeconds += (performance.now() - t) / 1000;
-    pending = [];
-  };
   for await (const q of readQuestions(path, { format: options.format, onInvalid })) {
-    const key = hash52(questionKey(q.text) || q.text);
+    const key = questionHash(q.text);
     let u = keyToUnique.get(key);
     if (u === undefined) {
       u = keyToUnique.size;
       keyToUnique.set(key, u);
-      uniqueKeys.push(key);
-      pending.push(q.text);
-      if (pending.length >= batchSize) await flush();
+      await onDistinct(q.text);
     }
     rowUnique.push(u);
     rowIds.push(q.id);
     if (rowIds.length % 10_000 === 0) options.onProgress?.('encode', rowIds.length);
   }
-  await flush();
-  const pass1Seconds = (performance.now() - started) / 1000;
-  const rows = rowUnique.view();
-  const n = keyToUnique.size;
-  const all = vectors.view();
-  options.onProgress?.('encode', rows.length, rows.length);
+  return { keyToUnique, rows: rowUnique.view(), rowIds };
+}
 
-  // Links between distinct texts, then clusters of distinct texts.
-  const { links, candidates, indexSeconds, linkSeconds } = nearestLinks(all, dim, {
-    k: options.k,
-    threshold,
-    energyName: model.files.config.energy,
-    energy: model.energy,
-    collectCandidates: Boolean(options.evalPairs),
-    onProgress: (stage, done, total) => options.onProgress?.(stage, done, total),
-  });
-  const clusterStarted = performance.now();
+/** The duplicate groups of a file: which group each distinct text is in, and each group's representative. */
+interface Grouping {
+  /** Distinct text -> its group (-1: none). */
+  uniqueCluster: Int32Array;
+  /** Group -> its centre (a distinct text). */
+  centres: number[];
+  /** Group -> its id in the output (-1: smaller than minClusterSize), in order of first appearance. */
+  finalId: Int32Array;
+  /** Group -> the first row holding its centre. */
+  representativeRow: Int32Array;
+  clusters: number;
+  inClusters: number;
+  largest: number;
+}
+
+/**
+ * Step 4, cluster: the links between distinct texts become clusters (communities or connected
+ * components); exact-duplicate rows with no semantic link form a group of their own; groups of
+ * fewer than minClusterSize rows are dropped and the rest numbered in order of first appearance.
+ */
+function clusterRows(rows: Int32Array, n: number, links: Link[], threshold: number, options: Pick<DedupOptions, 'clustering' | 'minClusterSize'>): Grouping {
   const rowsPerUnique = new Int32Array(n);
   for (const u of rows) rowsPerUnique[u]++;
   const centrality = new Float64Array(n);
@@ -167,11 +188,22 @@ export async function dedupFile(path: string, options: DedupOptions, emit: (row:
     if (representativeRow[c] < 0 && rows[r] === centres[c]) representativeRow[c] = r;
     inClusters++;
   }
-  const clusterSeconds = (performance.now() - clusterStarted) / 1000;
+  return { uniqueCluster, centres, finalId, representativeRow, clusters, inClusters, largest };
+}
 
-  // Pass 2: emit grouped rows in input order.
-  const writeStarted = performance.now();
-  const vec = (u: number) => all.subarray(u * dim, (u + 1) * dim);
+/** Step 5, write: the second pass re-reads the file and emits the rows that belong to a group, in input order. */
+async function writeGroups(
+  path: string,
+  options: Pick<DedupOptions, 'format' | 'strict' | 'model'>,
+  exact: ExactGroups,
+  grouping: Grouping,
+  vectors: Float32Array,
+  emit: (row: DedupRow) => void | Promise<void>,
+): Promise<void> {
+  const { rows, rowIds } = exact;
+  const { uniqueCluster, centres, finalId, representativeRow } = grouping;
+  const dim = options.model.encoder.dim;
+  const vec = (u: number) => vectors.subarray(u * dim, (u + 1) * dim);
   let r = 0;
   for await (const record of readQuestions(path, { format: options.format, onInvalid: options.strict ? undefined : () => {} })) {
     const u = rows[r];
@@ -183,9 +215,57 @@ export async function dedupFile(path: string, options: DedupOptions, emit: (row:
       clusterId: finalId[c],
       record,
       representativeId: rowIds[representativeRow[c]],
-      energyToRepresentative: u === centre ? 0 : model.energy.vectors(vec(u), vec(centre)),
+      energyToRepresentative: u === centre ? 0 : options.model.energy.vectors(vec(u), vec(centre)),
     });
   }
+}
+
+/**
+ * De-duplicates a question file in two streaming passes: the first groups exact duplicates and
+ * encodes each distinct text once (memory: float32 vectors and row-to-text indices); links come
+ * from nearest-neighbour search under the threshold and are clustered; the second pass re-reads
+ * the file and emits the rows that belong to a group, in input order.
+ */
+export async function dedupFile(path: string, options: DedupOptions, emit: (row: DedupRow) => void | Promise<void>): Promise<DedupSummary> {
+  const { model } = options;
+  const threshold = options.threshold ?? model.threshold;
+  const started = performance.now();
+  let invalid = 0;
+  const onInvalid = options.strict
+    ? undefined
+    : (line: number, problem: string) => {
+        invalid++;
+        options.onInvalid?.(line, problem);
+      };
+
+  // 1-2. Read and group exact duplicates; encode each distinct text once, as it is first seen.
+  const encoder = new StreamingEncoder(model.encoder, options.batchSize ?? 1024);
+  const exact = await readExactGroups(path, options, onInvalid, (text) => encoder.push(text));
+  await encoder.flush();
+  const pass1Seconds = (performance.now() - started) / 1000;
+  const { rows } = exact;
+  const n = exact.keyToUnique.size;
+  const vectors = encoder.vectors.view();
+  options.onProgress?.('encode', rows.length, rows.length);
+
+  // 3. Link each distinct text to its nearest neighbours under the threshold.
+  const { links, candidates, indexSeconds, linkSeconds } = nearestLinks(vectors, model.encoder.dim, {
+    k: options.k,
+    threshold,
+    energyName: model.files.config.energy,
+    energy: model.energy,
+    collectCandidates: Boolean(options.evalPairs),
+    onProgress: (stage, done, total) => options.onProgress?.(stage, done, total),
+  });
+
+  // 4. Cluster.
+  const clusterStarted = performance.now();
+  const grouping = clusterRows(rows, n, links, threshold, options);
+  const clusterSeconds = (performance.now() - clusterStarted) / 1000;
+
+  // 5. Write the grouped rows.
+  const writeStarted = performance.now();
+  await writeGroups(path, options, exact, grouping, vectors, emit);
   const writeSeconds = (performance.now() - writeStarted) / 1000;
   const seconds = (performance.now() - started) / 1000;
 
@@ -193,51 +273,24 @@ export async function dedupFile(path: string, options: DedupOptions, emit: (row:
     questions: rows.length,
     invalid,
     exactDuplicates: rows.length - n,
-    clusters,
-    questionsInClusters: inClusters,
-    largestCluster: largest,
+    clusters: grouping.clusters,
+    questionsInClusters: grouping.inClusters,
+    largestCluster: grouping.largest,
     links: links.length,
     threshold,
     clustering: options.clustering,
     seconds,
     questionsPerSecond: rows.length / seconds,
-    timings: { parse: pass1Seconds - encodeSeconds, encode: encodeSeconds, index: indexSeconds, link: linkSeconds, cluster: clusterSeconds, write: writeSeconds },
+    timings: { parse: pass1Seconds - encoder.seconds, encode: encoder.seconds, index: indexSeconds, link: linkSeconds, cluster: clusterSeconds, write: writeSeconds },
     peakMemoryMb: Math.round(process.resourceUsage().maxRSS / 1024),
   };
-  if (options.evalPairs) summary.evaluation = evaluate(options.evalPairs, keyToUnique, uniqueCluster, finalId, candidates);
-  return summary;
-}
-
-/**
- * Pairwise precision/recall/F1 of "in the same group" against labelled pairs whose questions
- * are in the input, and the average precision of ranking the candidate pairs by energy
- * (paraphrase mining, as sentence-transformers' ParaphraseMiningEvaluator).
- */
-function evaluate(pairs: Pair[], keyToUnique: Map<number, number>, uniqueCluster: Int32Array, finalId: Int32Array, candidates: Link[]) {
-  const uniqueOf = (text: string) => keyToUnique.get(hash52(questionKey(text) || text));
-  const groupOf = (u: number) => (uniqueCluster[u] >= 0 ? finalId[uniqueCluster[u]] : -1);
-  let tp = 0;
-  let fp = 0;
-  let fn = 0;
-  let used = 0;
-  const gold = new Set<string>();
-  for (const p of pairs) {
-    const a = uniqueOf(p.q1);
-    const b = uniqueOf(p.q2);
-    if (a === undefined || b === undefined) continue;
-    used++;
-    const same = a === b || (groupOf(a) >= 0 && groupOf(a) === groupOf(b));
-    if (p.label === 1) {
-      if (a !== b) gold.add(`${Math.min(a, b)}:${Math.max(a, b)}`); // exact duplicates are not mined
-      same ? tp++ : fn++;
-    } else if (same) fp++;
+  if (options.evalPairs) {
+    const { uniqueCluster, finalId } = grouping;
+    summary.evaluation = paraphraseMining(options.evalPairs, {
+      itemOf: (text) => exact.keyToUnique.get(questionHash(text)),
+      groupOf: (u) => (uniqueCluster[u] >= 0 ? finalId[uniqueCluster[u]] : -1),
+      candidates,
+    });
   }
-  const precision = tp + fp === 0 ? 0 : tp / (tp + fp);
-  const recall = tp + fn === 0 ? 0 : tp / (tp + fn);
-  const energies = candidates.map((c) => c.energy);
-  const labels = candidates.map((c) => (gold.has(`${c.a}:${c.b}`) ? 1 : 0));
-  // AP over the mined list, normalised by all gold duplicates (those never mined count as misses).
-  const found = labels.reduce((s: number, y) => s + y, 0);
-  const miningAveragePrecision = gold.size === 0 ? 0 : (averagePrecision(energies, labels) * found) / gold.size;
-  return { pairs: used, precision, recall, f1: precision + recall === 0 ? 0 : (2 * precision * recall) / (precision + recall), miningAveragePrecision };
+  return summary;
 }

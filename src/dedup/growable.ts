@@ -1,53 +1,49 @@
-/** A Float32Array/Int32Array that grows by doubling, for data streamed in of unknown length. */
-export class GrowableFloat32 {
-  private data: Float32Array;
+/** A typed array that grows by doubling, for data streamed in of unknown length. */
+class Growable<T extends Float32Array | Int32Array> {
+  private data: T;
   length = 0;
-  constructor(initial = 1 << 16) {
-    this.data = new Float32Array(initial);
+
+  constructor(
+    private readonly make: (size: number) => T,
+    initial: number,
+  ) {
+    this.data = make(initial);
   }
-  push(values: Float32Array): void {
-    if (this.length + values.length > this.data.length) {
-      let size = this.data.length * 2;
-      while (size < this.length + values.length) size *= 2;
-      const next = new Float32Array(size);
-      next.set(this.data.subarray(0, this.length));
-      this.data = next;
-    }
+
+  push(value: number): void {
+    this.reserve(1);
+    this.data[this.length++] = value;
+  }
+
+  append(values: ArrayLike<number>): void {
+    this.reserve(values.length);
     this.data.set(values, this.length);
     this.length += values.length;
   }
-  view(): Float32Array {
-    return this.data.subarray(0, this.length);
+
+  view(): T {
+    return this.data.subarray(0, this.length) as T;
+  }
+
+  /** Room for `more` values: the capacity doubles until they fit. */
+  private reserve(more: number): void {
+    if (this.length + more <= this.data.length) return;
+    let size = Math.max(1, this.data.length) * 2;
+    while (size < this.length + more) size *= 2;
+    const next = this.make(size);
+    next.set(this.data.subarray(0, this.length));
+    this.data = next;
   }
 }
 
-export class GrowableInt32 {
-  private data: Int32Array;
-  length = 0;
+export class GrowableFloat32 extends Growable<Float32Array> {
   constructor(initial = 1 << 16) {
-    this.data = new Int32Array(initial);
-  }
-  push(value: number): void {
-    if (this.length === this.data.length) {
-      const next = new Int32Array(this.data.length * 2);
-      next.set(this.data);
-      this.data = next;
-    }
-    this.data[this.length++] = value;
-  }
-  view(): Int32Array {
-    return this.data.subarray(0, this.length);
+    super((size) => new Float32Array(size), initial);
   }
 }
 
-/** 52-bit hash of a string (two FNV-1a lanes): exact-duplicate keys without keeping the strings. */
-export function hash52(s: string): number {
-  let h1 = 0x811c9dc5;
-  let h2 = 0x01000193 ^ s.length;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    h1 = Math.imul(h1 ^ c, 0x01000193);
-    h2 = Math.imul(h2 ^ c, 0x5bd1e995);
+export class GrowableInt32 extends Growable<Int32Array> {
+  constructor(initial = 1 << 16) {
+    super((size) => new Int32Array(size), initial);
   }
-  return (h1 >>> 0) * 0x100000 + ((h2 >>> 0) & 0xfffff);
 }

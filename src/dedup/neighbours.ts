@@ -1,13 +1,20 @@
-import hnswlib from 'hnswlib-node';
 import type { EnergyName } from '../model/config.js';
 import type { Energy } from '../model/energies/registry.js';
-import { distanceToEnergy, spaceFor } from '../search/vector-index.js';
+import { DEFAULT_HNSW, ExactVectorIndex, type HnswParams, searchByEnergy, spaceFor, VectorIndex } from '../search/vector-index.js';
 import type { Link } from './clustering.js';
-
-const { HierarchicalNSW, BruteforceSearch } = hnswlib;
 
 /** Below this many texts an exact scan beats building a graph. */
 export const EXACT_BELOW = 10_000;
+
+/**
+ * The store's graph (DEFAULT_HNSW), searched less broadly: dedup searches once from every text,
+ * and on the 58k real questions at k = 20 a breadth of max(64, 2k) instead of the store's 128
+ * finds all but 41 of 249,902 links (F1 against the labelled pairs 0.7956 vs 0.7958) in 60% of
+ * the link time.
+ */
+export function dedupHnsw(k: number): HnswParams {
+  return { ...DEFAULT_HNSW, ef: Math.max(64, 2 * k) };
+}
 
 export interface NeighbourOptions {
   k: number;
@@ -26,29 +33,21 @@ export interface NeighbourOptions {
 export function nearestLinks(vectors: Float32Array, dim: number, options: NeighbourOptions): { links: Link[]; candidates: Link[]; indexSeconds: number; linkSeconds: number } {
   const n = vectors.length / dim;
   const space = spaceFor(options.energyName);
-  const exact = n < EXACT_BELOW;
   const started = performance.now();
   const row = (i: number) => vectors.subarray(i * dim, (i + 1) * dim);
-  const index = exact ? new BruteforceSearch(space, dim) : new HierarchicalNSW(space, dim);
-  if (exact) (index as InstanceType<typeof BruteforceSearch>).initIndex(Math.max(1, n));
-  else {
-    (index as InstanceType<typeof HierarchicalNSW>).initIndex(n, 16, 100, 100);
-    (index as InstanceType<typeof HierarchicalNSW>).setEf(Math.max(64, 2 * options.k));
-  }
+  const index = n < EXACT_BELOW ? ExactVectorIndex.create(space, dim, n) : VectorIndex.create(space, dim, dedupHnsw(options.k), n);
   for (let i = 0; i < n; i++) {
-    index.addPoint(Array.from(row(i)), i);
+    index.add(i, row(i));
     if (i % 5000 === 4999 || i === n - 1) options.onProgress?.('index', i + 1, n);
   }
   const indexSeconds = (performance.now() - started) / 1000;
   const linkStarted = performance.now();
   const links: Link[] = [];
   const candidates: Link[] = [];
-  const wanted = Math.min(n, options.k + 1 + (options.energyName === 'manhattan' ? 3 * options.k : 0));
   for (let i = 0; i < n; i++) {
-    const { neighbors, distances } = index.searchKnn(Array.from(row(i)), wanted);
-    let found = neighbors.map((j, r) => ({ j, energy: options.energyName === 'manhattan' ? options.energy.vectors(row(i), row(j)) : distanceToEnergy(options.energyName, distances[r]) }));
-    if (options.energyName === 'manhattan') found = found.sort((a, b) => a.energy - b.energy);
-    for (const { j, energy } of found.slice(0, options.k + 1)) {
+    const trueEnergies = (labels: number[]) => labels.map((j): [number, number] => [j, options.energy.vectors(row(i), row(j))]);
+    // k + 1: the text itself is among its nearest.
+    for (const { label: j, energy } of searchByEnergy(index, row(i), options.k + 1, options.energyName, trueEnergies)) {
       if (j === i) continue;
       const link = { a: Math.min(i, j), b: Math.max(i, j), energy };
       if (options.collectCandidates) candidates.push(link);

@@ -6,7 +6,7 @@ import { type BackendChoice, initBackend } from './backend.js';
 import { outputDim } from './config.js';
 import { type Energy, ENERGIES } from './energies/registry.js';
 import { SiameseEncoder } from './encoder.js';
-import { plattProbability } from './evaluation/platt.js';
+import { plattProbability } from './calibration/platt.js';
 import { FILES, loadModelFiles, type ModelFiles } from './model-dir.js';
 import { type TextEncoder, TfjsTextEncoder } from './text-encoder.js';
 

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { Tokenizer } from '../text/tokenizer.js';
+import { padBatch, type TokenBatch, type Tokenizer } from '../text/tokenizer.js';
 import type { SiameseEncoder } from './encoder.js';
 
 /** Turns question texts into tower outputs: row i of the result is f_w(texts[i]). */
@@ -21,21 +21,14 @@ export async function encodeSorted(
   maxLength: number,
   batchSize: number,
   dim: number,
-  run: (ids: Int32Array, lengths: Int32Array, count: number, length: number) => Promise<Float32Array>,
+  run: (batch: TokenBatch) => Promise<Float32Array>,
 ): Promise<Float32Array> {
   const tokens = texts.map((t) => tokenizer.encode(t).slice(0, maxLength));
   const order = [...tokens.keys()].sort((x, y) => tokens[x].length - tokens[y].length);
   const out = new Float32Array(texts.length * dim);
   for (let start = 0; start < order.length; start += batchSize) {
     const rows = order.slice(start, start + batchSize);
-    const length = Math.max(1, ...rows.map((r) => tokens[r].length));
-    const ids = new Int32Array(rows.length * length).fill(tokenizer.padId);
-    const lengths = new Int32Array(rows.length);
-    rows.forEach((r, i) => {
-      ids.set(tokens[r], i * length);
-      lengths[i] = Math.max(1, tokens[r].length);
-    });
-    const vectors = await run(ids, lengths, rows.length, length);
+    const vectors = await run(padBatch(rows.map((r) => tokens[r]), tokenizer.padId));
     rows.forEach((r, i) => out.set(vectors.subarray(i * dim, (i + 1) * dim), r * dim));
   }
   return out;
@@ -54,8 +47,8 @@ export class TfjsTextEncoder implements TextEncoder {
     return this.encoder.dim;
   }
   encode(texts: readonly string[]): Promise<Float32Array> {
-    return encodeSorted(this.tokenizer, texts, this.encoder.config.maxLength, this.batchSize, this.dim, async (ids, lengths, count, length) => {
-      const out = tf.tidy(() => this.encoder.embed({ ids, lengths, count, length }));
+    return encodeSorted(this.tokenizer, texts, this.encoder.config.maxLength, this.batchSize, this.dim, async (batch) => {
+      const out = tf.tidy(() => this.encoder.embed(batch));
       const values = (await out.data()) as Float32Array;
       out.dispose();
       return values;

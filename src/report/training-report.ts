@@ -1,5 +1,4 @@
-import type { BinaryMetrics } from '../model/evaluation/binary.js';
-import { rocCurve } from '../model/evaluation/binary.js';
+import { type BinaryMetrics, rocCurve } from '../evaluation/binary-classification.js';
 import type { EpochReport } from '../model/training/train.js';
 import { histogramChart, lineChart } from './svg.js';
 

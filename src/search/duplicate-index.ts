@@ -9,7 +9,7 @@ import { ftsQuery } from './fts-query.js';
 import { type FusionWeights, fuseScores } from './fusion.js';
 import { indexPath, manifestPath } from './paths.js';
 import { type NewQuestion, QuestionStore, type StoredQuestion } from './store.js';
-import { DEFAULT_HNSW, distanceToEnergy, type HnswParams, spaceFor, VectorIndex } from './vector-index.js';
+import { DEFAULT_HNSW, type HnswParams, searchByEnergy, spaceFor, VectorIndex } from './vector-index.js';
 
 export const SEARCH_MODES = ['dense', 'lexical', 'hybrid'] as const;
 export type SearchMode = (typeof SEARCH_MODES)[number];
@@ -357,15 +357,12 @@ export class DuplicateIndex {
     if (view && 'scan' in view) return this.scan(query, k, view.scan, excluded);
     const allowed = view?.members;
     const filter = allowed || excluded.size > 0 ? (label: number) => !excluded.has(label) && (!allowed || allowed.has(label)) : undefined;
-    const energyName = this.model.files.config.energy;
-    if (energyName !== 'manhattan') {
-      return this.vectors.search(query, k, filter).map((r) => ({ label: r.label, energy: distanceToEnergy(energyName, r.distance) }));
-    }
-    // No L1 space in hnswlib: take a wider L2 candidate set and re-rank it by the true energy.
-    const candidates = this.vectors.search(query, Math.max(4 * k, 50), filter).map((r) => r.label);
-    const energies = new Map<number, number>();
-    this.addEnergies(query, candidates, energies);
-    return [...energies].map(([label, energy]) => ({ label, energy })).sort((a, b) => a.energy - b.energy).slice(0, k);
+    const trueEnergies = (labels: number[]) => {
+      const energies = new Map<number, number>();
+      this.addEnergies(query, labels, energies);
+      return energies;
+    };
+    return searchByEnergy(this.vectors, query, k, this.model.files.config.energy, trueEnergies, filter);
   }
 
   /** BM25 candidates, best first; FTS5 reports bm25 negated, so it is flipped back here. */

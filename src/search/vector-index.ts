@@ -2,8 +2,9 @@ import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'nod
 import hnswlib from 'hnswlib-node';
 import type { EnergyName } from '../model/config.js';
 
-const { HierarchicalNSW } = hnswlib;
+const { HierarchicalNSW, BruteforceSearch } = hnswlib;
 type Hnsw = InstanceType<typeof HierarchicalNSW>;
+type Bruteforce = InstanceType<typeof BruteforceSearch>;
 
 export interface HnswParams {
   m: number;
@@ -41,8 +42,72 @@ export function distanceToEnergy(energy: EnergyName, distance: number): number {
   return energy === 'euclidean' ? Math.sqrt(Math.max(0, distance)) : distance;
 }
 
+/** A nearest-neighbour index by label: what searchByEnergy needs of VectorIndex and ExactVectorIndex. */
+export interface NeighbourSearch {
+  search(query: ArrayLike<number>, k: number, filter?: (label: number) => boolean): { label: number; distance: number }[];
+}
+
+/**
+ * L2 candidates fetched for k results that are re-ranked by the true energy: hnswlib has no L1
+ * space, so Manhattan searches in L2 (spaceFor) and keeps the k of least L1 energy among these.
+ */
+export function rerankPool(k: number): number {
+  return Math.max(4 * k, 50);
+}
+
+/**
+ * The k nearest labels by the model's energy, least first. Euclidean and cosine energies come
+ * from the index's distances; a Manhattan search takes rerankPool(k) L2 candidates and re-ranks
+ * them by `trueEnergies` (the energies of the labels it can score; others are dropped).
+ */
+export function searchByEnergy(
+  index: NeighbourSearch,
+  query: ArrayLike<number>,
+  k: number,
+  energy: EnergyName,
+  trueEnergies: (labels: number[]) => Iterable<[label: number, energy: number]>,
+  filter?: (label: number) => boolean,
+): { label: number; energy: number }[] {
+  if (energy !== 'manhattan') return index.search(query, k, filter).map((r) => ({ label: r.label, energy: distanceToEnergy(energy, r.distance) }));
+  const candidates = index.search(query, rerankPool(k), filter).map((r) => r.label);
+  return [...trueEnergies(candidates)].map(([label, e]) => ({ label, energy: e })).sort((a, b) => a.energy - b.energy).slice(0, k);
+}
+
+/**
+ * An exact scan over vectors added once (hnswlib's brute-force index, the same distances as the
+ * graph): for a few thousand vectors it is faster than building a graph, and never misses.
+ */
+export class ExactVectorIndex implements NeighbourSearch {
+  private constructor(
+    private readonly scan: Bruteforce,
+    readonly space: 'l2' | 'cosine',
+    readonly dim: number,
+  ) {}
+
+  static create(space: 'l2' | 'cosine', dim: number, capacity: number): ExactVectorIndex {
+    const scan = new BruteforceSearch(space, dim);
+    scan.initIndex(Math.max(1, capacity));
+    return new ExactVectorIndex(scan, space, dim);
+  }
+
+  get size(): number {
+    return this.scan.getCurrentCount();
+  }
+
+  add(label: number, vector: ArrayLike<number>): void {
+    this.scan.addPoint(Array.from(vector), label);
+  }
+
+  search(query: ArrayLike<number>, k: number, filter?: (label: number) => boolean): { label: number; distance: number }[] {
+    const n = Math.min(k, this.size);
+    if (n <= 0) return [];
+    const { neighbors, distances } = this.scan.searchKnn(Array.from(query), n, filter);
+    return neighbors.map((label, i) => ({ label, distance: distances[i] }));
+  }
+}
+
 /** An HNSW graph over the live vectors, labelled by the store's internal ids. */
-export class VectorIndex {
+export class VectorIndex implements NeighbourSearch {
   private constructor(
     private readonly hnsw: Hnsw,
     readonly space: 'l2' | 'cosine',

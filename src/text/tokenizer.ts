@@ -14,6 +14,23 @@ export interface TokenBatch {
   length: number;
 }
 
+/**
+ * Token sequences as one right-padded batch: `padTo` steps (default: the longest sequence), each
+ * sequence cut to that length. An empty sequence keeps a single pad token so that every row has
+ * at least one step. The one padding rule of training, the tfjs and ONNX encoders and encodeBatch.
+ */
+export function padBatch(sequences: readonly (readonly number[])[], padId: number, padTo?: number): TokenBatch {
+  const length = padTo ?? Math.max(1, ...sequences.map((s) => s.length));
+  const ids = new Int32Array(sequences.length * length).fill(padId);
+  const lengths = new Int32Array(sequences.length);
+  sequences.forEach((seq, i) => {
+    const n = Math.min(seq.length, length);
+    ids.set(n === seq.length ? seq : seq.slice(0, n), i * length);
+    lengths[i] = Math.max(1, n);
+  });
+  return { ids, lengths, count: sequences.length, length };
+}
+
 export class Tokenizer {
   readonly vocabSize: number;
   readonly padId: number;
@@ -57,15 +74,6 @@ export class Tokenizer {
    * one keeps a single pad token so that every row has at least one step.
    */
   encodeBatch(texts: readonly string[], maxLength: number, padTo?: number): TokenBatch {
-    const encoded = texts.map((t) => this.encode(t).slice(0, maxLength));
-    const length = padTo ?? Math.max(1, ...encoded.map((e) => e.length));
-    const ids = new Int32Array(texts.length * length).fill(this.padId);
-    const lengths = new Int32Array(texts.length);
-    encoded.forEach((seq, i) => {
-      const n = Math.min(seq.length, length);
-      for (let t = 0; t < n; t++) ids[i * length + t] = seq[t];
-      lengths[i] = Math.max(1, n);
-    });
-    return { ids, lengths, count: texts.length, length };
+    return padBatch(texts.map((t) => this.encode(t).slice(0, maxLength)), this.padId, padTo);
   }
 }

@@ -1,12 +1,10 @@
 import { readPairs } from '../../data/pairs.js';
-import { binaryMetrics } from '../../model/evaluation/binary.js';
-import { pairEnergies } from '../../model/evaluation/pair-energies.js';
+import { evaluatePairs } from '../../evaluation/binary-classification.js';
 import type { Model } from '../../model/load.js';
 
 export async function evalCommand(model: Model, pairsPath: string, skipInvalid: boolean, json: boolean): Promise<void> {
   const { pairs, skipped } = await readPairs(pairsPath, { skipInvalid });
-  const { energies, labels } = await pairEnergies(model.encoder, model.energy, pairs);
-  const m = binaryMetrics(energies, labels, model.threshold);
+  const { metrics: m } = await evaluatePairs(model.encoder, model.energy, pairs, model.threshold);
   const result = { pairs: m.pairs, accuracy: m.accuracy, f1: m.f1, precision: m.precision, recall: m.recall, rocAuc: m.rocAuc, averagePrecision: m.averagePrecision, threshold: m.threshold };
   if (json) {
     process.stdout.write(JSON.stringify(result) + '\n');

@@ -1,7 +1,5 @@
-import { readRows } from '../../data/records.js';
-import { DoppelError, invalidFile } from '../../errors.js';
+import { evaluateRetrieval, readRetrievalTask } from '../../evaluation/information-retrieval.js';
 import { DuplicateIndex, type Hit, type SearchMode } from '../../search/duplicate-index.js';
-import { retrievalMetrics } from '../../search/evaluation/retrieval.js';
 import { countQuestions, importQuestions } from '../../search/import-file.js';
 import type { Model } from '../../model/load.js';
 import { ProgressBar, stageBars } from '../progress.js';
@@ -88,39 +86,13 @@ export async function searchCommand(ctx: IndexContext, text: string, opts: { mod
   }
 }
 
-async function readTable(path: string, columns: string[]): Promise<Record<string, string>[]> {
-  const rows: Record<string, string>[] = [];
-  for await (const { line, values, problem } of readRows(path)) {
-    if (problem) throw invalidFile(path, line, problem);
-    const missing = columns.filter((c) => !(c in values));
-    if (missing.length > 0) throw invalidFile(path, line, `missing column(s) ${missing.join(', ')}`);
-    rows.push(values);
-  }
-  return rows;
-}
-
 export async function evalRetrievalCommand(ctx: IndexContext, opts: { queries: string; qrels: string; mode: SearchMode; k: number; json: boolean }): Promise<void> {
-  const queries = await readTable(opts.queries, ['query_id', 'corpus_id', 'text']);
-  const qrels = await readTable(opts.qrels, ['query_id', 'corpus_id']);
-  const relevant = new Map<string, Set<string>>();
-  for (const r of qrels) {
-    const set = relevant.get(r.query_id) ?? new Set<string>();
-    set.add(r.corpus_id);
-    relevant.set(r.query_id, set);
-  }
-  const judged = queries.filter((q) => relevant.has(q.query_id));
-  if (judged.length === 0) throw new DoppelError('INVALID_INPUT', 'no query has a relevance judgement in --qrels');
+  const task = await readRetrievalTask(opts.queries, opts.qrels);
   const index = await openIndex(ctx, true);
   try {
-    const hits = await index.searchMany(
-      judged.map((q) => ({ text: q.text, exclude: q.corpus_id ? [q.corpus_id] : [] })),
-      { mode: opts.mode, k: opts.k },
-    );
-    const results = judged.map((q, i) => ({ ranked: hits[i].map((h) => h.id), relevant: relevant.get(q.query_id)! }));
-    const metrics = { ...retrievalMetrics(results), mode: opts.mode };
-    const ordered = { queries: metrics.queries, mode: metrics.mode, 'ndcg@10': metrics['ndcg@10'], 'mrr@10': metrics['mrr@10'], 'recall@1': metrics['recall@1'], 'recall@10': metrics['recall@10'] };
-    if (opts.json) process.stdout.write(JSON.stringify(ordered) + '\n');
-    else for (const [k, v] of Object.entries(ordered)) process.stdout.write(`${k.padEnd(10)} ${typeof v === 'number' && !Number.isInteger(v) ? v.toFixed(4) : v}\n`);
+    const metrics = await evaluateRetrieval(index, task, opts);
+    if (opts.json) process.stdout.write(JSON.stringify(metrics) + '\n');
+    else for (const [k, v] of Object.entries(metrics)) process.stdout.write(`${k.padEnd(10)} ${typeof v === 'number' && !Number.isInteger(v) ? v.toFixed(4) : v}\n`);
   } finally {
     index.close();
   }

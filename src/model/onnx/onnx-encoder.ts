@@ -38,7 +38,7 @@ export class OnnxTextEncoder implements TextEncoder {
 
   encode(texts: readonly string[]): Promise<Float32Array> {
     const session = texts.length <= SMALL ? this.small : this.session;
-    return encodeSorted(this.tokenizer, texts, this.config.maxLength, this.batchSize, this.dim, async (ids, lengths, count, length) => {
+    return encodeSorted(this.tokenizer, texts, this.config.maxLength, this.batchSize, this.dim, async ({ ids, lengths, count, length }) => {
       const feeds = {
         ids: new this.ort.Tensor('int64', BigInt64Array.from(ids, (v) => BigInt(v)), [count, length]),
         lengths: new this.ort.Tensor('int32', lengths, [count]),

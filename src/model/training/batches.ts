@@ -1,5 +1,5 @@
 import type { Pair } from '../../data/pairs.js';
-import type { TokenBatch, Tokenizer } from '../../text/tokenizer.js';
+import { padBatch, type TokenBatch, type Tokenizer } from '../../text/tokenizer.js';
 import type { Random } from '../../util/random.js';
 
 /** Pairs with their token ids, tokenized once per distinct text. */
@@ -40,13 +40,5 @@ export function epochBatches(pairs: EncodedPair[], batchSize: number, rng: Rando
 
 /** Both towers' inputs as one batch: rows 0..B-1 are the first questions, B..2B-1 the second. */
 export function towerBatch(batch: EncodedPair[], padId: number): TokenBatch {
-  const seqs = [...batch.map((p) => p.a), ...batch.map((p) => p.b)];
-  const length = Math.max(...seqs.map((s) => s.length));
-  const ids = new Int32Array(seqs.length * length).fill(padId);
-  const lengths = new Int32Array(seqs.length);
-  seqs.forEach((s, i) => {
-    ids.set(s, i * length);
-    lengths[i] = s.length;
-  });
-  return { ids, lengths, count: seqs.length, length };
+  return padBatch([...batch.map((p) => p.a), ...batch.map((p) => p.b)], padId);
 }

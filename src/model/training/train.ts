@@ -4,9 +4,7 @@ import type { Tokenizer } from '../../text/tokenizer.js';
 import { Random } from '../../util/random.js';
 import { ENERGIES } from '../energies/registry.js';
 import type { SiameseEncoder } from '../encoder.js';
-import { type BinaryMetrics, binaryMetrics } from '../evaluation/binary.js';
-import { pairEnergies } from '../evaluation/pair-energies.js';
-import { maxAccuracyThreshold } from '../evaluation/threshold.js';
+import { type BinaryMetrics, evaluatePairs } from '../../evaluation/binary-classification.js';
 import { parseLoss } from '../losses/registry.js';
 import { optimizerState, restoreOptimizerState } from '../optimizer-state.js';
 import { TfjsTextEncoder } from '../text-encoder.js';
@@ -70,8 +68,7 @@ export interface ResumeFrom {
 
 /** Validation energies and metrics of the encoder as it is now. */
 export async function validate(encoder: SiameseEncoder, tokenizer: Tokenizer, pairs: Pair[]): Promise<{ energies: Float32Array; labels: Float32Array; metrics: BinaryMetrics }> {
-  const { energies, labels } = await pairEnergies(new TfjsTextEncoder(encoder, tokenizer), ENERGIES[encoder.config.energy], pairs);
-  return { energies, labels, metrics: binaryMetrics(energies, labels, maxAccuracyThreshold(energies, labels)) };
+  return evaluatePairs(new TfjsTextEncoder(encoder, tokenizer), ENERGIES[encoder.config.energy], pairs);
 }
 
 /**

@@ -1,6 +1,6 @@
+import { maxAccuracyThreshold, precisionThreshold } from '../../evaluation/binary-classification.js';
 import type { Calibration } from '../model-dir.js';
-import { fitPlatt } from '../evaluation/platt.js';
-import { maxAccuracyThreshold, precisionThreshold } from '../evaluation/threshold.js';
+import { fitPlatt } from './platt.js';
 
 /** The decision threshold (max accuracy, or max recall at a target precision) and Platt scaling. */
 export function calibrate(energies: Float32Array, labels: Float32Array, targetPrecision?: number): Calibration {

@@ -1,16 +1,18 @@
-/**
- * Platt scaling (Platt 1999): P(duplicate | E) = 1 / (1 + exp(a * E + b)), fitted by Newton's
- * method on the log-loss with Platt's smoothed targets. Turns an energy into a probability.
- */
+/** Platt scaling (Platt 1999): the two parameters of P(duplicate | E) = 1 / (1 + exp(a * E + b)). */
 export interface Platt {
   a: number;
   b: number;
 }
 
+/** An energy turned into a probability of being a duplicate: 1 / (1 + exp(a * E + b)). */
 export function plattProbability({ a, b }: Platt, energy: number): number {
   return 1 / (1 + Math.exp(a * energy + b));
 }
 
+/**
+ * Fits a and b by Newton's method on the log-loss, with Platt's smoothed targets
+ * (n+ + 1) / (n+ + 2) for duplicates and 1 / (n- + 2) for the others.
+ */
 export function fitPlatt(energies: ArrayLike<number>, labels: ArrayLike<number>): Platt {
   const n = energies.length;
   let positives = 0;
