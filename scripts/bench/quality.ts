@@ -6,21 +6,14 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { type Pair, readPairs } from '../../src/data/pairs.js';
+import { readPairs } from '../../src/data/pairs.js';
 import { splitByCluster } from '../../src/data/split.js';
-import { binaryMetrics } from '../../src/model/evaluation/binary.js';
-import { loadModel, type Model } from '../../src/model/load.js';
+import { evaluatePairs } from '../../src/evaluation/binary-classification.js';
+import { loadModel } from '../../src/model/load.js';
 import { defaultModelDir } from '../../src/model/model-dir.js';
 import { report, ROOT, round } from './common.js';
 
 const SHARED = resolve(ROOT, '../shared/data/qqp-pairs');
-
-async function energies(model: Model, pairs: Pair[]): Promise<Float32Array> {
-  const dim = model.encoder.dim;
-  const a = await model.encoder.encode(pairs.map((p) => p.q1));
-  const b = await model.encoder.encode(pairs.map((p) => p.q2));
-  return Float32Array.from(pairs, (_, i) => model.energy.vectors(a.subarray(i * dim, (i + 1) * dim), b.subarray(i * dim, (i + 1) * dim)));
-}
 
 if (!existsSync(join(SHARED, 'pairs.tsv'))) {
   process.stderr.write('[bench quality] ../shared/data/qqp-pairs is missing: no held-out pairs for the bundled model, nothing reported\n');
@@ -34,7 +27,7 @@ if (!existsSync(join(SHARED, 'pairs.tsv'))) {
     ['validation', valid, `the bundled model's validation split: question clusters held out of its training (seed ${training.settings.seed})`],
     ['PAWS-QQP', paws, 'adversarial word-swap pairs built from QQP questions'],
   ] as const) {
-    const m = binaryMetrics(await energies(model, [...set]), Float32Array.from(set, (p) => p.label), model.threshold);
+    const { metrics: m } = await evaluatePairs(model.encoder, model.energy, set, model.threshold);
     report({
       bench: 'quality',
       metric: `bundled model, ${name} pairs: ROC-AUC`,
