@@ -4,9 +4,12 @@
  * duplicates (its qrels) are stored; `ranked` are the ids a search returns, best first, and
  * `relevant` the ids of the query's duplicates. Binary relevance throughout.
  */
+import type { Pair } from '../data/pairs.js';
 import { readRows } from '../data/records.js';
 import { DoppelError, invalidFile } from '../errors.js';
 import type { DuplicateIndex, SearchMode } from '../search/duplicate-index.js';
+import { questionKey } from '../text/question-key.js';
+import { KeyedUnionFind } from '../util/union-find.js';
 
 export interface RetrievalMetrics {
   queries: number;
@@ -113,4 +116,38 @@ export async function evaluateRetrieval(
   );
   const m = retrievalMetrics(task.queries.map((q, i) => ({ ranked: hits[i].map((h) => h.id), relevant: task.relevant.get(q.queryId)! })));
   return { queries: m.queries, mode: options.mode, 'ndcg@10': m['ndcg@10'], 'mrr@10': m['mrr@10'], 'recall@1': m['recall@1'], 'recall@10': m['recall@10'] };
+}
+
+/**
+ * A retrieval task from labelled pairs: every distinct question of `pairs` (by questionKey) is in
+ * the corpus; duplicate-labelled pairs of `heldOut` join held-out questions into clusters, and
+ * every member of a cluster of two or more asks once, the rest of its cluster being what it
+ * should find (its own entry is excluded from its results).
+ */
+export function retrievalTaskFromPairs(pairs: readonly Pair[], heldOut: readonly Pair[]): { corpus: { id: string; text: string }[]; task: RetrievalTask } {
+  const ids = new Map<string, { id: string; text: string }>();
+  for (const p of pairs) {
+    for (const q of [p.q1, p.q2]) {
+      const key = questionKey(q);
+      if (!ids.has(key)) ids.set(key, { id: `q${ids.size + 1}`, text: q });
+    }
+  }
+  const uf = new KeyedUnionFind();
+  for (const p of heldOut) {
+    const [a, b] = [questionKey(p.q1), questionKey(p.q2)];
+    uf.add(a);
+    uf.add(b);
+    if (p.label === 1 && a !== b) uf.union(a, b);
+  }
+  const queries: RetrievalQuery[] = [];
+  const relevant = new Map<string, Set<string>>();
+  for (const members of uf.groups().values()) {
+    if (members.length < 2) continue;
+    for (const m of members) {
+      const queryId = `Q${queries.length + 1}`;
+      queries.push({ queryId, corpusId: ids.get(m)!.id, text: ids.get(m)!.text });
+      relevant.set(queryId, new Set(members.filter((o) => o !== m).map((o) => ids.get(o)!.id)));
+    }
+  }
+  return { corpus: [...ids.values()], task: { queries, relevant } };
 }
