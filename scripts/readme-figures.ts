@@ -9,17 +9,10 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { BenchResult } from './bench/common.js';
 
-export interface Figure {
-  bench: string;
-  metric: string;
-  value: number;
-  unit: string;
-  target?: string;
-  config: Record<string, unknown>;
-  date?: string;
-  [extra: string]: unknown;
-}
+/** A figure as scripts/bench/common.ts reports it (with its command and date). */
+export type Figure = BenchResult & { command?: string; date?: string };
 
 const ROOT = resolve(fileURLToPath(import.meta.url), '../../..');
 export const README = join(ROOT, 'README.md');
@@ -82,10 +75,10 @@ const BLOCKS: Record<string, (figures: Figure[]) => string> = {
 
 /** The README with every figures block rendered from `figures`. */
 export function renderReadme(readme: string, figures: Figure[]): string {
-  return readme.replace(/(<!-- figures:(\w+) -->\n)[\s\S]*?(\n<!-- \/figures -->)/g, (_all, open: string, name: string, close: string) => {
+  return readme.replace(/<!-- figures:(\w+) -->[\s\S]*?<!-- \/figures -->/g, (_all, name: string) => {
     const render = BLOCKS[name];
     if (!render) throw new Error(`README: unknown figures block '${name}'`);
-    return open + render(figures) + close;
+    return `<!-- figures:${name} -->\n${render(figures)}\n<!-- /figures -->`;
   });
 }
 
