@@ -49,23 +49,56 @@ describe('retrieval metrics', () => {
   });
 });
 
-describe('service metrics (Prometheus)', () => {
-  test('methods fold to a fixed set, so clients cannot mint label values', () => {
+describe('service metrics (Prometheus, prom-client)', () => {
+  test('methods fold to a fixed set, so clients cannot mint label values', async () => {
     assert.equal(methodLabel('GET'), 'GET');
     assert.equal(methodLabel('DELETE'), 'DELETE');
     for (const m of ['PROPFIND', 'MKCOL', 'SEARCH', 'LOCK', 'get', 'X'.repeat(100)]) assert.equal(methodLabel(m), 'other');
-    const m = new Metrics();
+    const m = new Metrics({ processMetrics: false });
     for (const method of ['PROPFIND', 'MKCOL', 'SEARCH', 'LOCK', 'REPORT']) m.observe(method, UNMATCHED_ROUTE, 404, 0.001);
-    const text = m.render([]);
+    const text = await m.render();
     assert.match(text, /doppel_http_requests_total\{method="other",route="unmatched",status="404"\} 5/);
+    assert.match(text, /doppel_http_request_duration_seconds_count\{method="other",route="unmatched",status="404"\} 5/);
     assert.ok(!text.includes('PROPFIND'));
   });
 
-  test('the rendered size depends on the series, not on the number of requests', () => {
-    const m = new Metrics();
+  test('the rendered size depends on the series, not on the number of requests', async () => {
+    const m = new Metrics({ processMetrics: false });
     m.observe('GET', '/healthz', 200, 0.001);
-    const one = m.render([]).length;
+    const one = (await m.render()).length;
     for (let i = 0; i < 10_000; i++) m.observe('GET', '/healthz', 200, 0.001);
-    assert.ok(m.render([]).length - one < 100);
+    assert.ok((await m.render()).length - one < 100);
+  });
+
+  test('index gauges are read at scrape time, once per scrape; the model is an info gauge', async () => {
+    let reads = 0;
+    const figures = { indexed: 3, deleted: 1, feedback: 2 };
+    const m = new Metrics({ processMetrics: false, index: () => (reads++, figures), model: { model: 'abc', energy: 'l2', encoder: 'onnx "x"' } });
+    const text = await m.render();
+    assert.equal(reads, 1, 'one read of the store per scrape');
+    assert.match(text, /^doppel_index_questions 3$/m);
+    assert.match(text, /^doppel_store_deleted_questions 1$/m);
+    assert.match(text, /^doppel_feedback_pairs 2$/m);
+    assert.match(text, /^doppel_model_info\{model="abc",energy="l2",encoder="onnx \\"x\\""\} 1$/m);
+    figures.indexed = 7;
+    assert.match(await m.render(), /^doppel_index_questions 7$/m);
+    assert.equal(reads, 2);
+  });
+
+  test('each Metrics has its own registry; process metrics are shared, not prom-client globals', async () => {
+    const { register } = await import('prom-client');
+    const a = new Metrics();
+    const b = new Metrics();
+    a.observe('GET', '/healthz', 200, 0.01);
+    a.observe('GET', '/healthz', 200, 0.01);
+    b.observe('GET', '/healthz', 200, 0.01);
+    const [ta, tb] = [await a.render(), await b.render()];
+    assert.match(ta, /doppel_http_requests_total\{method="GET",route="\/healthz",status="200"\} 2/);
+    assert.match(tb, /doppel_http_requests_total\{method="GET",route="\/healthz",status="200"\} 1/);
+    for (const t of [ta, tb]) {
+      for (const name of ['process_cpu_seconds_total', 'process_resident_memory_bytes', 'nodejs_eventloop_lag_seconds', 'nodejs_heap_size_used_bytes']) assert.ok(t.includes(`# TYPE ${name} `), name);
+    }
+    assert.match(a.contentType, /^text\/plain/);
+    assert.equal(register.getMetricsAsArray().length, 0, "nothing lands in prom-client's global registry");
   });
 });

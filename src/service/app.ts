@@ -10,7 +10,25 @@ import { LruCache } from '../util/lru-cache.js';
 import { Metrics, UNMATCHED_ROUTE } from './metrics.js';
 import { openApiDocument } from './openapi.js';
 import { RateLimiter } from './rate-limit.js';
-import { describeIssues, DuplicatesBody, FeedbackBody, QuestionBody, SimilarityBody, SuggestQuery } from './schemas.js';
+import {
+  describeIssues,
+  DuplicatesBody,
+  DuplicatesResponse,
+  ErrorResponse,
+  FeedbackBody,
+  FeedbackCreated,
+  Health,
+  Match,
+  Question,
+  QuestionBody,
+  QuestionCreated,
+  QuestionDeleted,
+  QuestionParams,
+  SimilarityBody,
+  SimilarityResponse,
+  SuggestQuery,
+  SuggestResponse,
+} from './schemas.js';
 
 export interface ServiceOptions {
   /** When set, write requests need `Authorization: Bearer <apiKey>`. */
@@ -32,7 +50,19 @@ function parse<T>(schema: z.ZodType<T>, value: unknown): T {
   return result.data;
 }
 
-const sendError = (res: Response, code: ErrorCode, message: string) => res.status(ERROR_CODES[code]).json({ error: { code, message } });
+/**
+ * Sends a JSON body whose type is the output of its zod response schema, the one the OpenAPI
+ * document declares for this route and status, so a field added here and not there (or the
+ * other way round) does not compile. test/openapi.test.ts checks the real bodies as well.
+ */
+function send<S extends z.ZodType>(res: Response, status: number, _schema: S, body: z.output<S>): void {
+  res.status(status).json(body);
+}
+
+const sendError = (res: Response, code: ErrorCode, message: string) => {
+  const body: z.output<typeof ErrorResponse> = { error: { code, message } };
+  res.status(ERROR_CODES[code]).json(body);
+};
 
 const sha256 = (value: string) => createHash('sha256').update(value, 'utf8').digest();
 
@@ -59,7 +89,7 @@ export function requireKey(apiKey: string | undefined) {
   };
 }
 
-const match = (h: Hit) => ({ id: h.id, text: h.text, category: h.category, energy: h.energy, probability: h.probability, isDuplicate: h.isDuplicate });
+const match = (h: Hit): z.output<typeof Match> => ({ id: h.id, text: h.text, category: h.category, energy: h.energy, probability: h.probability, isDuplicate: h.isDuplicate });
 
 /**
  * The metrics label of a request: the pattern of the route that handled it, '/assets' for a
@@ -77,12 +107,19 @@ function routeLabel(req: Request, res: Response): string {
 /** The HTTP API and the web page over one open duplicate index. */
 export function createApp(index: DuplicateIndex, options: ServiceOptions) {
   const app = express();
-  const metrics = new Metrics();
+  const model = index.model;
+  const metrics = new Metrics({
+    index: () => {
+      const s = index.stats();
+      return { indexed: s.indexed, deleted: s.deleted, feedback: s.feedback };
+    },
+    model: { model: model.id, energy: model.files.config.energy, encoder: model.encoder.runtime },
+  });
+  const doc = openApiDocument(options.version);
   const limiter = options.rateLimit ? new RateLimiter(options.rateLimit.rate, options.rateLimit.burst) : undefined;
   const maxBodyBytes = options.maxBodyBytes ?? 64 * 1024;
   // Cached as JSON text, so the cache is bounded by characters as well as by entries.
   const suggestCache = new LruCache<string>(5000, { maxWeight: options.suggestCacheChars ?? 8_000_000, weigh: (key, json) => key.length + json.length });
-  const model = index.model;
   const log = options.logger;
   app.disable('x-powered-by');
   app.set('etag', false);
@@ -124,70 +161,66 @@ export function createApp(index: DuplicateIndex, options: ServiceOptions) {
   app.post('/v1/duplicates', jsonBody, async (req: Request, res: Response) => {
     const body = parse(DuplicatesBody, req.body);
     const hits = await index.search(body.text, { k: body.k ?? 5, mode: body.mode ?? 'hybrid', category: body.category });
-    res.json({ isDuplicate: hits.some((h) => h.isDuplicate), threshold: model.threshold, matches: hits.map(match) });
+    send(res, 200, DuplicatesResponse, { isDuplicate: hits.some((h) => h.isDuplicate), threshold: model.threshold, matches: hits.map(match) });
   });
 
   app.post('/v1/questions', auth, jsonBody, async (req: Request, res: Response) => {
     const body = parse(QuestionBody, req.body);
     const { question, duplicates } = await index.addIfNew({ id: body.id, text: body.text, category: body.category });
     suggestCache.clear();
-    res.status(201).json({ id: question.id, duplicates: duplicates.map(match) });
+    send(res, 201, QuestionCreated, { id: question.id, duplicates: duplicates.map(match) });
   });
 
   app.get('/v1/questions/:id', (req, res) => {
-    const q = index.get(String(req.params.id));
-    if (!q) throw new DoppelError('NOT_FOUND', `no question with id '${req.params.id}'`);
-    res.json({ id: q.id, text: q.text, category: q.category, createdAt: q.createdAt });
+    const { id } = parse(QuestionParams, req.params);
+    const q = index.get(id);
+    if (!q) throw new DoppelError('NOT_FOUND', `no question with id '${id}'`);
+    send(res, 200, Question, { id: q.id, text: q.text, category: q.category, createdAt: q.createdAt });
   });
 
   app.delete('/v1/questions/:id', auth, (req, res) => {
-    const removed = index.remove(String(req.params.id));
+    const removed = index.remove(parse(QuestionParams, req.params).id);
     suggestCache.clear();
-    res.json({ id: removed.id, deleted: true });
+    send(res, 200, QuestionDeleted, { id: removed.id, deleted: true });
   });
 
   app.post('/v1/similarity', jsonBody, async (req: Request, res: Response) => {
     const { a, b } = parse(SimilarityBody, req.body);
-    res.json(await model.scorePair(a, b));
+    const { energy, probability, isDuplicate, threshold } = await model.scorePair(a, b);
+    send(res, 200, SimilarityResponse, { energy, probability, isDuplicate, threshold });
   });
 
   app.get('/v1/suggest', async (req, res) => {
     const query = parse(SuggestQuery, req.query);
     const q = query.q.replace(/\s+/g, ' ').trimStart();
     const k = query.k ?? 5;
-    if (q.trim().length < 2) return res.json({ suggestions: [] });
+    if (q.trim().length < 2) return send(res, 200, SuggestResponse, { suggestions: [] });
     const key = `${k}|${query.category ?? ''}|${q.toLowerCase()}`;
     let payload = suggestCache.get(key);
     if (payload === undefined) {
       const hits = await index.search(q, { k, mode: 'hybrid', category: query.category, prefix: true });
-      payload = JSON.stringify({ suggestions: hits.map(match) });
+      const body: z.output<typeof SuggestResponse> = { suggestions: hits.map(match) };
+      payload = JSON.stringify(body);
       suggestCache.set(key, payload);
     }
     res.type('application/json').send(payload);
   });
 
   app.post('/v1/feedback', auth, jsonBody, (req: Request, res: Response) => {
-    res.status(201).json({ id: index.feedback(parse(FeedbackBody, req.body)) });
+    send(res, 201, FeedbackCreated, { id: index.feedback(parse(FeedbackBody, req.body)) });
   });
 
   app.get('/healthz', (_req, res) => {
-    res.json({ status: 'ok', questions: index.stats({ detail: false }).indexed, model: model.id, encoder: model.encoder.runtime });
+    send(res, 200, Health, { status: 'ok', questions: index.stats({ detail: false }).indexed, model: model.id, encoder: model.encoder.runtime });
   });
 
-  app.get('/metrics', (_req, res) => {
-    const s = index.stats();
-    res.type('text/plain; version=0.0.4').send(
-      metrics.render([
-        { name: 'doppel_index_questions', help: 'Questions in the vector index.', value: s.indexed },
-        { name: 'doppel_store_deleted_questions', help: 'Questions marked deleted.', value: s.deleted },
-        { name: 'doppel_feedback_pairs', help: 'Labelled feedback pairs stored.', value: s.feedback },
-        { name: 'doppel_model_info', help: 'The model in use.', value: 1, labels: { model: model.id, energy: model.files.config.energy, encoder: model.encoder.runtime } },
-      ]),
-    );
+  app.get('/metrics', async (_req, res) => {
+    const text = await metrics.render();
+    res.type(metrics.contentType).send(text);
   });
 
   app.get('/openapi.json', (_req, res) => {
-    res.json(openApiDocument(options.version));
+    res.json(doc);
   });
 
   app.get('/', (_req, res) => res.sendFile(join(WEB_DIR, 'index.html')));
@@ -218,7 +251,7 @@ export function createApp(index: DuplicateIndex, options: ServiceOptions) {
       return sendError(res, 'INVALID_INPUT', typeof e.message === 'string' ? e.message : 'bad request');
     }
     log.error({ err }, 'unhandled error');
-    res.status(500).json({ error: { code: 'INTERNAL', message: 'internal error' } });
+    send(res, 500, ErrorResponse, { error: { code: 'INTERNAL', message: 'internal error' } });
   });
 
   return { app, metrics };

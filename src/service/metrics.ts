@@ -1,15 +1,14 @@
 /**
- * Request latency histograms per route, rendered in the Prometheus text format. Callers pass
- * only declared route patterns (or UNMATCHED_ROUTE) and methods are folded to a fixed set, so the
- * number of series is bounded by routes x methods x statuses, whatever clients send.
+ * Prometheus metrics with prom-client. Each Metrics has its own Registry (never prom-client's
+ * global one), so several apps in one process, as in the tests, keep separate counts.
+ *
+ * Labels are bounded: callers pass only declared route patterns (or UNMATCHED_ROUTE) and methods
+ * are folded to a fixed set, so the number of series is bounded by routes x methods x statuses,
+ * whatever clients send.
  */
-const BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
-interface Series {
-  buckets: number[];
-  count: number;
-  sum: number;
-}
+const BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 
 /** The route label of every request that matched no declared route (404s, early 401/415/429). */
 export const UNMATCHED_ROUTE = 'unmatched';
@@ -19,42 +18,103 @@ const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIO
 /** A method label from a fixed set: anything else the HTTP parser accepts becomes 'other'. */
 export const methodLabel = (method: string) => (METHODS.has(method) ? method : 'other');
 
-const label = (v: string) => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+/** What the index gauges show, read at every scrape. */
+export interface IndexGauges {
+  /** Questions in the vector index. */
+  indexed: number;
+  /** Questions marked deleted in the store. */
+  deleted: number;
+  /** Labelled feedback pairs stored. */
+  feedback: number;
+}
+
+export interface MetricsOptions {
+  /** Read when /metrics is scraped; no index gauges without it. */
+  index?: () => IndexGauges;
+  /** Labels of doppel_model_info; no model gauge without it. */
+  model?: { model: string; energy: string; encoder: string };
+  /**
+   * prom-client's default process metrics (CPU, memory, file descriptors, event-loop lag, GC,
+   * active handles). Default true. They describe the process, not one app, so they are
+   * collected once per process into a registry of their own (prom-client's GC observer and
+   * event-loop monitor cannot be stopped, so one per app would pile up) and merged into each
+   * app's registry.
+   */
+  processMetrics?: boolean;
+}
+
+let processRegistry: Registry | undefined;
+
+/** The process metrics, collected once per process (lazily) into a registry that is not prom-client's global one. */
+function processMetrics(): Registry {
+  if (!processRegistry) {
+    processRegistry = new Registry();
+    collectDefaultMetrics({ register: processRegistry });
+  }
+  return processRegistry;
+}
+
+type Labels = 'method' | 'route' | 'status';
 
 export class Metrics {
-  private readonly latency = new Map<string, Series>();
-  private readonly requests = new Map<string, number>();
+  /** This app's metrics, plus the process metrics unless turned off. */
+  readonly registry: Registry;
+  private readonly duration: Histogram<Labels>;
+  private readonly requests: Counter<Labels>;
+  /** The index figures of the scrape in progress, so one scrape reads the store once. */
+  private scrape?: { gauges?: IndexGauges };
 
-  observe(method: string, route: string, status: number, seconds: number): void {
-    const key = `method="${methodLabel(method)}",route="${label(route)}"`;
-    let s = this.latency.get(key);
-    if (!s) this.latency.set(key, (s = { buckets: new Array(BUCKETS.length).fill(0), count: 0, sum: 0 }));
-    s.count++;
-    s.sum += seconds;
-    BUCKETS.forEach((b, i) => {
-      if (seconds <= b) s!.buckets[i]++;
+  constructor(options: MetricsOptions = {}) {
+    const own = new Registry();
+    this.duration = new Histogram({
+      name: 'doppel_http_request_duration_seconds',
+      help: 'HTTP request latency by route.',
+      labelNames: ['method', 'route', 'status'],
+      buckets: BUCKETS,
+      registers: [own],
     });
-    const rkey = `${key},status="${status}"`;
-    this.requests.set(rkey, (this.requests.get(rkey) ?? 0) + 1);
+    this.requests = new Counter({ name: 'doppel_http_requests_total', help: 'HTTP requests by route and status.', labelNames: ['method', 'route', 'status'], registers: [own] });
+    const { index, model } = options;
+    if (index) {
+      const read = () => (this.scrape ? (this.scrape.gauges ??= index()) : index());
+      const gauge = (name: string, help: string, pick: (g: IndexGauges) => number) =>
+        new Gauge({
+          name,
+          help,
+          registers: [own],
+          collect() {
+            this.set(pick(read()));
+          },
+        });
+      gauge('doppel_index_questions', 'Questions in the vector index.', (g) => g.indexed);
+      gauge('doppel_store_deleted_questions', 'Questions marked deleted.', (g) => g.deleted);
+      gauge('doppel_feedback_pairs', 'Labelled feedback pairs stored.', (g) => g.feedback);
+    }
+    if (model) {
+      new Gauge({ name: 'doppel_model_info', help: 'The model in use.', labelNames: ['model', 'energy', 'encoder'], registers: [own] }).set(model, 1);
+    }
+    this.registry = options.processMetrics === false ? own : Registry.merge([own, processMetrics()]);
   }
 
-  render(gauges: { name: string; help: string; value: number; labels?: Record<string, string> }[]): string {
-    const out: string[] = [
-      '# HELP doppel_http_request_duration_seconds HTTP request latency by route.',
-      '# TYPE doppel_http_request_duration_seconds histogram',
-    ];
-    for (const [key, s] of this.latency) {
-      BUCKETS.forEach((b, i) => out.push(`doppel_http_request_duration_seconds_bucket{${key},le="${b}"} ${s.buckets[i]}`));
-      out.push(`doppel_http_request_duration_seconds_bucket{${key},le="+Inf"} ${s.count}`);
-      out.push(`doppel_http_request_duration_seconds_sum{${key}} ${s.sum}`);
-      out.push(`doppel_http_request_duration_seconds_count{${key}} ${s.count}`);
+  /** Counts one finished request. `route` must be a declared route pattern or UNMATCHED_ROUTE, never the raw path. */
+  observe(method: string, route: string, status: number, seconds: number): void {
+    const labels = { method: methodLabel(method), route, status: String(status) };
+    this.duration.observe(labels, seconds);
+    this.requests.inc(labels);
+  }
+
+  /** The Content-Type of render()'s text. */
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  /** Every metric in the Prometheus text format. */
+  async render(): Promise<string> {
+    this.scrape = {};
+    try {
+      return await this.registry.metrics();
+    } finally {
+      this.scrape = undefined;
     }
-    out.push('# HELP doppel_http_requests_total HTTP requests by route and status.', '# TYPE doppel_http_requests_total counter');
-    for (const [key, n] of this.requests) out.push(`doppel_http_requests_total{${key}} ${n}`);
-    for (const g of gauges) {
-      const labels = g.labels ? `{${Object.entries(g.labels).map(([k, v]) => `${k}="${label(v)}"`).join(',')}}` : '';
-      out.push(`# HELP ${g.name} ${g.help}`, `# TYPE ${g.name} gauge`, `${g.name}${labels} ${g.value}`);
-    }
-    return out.join('\n') + '\n';
   }
 }

@@ -1,80 +1,301 @@
-import { MAX_TEXT_LENGTH } from '../text/validate.js';
+/**
+ * The OpenAPI 3.1 document of the HTTP API, generated from the zod schemas in schemas.ts with
+ * zod's own JSON Schema output (draft 2020-12, the dialect OpenAPI 3.1 uses). Nothing here is
+ * hand-written JSON Schema: this file only says which schema goes where (route, parameter, body,
+ * status). test/openapi.test.ts checks that the routes listed here are the routes app.ts
+ * registers, and that every real response validates against what the document declares.
+ */
+import { z } from 'zod';
+import {
+  DuplicatesBody,
+  DuplicatesResponse,
+  ErrorResponse,
+  FeedbackBody,
+  FeedbackCreated,
+  Health,
+  Html,
+  Match,
+  MetricsText,
+  OpenApiDocument,
+  Question,
+  QuestionBody,
+  QuestionCreated,
+  QuestionDeleted,
+  QuestionParams,
+  SimilarityBody,
+  SimilarityResponse,
+  SuggestQuery,
+  SuggestResponse,
+} from './schemas.js';
 
-const errorResponse = (description: string) => ({ description, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } });
-const json = (schema: object, description = 'OK') => ({ description, content: { 'application/json': { schema } } });
-const body = (schema: object) => ({ required: true, content: { 'application/json': { schema } } });
-const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
-const text = { type: 'string', minLength: 1, maxLength: MAX_TEXT_LENGTH };
-const writeErrors = { '400': errorResponse('Invalid body'), '401': errorResponse('Missing or wrong API key'), '413': errorResponse('Body too large'), '415': errorResponse('Not JSON'), '429': errorResponse('Rate limited') };
-const readErrors = { '400': errorResponse('Invalid body'), '413': errorResponse('Body too large'), '415': errorResponse('Not JSON'), '429': errorResponse('Rate limited') };
+type JsonSchema = Record<string, unknown>;
+type ObjectSchema = z.ZodObject<z.ZodRawShape>;
 
-/** The OpenAPI 3 description of the routes in app.ts (test/service.test.ts checks they match). */
+export interface ApiResponse {
+  description: string;
+  schema: z.ZodType;
+  /** Default application/json. */
+  mediaType?: string;
+  headers?: Record<string, { description: string; schema: z.ZodType }>;
+}
+
+export interface ApiOperation {
+  method: 'get' | 'post' | 'delete';
+  /** The Express route pattern, as app.ts registers it ('/v1/questions/:id'). */
+  path: string;
+  operationId: string;
+  summary: string;
+  tags: string[];
+  /** Needs `Authorization: Bearer <DOPPEL_API_KEY>` when the server has a key. */
+  write?: boolean;
+  params?: ObjectSchema;
+  query?: ObjectSchema;
+  body?: z.ZodType;
+  responses: Record<number, ApiResponse>;
+}
+
+/** Names under #/components/schemas: request bodies are described as clients send them (zod input), responses as the server writes them (zod output). */
+const REQUEST_COMPONENTS: [string, z.ZodType][] = [
+  ['DuplicatesRequest', DuplicatesBody],
+  ['QuestionRequest', QuestionBody],
+  ['SimilarityRequest', SimilarityBody],
+  ['FeedbackRequest', FeedbackBody],
+];
+const RESPONSE_COMPONENTS: [string, z.ZodType][] = [
+  ['Error', ErrorResponse],
+  ['Match', Match],
+  ['DuplicatesResponse', DuplicatesResponse],
+  ['QuestionCreated', QuestionCreated],
+  ['Question', Question],
+  ['QuestionDeleted', QuestionDeleted],
+  ['SimilarityResponse', SimilarityResponse],
+  ['SuggestResponse', SuggestResponse],
+  ['FeedbackCreated', FeedbackCreated],
+  ['Health', Health],
+  ['OpenApiDocument', OpenApiDocument],
+];
+
+const error = (description: string, headers?: ApiResponse['headers']): ApiResponse => ({ description, schema: ErrorResponse, headers });
+const RETRY_AFTER = { 'Retry-After': { description: 'Seconds to wait before the next request.', schema: z.number().int().min(1) } };
+const WWW_AUTHENTICATE = { 'WWW-Authenticate': { description: 'The scheme to use: Bearer.', schema: z.string() } };
+const E = {
+  400: error('The body, query or path is invalid; the message says what.'),
+  401: error('Missing or wrong API key (checked only when the server has DOPPEL_API_KEY set).', WWW_AUTHENTICATE),
+  413: error('The body is larger than the limit (64 KiB by default).'),
+  415: error('The body is not application/json, or its charset or content encoding is not supported.'),
+  429: error('Too many requests from this address.', RETRY_AFTER),
+  500: error('Internal error.'),
+};
+/** What every route under /v1 may answer besides its own statuses (the rate limiter sits in front of them all). */
+const V1 = { 429: E[429], 500: E[500] };
+/** What a route with a JSON body may answer before its handler runs. */
+const JSON_BODY = { 400: E[400], 413: E[413], 415: E[415] };
+
+/** Every route app.ts registers, in the order it registers them. */
+export const API_OPERATIONS: ApiOperation[] = [
+  {
+    method: 'post',
+    path: '/v1/duplicates',
+    operationId: 'findDuplicates',
+    summary: 'Stored questions that duplicate a text',
+    tags: ['questions'],
+    body: DuplicatesBody,
+    responses: { 200: { description: 'The closest stored questions and the verdict.', schema: DuplicatesResponse }, ...JSON_BODY, ...V1 },
+  },
+  {
+    method: 'post',
+    path: '/v1/questions',
+    operationId: 'addQuestion',
+    summary: 'Store and index a question; returns the duplicates it had before insertion',
+    tags: ['questions'],
+    write: true,
+    body: QuestionBody,
+    responses: {
+      201: { description: 'Stored and indexed.', schema: QuestionCreated },
+      ...JSON_BODY,
+      401: E[401],
+      409: error('A question with this id is already stored.'),
+      ...V1,
+    },
+  },
+  {
+    method: 'get',
+    path: '/v1/questions/:id',
+    operationId: 'getQuestion',
+    summary: 'A stored question',
+    tags: ['questions'],
+    params: QuestionParams,
+    responses: { 200: { description: 'The question.', schema: Question }, 400: error('The id is not valid percent-encoding.'), 404: error('No stored question has this id.'), ...V1 },
+  },
+  {
+    method: 'delete',
+    path: '/v1/questions/:id',
+    operationId: 'deleteQuestion',
+    summary: 'Remove a question from the store and the index',
+    tags: ['questions'],
+    write: true,
+    params: QuestionParams,
+    responses: {
+      200: { description: 'Removed.', schema: QuestionDeleted },
+      400: error('The id is not valid percent-encoding.'),
+      401: E[401],
+      404: error('No stored question has this id.'),
+      ...V1,
+    },
+  },
+  {
+    method: 'post',
+    path: '/v1/similarity',
+    operationId: 'scoreSimilarity',
+    summary: 'Energy, probability and verdict for two texts',
+    tags: ['model'],
+    body: SimilarityBody,
+    responses: { 200: { description: 'The score of the pair.', schema: SimilarityResponse }, ...JSON_BODY, ...V1 },
+  },
+  {
+    method: 'get',
+    path: '/v1/suggest',
+    operationId: 'suggest',
+    summary: 'Similar questions for a title being typed',
+    tags: ['questions'],
+    query: SuggestQuery,
+    responses: { 200: { description: 'Suggestions, best first.', schema: SuggestResponse }, 400: error('The query is invalid (unknown, repeated or out-of-range parameters).'), ...V1 },
+  },
+  {
+    method: 'post',
+    path: '/v1/feedback',
+    operationId: 'addFeedback',
+    summary: "A moderator's verdict on a pair (texts or stored ids), kept as training data",
+    tags: ['feedback'],
+    write: true,
+    body: FeedbackBody,
+    responses: {
+      201: { description: 'Stored.', schema: FeedbackCreated },
+      ...JSON_BODY,
+      401: E[401],
+      404: error('A question id given (aId, bId) is not stored.'),
+      ...V1,
+    },
+  },
+  {
+    method: 'get',
+    path: '/healthz',
+    operationId: 'health',
+    summary: 'Liveness, index size and the model in use',
+    tags: ['operations'],
+    responses: { 200: { description: 'Up.', schema: Health }, 500: E[500] },
+  },
+  {
+    method: 'get',
+    path: '/metrics',
+    operationId: 'metrics',
+    summary: 'Prometheus metrics: requests by route, index size, model, and the process (CPU, memory, event loop, GC)',
+    tags: ['operations'],
+    responses: { 200: { description: 'Prometheus text format.', schema: MetricsText, mediaType: 'text/plain' }, 500: E[500] },
+  },
+  {
+    method: 'get',
+    path: '/openapi.json',
+    operationId: 'openApi',
+    summary: 'This document',
+    tags: ['operations'],
+    responses: { 200: { description: 'The OpenAPI document.', schema: OpenApiDocument }, 500: E[500] },
+  },
+  {
+    method: 'get',
+    path: '/',
+    operationId: 'webPage',
+    summary: 'The web page: search-as-you-type over the stored questions',
+    tags: ['web'],
+    responses: { 200: { description: 'The page.', schema: Html, mediaType: 'text/html' }, 500: E[500] },
+  },
+];
+
+/** '/v1/questions/:id' -> '/v1/questions/{id}'. */
+export const openApiPath = (expressPath: string) => expressPath.replace(/:(\w+)/g, '{$1}');
+
+const clean = (schema: JsonSchema): JsonSchema => {
+  const { $schema: _s, $id: _i, ...rest } = schema;
+  return rest;
+};
+
+/** One zod schema as a JSON Schema (2020-12) fragment, without the $schema line. */
+const jsonSchema = (schema: z.ZodType, io: 'input' | 'output'): JsonSchema =>
+  clean(z.toJSONSchema(schema, { target: 'draft-2020-12', io, unrepresentable: 'throw' }) as JsonSchema);
+
+/** The named schemas of a list, generated together so they refer to each other by $ref. */
+function components(list: [string, z.ZodType][], io: 'input' | 'output'): Record<string, JsonSchema> {
+  const registry = z.registry<{ id: string }>();
+  for (const [id, schema] of list) registry.add(schema, { id });
+  const { schemas } = z.toJSONSchema(registry, { target: 'draft-2020-12', io, unrepresentable: 'throw', uri: (id) => `#/components/schemas/${id}` });
+  if ('__shared' in schemas) throw new Error('openapi: a schema needs shared definitions; give it a component name');
+  return Object.fromEntries(Object.entries(schemas).map(([id, s]) => [id, clean(s as JsonSchema)]));
+}
+
+let generated: { schemas: Record<string, JsonSchema>; paths: Record<string, Record<string, unknown>> } | undefined;
+
+function generate() {
+  const schemas = { ...components(REQUEST_COMPONENTS, 'input'), ...components(RESPONSE_COMPONENTS, 'output') };
+  const names = new Map<z.ZodType, string>([...REQUEST_COMPONENTS, ...RESPONSE_COMPONENTS].map(([id, s]) => [s, id]));
+  if (Object.keys(schemas).length !== names.size) throw new Error('openapi: two components share a name');
+  const schemaOf = (schema: z.ZodType, io: 'input' | 'output') => {
+    const name = names.get(schema);
+    return name ? { $ref: `#/components/schemas/${name}` } : jsonSchema(schema, io);
+  };
+  const parameters = (where: 'path' | 'query', object: ObjectSchema) =>
+    Object.entries(object.shape).map(([name, field]) => {
+      const { description, ...schema } = jsonSchema(field as z.ZodType, 'input');
+      return { name, in: where, required: where === 'path' || !(field as z.ZodType).isOptional(), ...(description ? { description } : {}), schema };
+    });
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const op of API_OPERATIONS) {
+    const responses = Object.fromEntries(
+      Object.entries(op.responses).map(([status, r]) => [
+        status,
+        {
+          description: r.description,
+          ...(r.headers ? { headers: Object.fromEntries(Object.entries(r.headers).map(([h, v]) => [h, { description: v.description, schema: jsonSchema(v.schema, 'output') }])) } : {}),
+          content: { [r.mediaType ?? 'application/json']: { schema: schemaOf(r.schema, 'output') } },
+        },
+      ]),
+    );
+    const operation = {
+      operationId: op.operationId,
+      summary: op.summary,
+      tags: op.tags,
+      ...(op.write ? { security: [{ bearer: [] }] } : {}),
+      ...(op.params || op.query ? { parameters: [...(op.params ? parameters('path', op.params) : []), ...(op.query ? parameters('query', op.query) : [])] } : {}),
+      ...(op.body ? { requestBody: { required: true, content: { 'application/json': { schema: schemaOf(op.body, 'input') } } } } : {}),
+      responses,
+    };
+    (paths[openApiPath(op.path)] ??= {})[op.method] = operation;
+  }
+  return { schemas, paths };
+}
+
+/** The OpenAPI 3.1 description of the routes in app.ts (a fresh copy: callers may change it). */
 export function openApiDocument(version: string) {
+  generated ??= generate();
+  const { schemas, paths } = structuredClone(generated);
   return {
-    openapi: '3.0.3',
-    info: { title: 'Doppel duplicate-question API', version, description: 'Flags a new question as a duplicate of a stored one (siamese LSTM energies over an HNSW index, fused with BM25).' },
+    openapi: '3.1.0',
+    info: {
+      title: 'Doppel duplicate-question API',
+      version,
+      description: 'Flags a new question as a duplicate of a stored one (siamese LSTM energies over an HNSW index, fused with BM25). Errors are JSON: {"error": {"code", "message"}}.',
+      license: { name: 'MIT', identifier: 'MIT' },
+    },
+    tags: [
+      { name: 'questions', description: 'Search, store and remove questions.' },
+      { name: 'model', description: 'Score a pair with the model.' },
+      { name: 'feedback', description: 'Labelled pairs for training.' },
+      { name: 'operations', description: 'Health, metrics and this document.' },
+      { name: 'web', description: 'The web page.' },
+    ],
     components: {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'Required on write requests when the server has DOPPEL_API_KEY set.' } },
-      schemas: {
-        Error: { type: 'object', required: ['error'], properties: { error: { type: 'object', required: ['code', 'message'], properties: { code: { type: 'string' }, message: { type: 'string' } } } } },
-        Match: {
-          type: 'object',
-          required: ['id', 'text', 'energy', 'probability', 'isDuplicate'],
-          properties: { id: { type: 'string' }, text: { type: 'string' }, category: { type: 'string', nullable: true }, energy: { type: 'number' }, probability: { type: 'number' }, isDuplicate: { type: 'boolean' } },
-        },
-        Question: { type: 'object', required: ['id', 'text'], properties: { id: { type: 'string' }, text: { type: 'string' }, category: { type: 'string', nullable: true }, createdAt: { type: 'string' } } },
-      },
+      schemas,
     },
-    paths: {
-      '/v1/duplicates': {
-        post: {
-          summary: 'Stored questions that duplicate a text',
-          requestBody: body({ type: 'object', required: ['text'], additionalProperties: false, properties: { text, k: { type: 'integer', minimum: 1, maximum: 100 }, category: { type: 'string' }, mode: { type: 'string', enum: ['dense', 'lexical', 'hybrid'] } } }),
-          responses: { '200': json({ type: 'object', properties: { isDuplicate: { type: 'boolean' }, threshold: { type: 'number' }, matches: { type: 'array', items: ref('Match') } } }), ...readErrors },
-        },
-      },
-      '/v1/questions': {
-        post: {
-          summary: 'Store and index a question; returns the duplicates it had before insertion',
-          security: [{ bearer: [] }],
-          requestBody: body({ type: 'object', required: ['text'], additionalProperties: false, properties: { id: { type: 'string' }, text, category: { type: 'string' } } }),
-          responses: { '201': json({ type: 'object', properties: { id: { type: 'string' }, duplicates: { type: 'array', items: ref('Match') } } }, 'Created'), '409': errorResponse('Id exists'), ...writeErrors },
-        },
-      },
-      '/v1/questions/{id}': {
-        parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
-        get: { summary: 'A stored question', responses: { '200': json(ref('Question')), '404': errorResponse('Unknown id') } },
-        delete: { summary: 'Remove a question', security: [{ bearer: [] }], responses: { '200': json({ type: 'object', properties: { id: { type: 'string' }, deleted: { type: 'boolean' } } }), '401': errorResponse('Missing or wrong API key'), '404': errorResponse('Unknown id') } },
-      },
-      '/v1/similarity': {
-        post: {
-          summary: 'Energy, probability and verdict for two texts',
-          requestBody: body({ type: 'object', required: ['a', 'b'], additionalProperties: false, properties: { a: text, b: text } }),
-          responses: { '200': json({ type: 'object', properties: { energy: { type: 'number' }, probability: { type: 'number' }, isDuplicate: { type: 'boolean' } } }), ...readErrors },
-        },
-      },
-      '/v1/suggest': {
-        get: {
-          summary: 'Similar questions for a title being typed',
-          parameters: [
-            { name: 'q', in: 'query', required: true, schema: { type: 'string', maxLength: MAX_TEXT_LENGTH } },
-            { name: 'k', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 20, default: 5 } },
-            { name: 'category', in: 'query', schema: { type: 'string' } },
-          ],
-          responses: { '200': json({ type: 'object', properties: { suggestions: { type: 'array', items: ref('Match') } } }), '400': errorResponse('Invalid query'), '429': errorResponse('Rate limited') },
-        },
-      },
-      '/v1/feedback': {
-        post: {
-          summary: "A moderator's verdict on a pair (texts or stored ids), kept as training data",
-          security: [{ bearer: [] }],
-          requestBody: body({ type: 'object', required: ['isDuplicate'], properties: { a: text, b: text, aId: { type: 'string' }, bId: { type: 'string' }, isDuplicate: { type: 'boolean' } } }),
-          responses: { '201': json({ type: 'object', properties: { id: { type: 'integer' } } }, 'Stored'), '404': errorResponse('Unknown question id'), ...writeErrors },
-        },
-      },
-      '/healthz': { get: { summary: 'Liveness and index size', responses: { '200': json({ type: 'object', properties: { status: { type: 'string' }, questions: { type: 'integer' } } }) } } },
-      '/metrics': { get: { summary: 'Prometheus metrics', responses: { '200': { description: 'Prometheus text format', content: { 'text/plain': { schema: { type: 'string' } } } } } } },
-      '/openapi.json': { get: { summary: 'This document', responses: { '200': json({ type: 'object' }) } } },
-    },
+    paths,
   };
 }

@@ -1,48 +1,165 @@
+/**
+ * Every shape the HTTP API reads or writes, as zod schemas. They are the single source: app.ts
+ * parses requests with them and types its responses by them, and openapi.ts generates the OpenAPI
+ * document from them (z.toJSONSchema), so the document cannot drift from what the server does.
+ * test/openapi.test.ts checks real responses against the generated document.
+ */
 import { z } from 'zod';
+import { ERROR_CODES, type ErrorCode } from '../errors.js';
 import { SEARCH_MODES } from '../search/duplicate-index.js';
 import { MAX_TEXT_LENGTH, textProblem } from '../text/validate.js';
+
+// ---------------------------------------------------------------- requests
 
 const text = z
   .string()
   .trim()
   .min(1, 'must not be empty')
   .max(MAX_TEXT_LENGTH, `must be at most ${MAX_TEXT_LENGTH} characters`)
-  .refine((t) => textProblem(t) === undefined, 'must not contain a NUL character');
-const k = z.number().int().min(1).max(100);
-const category = z.string().trim().min(1).max(200);
+  .refine((t) => textProblem(t) === undefined, 'must not contain a NUL character')
+  .describe(`A question text: 1 to ${MAX_TEXT_LENGTH} characters once leading and trailing white space is trimmed, with no NUL character.`);
+const k = z.number().int().min(1).max(100).describe('How many matches to return.');
+const category = z.string().trim().min(1).max(200).describe('Only questions stored with this category.');
 
-export const DuplicatesBody = z.strictObject({
-  text,
-  k: k.optional(),
-  category: category.optional(),
-  mode: z.enum(SEARCH_MODES).optional(),
-});
+export const DuplicatesBody = z
+  .strictObject({
+    text,
+    k: k.optional().describe('How many matches to return (default 5).'),
+    category: category.optional(),
+    mode: z
+      .enum(SEARCH_MODES)
+      .optional()
+      .describe('dense: LSTM energies over the HNSW graph; lexical: BM25; hybrid (default): both, fused.'),
+  })
+  .describe('A text to check against the stored questions.');
 
-export const QuestionBody = z.strictObject({
-  id: z.string().trim().min(1).max(200).optional(),
-  text,
-  category: category.optional(),
-});
+export const QuestionBody = z
+  .strictObject({
+    id: z.string().trim().min(1).max(200).optional().describe('The id to store the question under; a random UUID when left out.'),
+    text,
+    category: z.string().trim().min(1).max(200).optional().describe('A category, to filter searches by.'),
+  })
+  .describe('A question to store and index.');
 
-export const SimilarityBody = z.strictObject({ a: text, b: text });
+export const SimilarityBody = z.strictObject({ a: text, b: text }).describe('Two texts to compare.');
 
 export const FeedbackBody = z
   .strictObject({
-    a: text.optional(),
-    b: text.optional(),
-    aId: z.string().min(1).optional(),
-    bId: z.string().min(1).optional(),
-    isDuplicate: z.boolean(),
+    a: text.optional().describe('The first question, as text.'),
+    b: text.optional().describe('The second question, as text.'),
+    aId: z.string().min(1).optional().describe('The first question, as the id of a stored question.'),
+    bId: z.string().min(1).optional().describe('The second question, as the id of a stored question.'),
+    isDuplicate: z.boolean().describe('The verdict: whether the two ask the same thing.'),
   })
   .refine((f) => (f.a === undefined) !== (f.aId === undefined) && (f.b === undefined) !== (f.bId === undefined), {
     message: 'give each side as text (a, b) or as a stored question id (aId, bId), not both',
-  });
+  })
+  .describe("A moderator's verdict on a pair, kept as training data. Give each side either as text (a, b) or as a stored question id (aId, bId), not both.");
 
 export const SuggestQuery = z.strictObject({
-  q: z.string().max(MAX_TEXT_LENGTH, `must be at most ${MAX_TEXT_LENGTH} characters`),
-  k: z.coerce.number().int().min(1).max(20).optional(),
+  q: z
+    .string()
+    .max(MAX_TEXT_LENGTH, `must be at most ${MAX_TEXT_LENGTH} characters`)
+    .describe('The title typed so far; its last word is read as a prefix. Under 2 characters gives no suggestions.'),
+  k: z.coerce.number().int().min(1).max(20).optional().describe('How many suggestions to return (default 5).'),
   category: category.optional(),
 });
+
+export const QuestionParams = z.strictObject({
+  id: z.string().min(1).describe('The id of a stored question.'),
+});
+
+// ---------------------------------------------------------------- responses
+
+/** The codes an error response can carry: the catalogue in errors.ts, and INTERNAL for a 500 nobody raised on purpose. */
+export const API_ERROR_CODES = [...(Object.keys(ERROR_CODES) as ErrorCode[]), 'INTERNAL'] as const;
+
+export const ErrorResponse = z
+  .strictObject({
+    error: z.strictObject({
+      code: z.enum(API_ERROR_CODES).describe('A stable, machine-readable code.'),
+      message: z.string().describe('What went wrong, for people.'),
+    }),
+  })
+  .describe('Every 4xx and 5xx answer has this body.');
+
+const energy = z.number().describe('The energy of the pair: low means alike.');
+const probability = z.number().min(0).max(1).describe('The calibrated probability that the pair are duplicates.');
+const isDuplicate = z.boolean().describe('Whether the energy is at or under the threshold.');
+const threshold = z.number().describe("The model's calibrated energy threshold for a duplicate.");
+const nullableCategory = z.string().nullable().describe('The category, or null when stored without one.');
+
+export const Match = z
+  .strictObject({
+    id: z.string().describe('The id of the stored question.'),
+    text: z.string().describe('Its text.'),
+    category: nullableCategory,
+    energy,
+    probability,
+    isDuplicate,
+  })
+  .describe('A stored question and how close it is to the query.');
+
+export const DuplicatesResponse = z
+  .strictObject({
+    isDuplicate: z.boolean().describe('Whether any match is a duplicate.'),
+    threshold,
+    matches: z.array(Match).describe('The closest stored questions, best first.'),
+  })
+  .describe('The stored questions that duplicate the text.');
+
+export const QuestionCreated = z
+  .strictObject({
+    id: z.string().describe('The id the question is stored under.'),
+    duplicates: z.array(Match).describe('The stored questions it duplicated before it was added, best first.'),
+  })
+  .describe('The question was stored and indexed.');
+
+export const Question = z
+  .strictObject({
+    id: z.string(),
+    text: z.string(),
+    category: nullableCategory,
+    createdAt: z.iso.datetime().describe('When it was stored (ISO 8601, UTC).'),
+  })
+  .describe('A stored question.');
+
+export const QuestionDeleted = z
+  .strictObject({ id: z.string().describe('The id of the removed question.'), deleted: z.literal(true) })
+  .describe('The question was removed from the store and the index.');
+
+export const SimilarityResponse = z.strictObject({ energy, probability, isDuplicate, threshold }).describe('How alike the two texts are.');
+
+export const SuggestResponse = z
+  .strictObject({ suggestions: z.array(Match).describe('Similar stored questions, best first.') })
+  .describe('Stored questions similar to the title typed so far.');
+
+export const FeedbackCreated = z
+  .strictObject({ id: z.number().int().describe('The id of the stored feedback pair.') })
+  .describe('The verdict was stored.');
+
+export const Health = z
+  .strictObject({
+    status: z.literal('ok'),
+    questions: z.number().int().min(0).describe('Questions in the vector index.'),
+    model: z.string().describe('The id of the model in use.'),
+    encoder: z.string().describe('The inference runtime of the encoder.'),
+  })
+  .describe('The server is up.');
+
+export const OpenApiDocument = z
+  .looseObject({
+    openapi: z.string(),
+    info: z.looseObject({ title: z.string(), version: z.string() }),
+    paths: z.record(z.string(), z.unknown()),
+  })
+  .describe('The OpenAPI 3.1 document of this API.');
+
+/** Prometheus text exposition format. */
+export const MetricsText = z.string().describe('Metrics in the Prometheus text format.');
+
+/** The web page. */
+export const Html = z.string().describe('An HTML page.');
 
 /** One readable sentence from a zod error: "text: must not be empty; k: ...". */
 export function describeIssues(error: z.ZodError): string {
