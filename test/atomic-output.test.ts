@@ -263,6 +263,11 @@ describe('doppel train --out is atomic', () => {
     const e = await fails(['train', '--train', SAMPLE_PAIRS, '--out', other, '--epochs', '1', ...TINY]);
     assert.match(e.stderr, /--out \S+notes exists and is not a Doppel model directory/);
     assert.equal(readFileSync(join(other, 'keep.txt'), 'utf8'), 'mine');
+    // A project folder with a config.json of its own is not a model either.
+    writeFileSync(join(other, 'config.json'), '{"name": "my-project"}');
+    const e1 = await fails(['train', '--train', SAMPLE_PAIRS, '--out', other, '--epochs', '1', ...TINY]);
+    assert.match(e1.stderr, /is not a Doppel model directory/);
+    assert.equal(readFileSync(join(other, 'keep.txt'), 'utf8'), 'mine');
     const e2 = await fails(['train', '--train', SAMPLE_PAIRS, '--out', join(root, 'no', 'such', 'm'), '--epochs', '1', ...TINY]);
     assert.match(e2.stderr, /directory \S+no\/such does not exist/);
     assert.doesNotMatch(e2.stderr, /training pairs/);

@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import Database from 'better-sqlite3';
 import { databasePath, indexPath, manifestPath } from '../src/search/paths.js';
 import { QuestionStore } from '../src/search/store.js';
+import { STALE_AFTER_MS } from '../src/search/writer-lease.js';
 import { DEFAULT_HNSW, VectorIndex } from '../src/search/vector-index.js';
 import { dropLease, ROOT, simulateCrash, TOPICS, tempDir, useBundledModel } from './helpers.js';
 
@@ -48,12 +50,26 @@ describe('one writer per store', () => {
   test('the lease of a process that died is taken over', async (t) => {
     const dir = tempDir((fn) => t.after(fn));
     (await open(dir)).close();
-    const db = new Database(databasePath(dir));
-    const owner = { pid: await deadPid(), host: (await import('node:os')).hostname(), startTime: null, since: new Date().toISOString(), command: 'doppel serve', token: 'x' };
-    db.prepare("INSERT INTO meta (key, value) VALUES ('writer', ?)").run(JSON.stringify(owner));
-    db.close();
-    const index = await open(dir);
-    index.close();
+    const setOwner = (owner: object | string) => {
+      const db = new Database(databasePath(dir));
+      db.prepare("INSERT INTO meta (key, value) VALUES ('writer', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value").run(typeof owner === 'string' ? owner : JSON.stringify(owner));
+      db.close();
+    };
+    const now = new Date().toISOString();
+    const base = { host: hostname(), startTime: null, since: now, heartbeat: now, command: 'doppel serve', token: 'x' };
+    // On this host: the pid tells.
+    setOwner({ ...base, pid: await deadPid() });
+    (await open(dir)).close();
+    // In another container or host the pid means nothing here: a fresh heartbeat keeps the lease...
+    setOwner({ ...base, pid: process.pid, host: 'another-host' });
+    await assert.rejects(open(dir), /open for writing by pid \d+ on another-host/);
+    // ...and a silent one is taken over.
+    const old = new Date(Date.now() - STALE_AFTER_MS - 1000).toISOString();
+    setOwner({ ...base, pid: process.pid, host: 'another-host', since: old, heartbeat: old });
+    (await open(dir)).close();
+    // A row that does not parse is no lease.
+    setOwner('{not json');
+    (await open(dir)).close();
   });
 
   test('a write waits for another connection’s transaction instead of failing with SQLITE_BUSY', async (t) => {
@@ -148,6 +164,13 @@ describe('category filters', () => {
       assert.deepEqual(await index.search(Q[0].text, { mode: 'hybrid', k: 5, category: 'nothing here' }), []);
       const excluded = await index.search(Q[0].text, { mode: 'dense', k: 5, category: 'music', exclude: ['q1'] });
       assert.deepEqual(ids(excluded), ['q2']);
+      // A cached category follows writes without being rebuilt from the store.
+      await index.add([{ id: 'q6', text: 'How long should I knead bread dough?', category: 'food' }]);
+      index.remove('q5');
+      assert.deepEqual(ids(await index.search(Q[4].text, { mode: 'dense', k: 5, category: 'food' })), ['q6']);
+      index.feedback({ aId: 'q6', bId: 'q1', isDuplicate: false });
+      const s = index.stats();
+      assert.deepEqual([s.questions, s.deleted, s.feedback, s.indexed], [5, 1, 1, 5], 'stats kept in step with writes');
       for (let i = 0; i < 500; i++) await index.search('guitar', { mode: 'dense', k: 1, category: `c${i}` });
       const cache = (index as unknown as { categoryCache: { map: Map<string, unknown> } }).categoryCache;
       assert.ok(cache.map.size <= 32, `category cache holds ${cache.map.size} entries`);

@@ -1,5 +1,5 @@
 import { DoppelError, invalidFile } from '../errors.js';
-import { textProblem } from '../text/validate.js';
+import { nameProblem, textProblem } from '../text/validate.js';
 import { formatFromPath, type RecordFormat, readRows } from './records.js';
 
 /** A question read from a file: id, text, optional category, and the other columns. */
@@ -38,7 +38,8 @@ export async function* readQuestions(path: string, options: ReadQuestionsOptions
       }
       const text = (values.text ?? '').trim();
       const id = (values.id ?? '').trim();
-      const issue = problem ?? (!id ? 'missing id' : textProblem(text));
+      const category = values.category?.trim() || undefined;
+      const issue = problem ?? (!id ? 'missing id' : (nameProblem(id, 'id') ?? (category && nameProblem(category, 'category')) ?? textProblem(text)));
       if (issue) {
         const message = id ? `${issue} (id '${id}')` : issue;
         if (!options.onInvalid) throw invalidFile(path, line, message);
@@ -46,8 +47,8 @@ export async function* readQuestions(path: string, options: ReadQuestionsOptions
         continue;
       }
       if (warning) options.onWarning?.(line, `${warning} (id '${id}')`);
-      const { id: _id, text: _text, category, ...extra } = values;
-      yield { line, id, text, category: category?.trim() || undefined, extra };
+      const { id: _id, text: _text, category: _category, ...extra } = values;
+      yield { line, id, text, category, extra };
     }
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new DoppelError('INVALID_INPUT', `no such file: ${path}`);

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -69,10 +69,16 @@ export async function loadModelFiles(dir: string = defaultModelDir()): Promise<M
 
 /**
  * Whether a directory holds a Doppel model (or a training checkpoint of one): what `train --out`
- * may replace whole.
+ * may replace whole. A `config.json` alone is not enough (many projects have one): it must be a
+ * Doppel model config, with the weights beside it.
  */
 export function isModelDir(dir: string): boolean {
-  return existsSync(join(dir, FILES.config)) || existsSync(join(dir, 'checkpoint', 'checkpoint.json'));
+  if (existsSync(join(dir, 'checkpoint', 'checkpoint.json')) && existsSync(join(dir, 'checkpoint', WEIGHTS_BIN))) return true;
+  try {
+    return ModelConfigSchema.safeParse(JSON.parse(readFileSync(join(dir, FILES.config), 'utf8'))).success && existsSync(join(dir, WEIGHTS_BIN));
+  } catch {
+    return false;
+  }
 }
 
 export interface SaveModelInput {

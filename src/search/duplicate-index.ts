@@ -3,7 +3,7 @@ import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { DoppelError, invalidInput } from '../errors.js';
 import type { Model } from '../model/load.js';
-import { checkText } from '../text/validate.js';
+import { checkText, nameProblem } from '../text/validate.js';
 import { LruCache } from '../util/lru-cache.js';
 import { ftsQuery } from './fts-query.js';
 import { type FusionWeights, fuseScores } from './fusion.js';
@@ -69,7 +69,7 @@ export interface OpenOptions {
 
 const definedOnly = <T extends object>(o: T): Partial<T> => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 
-/** Tuned on the held-out Quora retrieval task (README, "Retrieval"). */
+/** The energy's weight against normalised BM25; chosen on the held-out Quora retrieval task. */
 export const DEFAULT_FUSION: FusionWeights = { alpha: 1 };
 const ENCODE_BATCH = 512;
 /**
@@ -104,6 +104,9 @@ export class DuplicateIndex {
     private applied: number,
     /** The last store change in the saved graph (-1: none saved). */
     private savedGeneration: number,
+    /** Kept in step with writes, so that stats (and /metrics) never scan the store. */
+    private readonly counts: { live: number; total: number; feedback: number },
+    private readonly log: (message: string) => void,
   ) {}
 
   static async open(dir: string, options: OpenOptions): Promise<DuplicateIndex> {
@@ -135,7 +138,7 @@ export class DuplicateIndex {
       }
       const fusion = { ...DEFAULT_FUSION, ...definedOnly(options.fusion ?? {}) };
       const saved = loaded?.index === vectors ? loaded.manifest.generation : -1;
-      const index = new DuplicateIndex(dir, store, vectors, model, fusion, Boolean(options.readonly), applied, saved);
+      const index = new DuplicateIndex(dir, store, vectors, model, fusion, Boolean(options.readonly), applied, saved, store.counts(), log);
       if (!options.readonly) {
         store.setMeta('model_id', model.id);
         index.save();
@@ -191,14 +194,28 @@ export class DuplicateIndex {
   }
 
   /**
-   * Brings the graph to a store write of generation `generation`: directly when it is the next
-   * change, else (another writer got in between) by replaying every change since the last one.
+   * Brings the graph and the cached category views to a committed store write of generation
+   * `generation`: directly when it is the next change, else (the graph stayed behind after an
+   * earlier failure) by replaying every change since the last one applied. The write is durable
+   * already, so a failure here is logged, not reported as a failed write: the graph stays behind
+   * and the next write, or the next start, catches it up from the store.
    */
-  private applyWrite(generation: number, direct: () => void): void {
-    if (generation === this.applied + 1) direct();
-    else DuplicateIndex.catchUp(this.store, this.vectors, this.applied, this.model.id);
-    this.applied = generation;
-    this.categoryCache.clear();
+  private applyWrite(generation: number, direct: () => void, changed: { label: number; category: string | null; vector?: Float32Array }[]): void {
+    try {
+      if (generation === this.applied + 1) direct();
+      else DuplicateIndex.catchUp(this.store, this.vectors, this.applied, this.model.id);
+      this.applied = generation;
+    } catch (err) {
+      this.log(`vector index: change ${generation} is stored but not yet in the graph (${(err as Error).message}); the next write or start applies it`);
+    }
+    for (const { label, category, vector } of changed) {
+      const view = category === null ? undefined : this.categoryCache.get(category);
+      if (!view) continue;
+      if ('members' in view) vector ? view.members.add(label) : view.members.delete(label);
+      else if (!vector) view.scan.delete(label);
+      else if (view.scan.size < EXACT_CATEGORY_MAX) view.scan.set(label, vector);
+      else this.categoryCache.delete(category!); // grown past a scan: built again as a member set
+    }
   }
 
   private writable(): void {
@@ -234,25 +251,35 @@ export class DuplicateIndex {
     const seen = new Set<string>();
     const clean: NewQuestion[] = questions.map((q, i) => {
       const id = q.id === undefined || q.id === null ? randomUUID() : String(q.id).trim();
-      if (!id) throw invalidInput(`question ${i + 1}: id must not be empty`);
+      const category = q.category ? String(q.category).trim() : null;
+      const problem = nameProblem(id, 'id') ?? (category ? nameProblem(category, 'category') : undefined);
+      if (problem) throw invalidInput(`question ${i + 1}: ${problem}`);
       if (seen.has(id)) throw invalidInput(`id '${id}' appears twice`);
       seen.add(id);
       if (this.store.getAny(id)) throw new DoppelError('CONFLICT', `a question with id '${id}' already exists`);
-      return { id, text: checkText(q.text), category: q.category ? String(q.category) : null };
+      return { id, text: checkText(q.text), category: category || null };
     });
     if (clean.length === 0) return [];
     const dim = this.model.encoder.dim;
     if (vectors && vectors.length !== clean.length * dim) throw invalidInput(`expected ${clean.length} vectors of ${dim} values`);
     const encoded = vectors ?? (await this.model.encoder.encode(clean.map((q) => q.text)));
     const { questions: stored, generation } = this.store.insert(clean, encoded, dim, this.model.id);
-    this.applyWrite(generation, () => stored.forEach((q, i) => this.vectors.add(q.label, encoded.subarray(i * dim, (i + 1) * dim))));
+    this.counts.live += stored.length;
+    this.counts.total += stored.length;
+    const vectorOf = (i: number) => encoded.slice(i * dim, (i + 1) * dim);
+    this.applyWrite(
+      generation,
+      () => stored.forEach((q, i) => this.vectors.add(q.label, encoded.subarray(i * dim, (i + 1) * dim))),
+      stored.map((q, i) => ({ label: q.label, category: q.category, vector: vectorOf(i) })),
+    );
     return stored;
   }
 
   remove(id: string): StoredQuestion {
     this.writable();
     const { question, generation } = this.store.remove(id);
-    this.applyWrite(generation, () => this.vectors.remove(question.label));
+    this.counts.live--;
+    this.applyWrite(generation, () => this.vectors.remove(question.label), [{ label: question.label, category: question.category }]);
     return question;
   }
 
@@ -297,7 +324,9 @@ export class DuplicateIndex {
     };
     const a = side(input.a, input.aId);
     const b = side(input.b, input.bId);
-    return this.store.addFeedback({ a: a.text, b: b.text, aId: a.id, bId: b.id, isDuplicate: input.isDuplicate });
+    const id = this.store.addFeedback({ a: a.text, b: b.text, aId: a.id, bId: b.id, isDuplicate: input.isDuplicate });
+    this.counts.feedback++;
+    return id;
   }
 
   private searchEncoded(text: string, query: Float32Array, options: SearchOptions = {}): Hit[] {
@@ -376,14 +405,11 @@ export class DuplicateIndex {
   }
 
   /**
-   * What the index holds. `detail: false` answers from memory alone (for a per-request health
-   * check); `categories: true` adds the live questions per category (a scan of the store).
+   * What the index holds, from memory (cheap enough for every health check and scrape);
+   * `categories: true` adds the live questions per category, which scans the store.
    */
-  stats(options: { detail: false }): { indexed: number; model: string };
-  stats(options?: { categories?: boolean }): IndexStats;
-  stats(options: { detail?: boolean; categories?: boolean } = {}): IndexStats | { indexed: number; model: string } {
-    if (options.detail === false) return { indexed: this.vectors.size, model: this.model.id };
-    const counts = this.store.counts();
+  stats(options: { categories?: boolean } = {}): IndexStats {
+    const counts = this.counts;
     return {
       questions: counts.live,
       deleted: counts.total - counts.live,

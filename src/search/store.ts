@@ -84,8 +84,9 @@ const toQuestion = (r: QuestionRow): StoredQuestion => ({
 
 /**
  * The source of truth: questions, their embeddings (float32 BLOBs tagged with the model that
- * made them), an FTS5 index for BM25, and labelled feedback. Every write bumps a generation
- * counter in the same transaction, so the vector index can tell whether it is behind.
+ * made them), an FTS5 index for BM25, and labelled feedback. Every insert and removal bumps a
+ * generation counter in the same transaction, so the vector index can tell whether it is behind
+ * (re-encoded embeddings come with a new model id, which makes the graph rebuild instead).
  */
 export class QuestionStore {
   readonly db: Database.Database;
@@ -169,7 +170,13 @@ export class QuestionStore {
     return Number(this.meta('generation') ?? 0);
   }
 
+  /** Refuses to write once another process has taken this store's lease (see WriterLease). */
+  private assertLease(): void {
+    if (this.lease?.lost) throw new DoppelError('STORE_LOCKED', 'this process lost its write lease to another writer: reopen the store');
+  }
+
   private nextGeneration(): number {
+    this.assertLease();
     const g = this.generation + 1;
     this.setMeta('generation', String(g));
     return g;
@@ -224,6 +231,7 @@ export class QuestionStore {
 
   /** Replaces embeddings (after a model change) in one transaction. */
   putEmbeddings(labels: number[], vectors: Float32Array, dim: number, modelId: string): void {
+    this.assertLease();
     this.db.transaction(() => {
       labels.forEach((label, i) => {
         const v = vectors.subarray(i * dim, (i + 1) * dim);
@@ -257,7 +265,7 @@ export class QuestionStore {
     return new Set(this.stmts.labelsInCategory.all(category).map((r) => r.label));
   }
 
-  /** Live questions in a category (an index lookup: cheap enough to ask per query). */
+  /** Live questions in a category (a count over the category's entries in its partial index). */
   categorySize(category: string): number {
     return this.stmts.categorySize.get(category)!.n;
   }
@@ -280,6 +288,7 @@ export class QuestionStore {
   }
 
   addFeedback(f: FeedbackInput): number {
+    this.assertLease();
     return Number(this.stmts.addFeedback.run(f.a, f.b, f.aId ?? null, f.bId ?? null, f.isDuplicate ? 1 : 0, new Date().toISOString()).lastInsertRowid);
   }
 

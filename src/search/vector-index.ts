@@ -1,6 +1,8 @@
-import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import hnswlib from 'hnswlib-node';
 import type { EnergyName } from '../model/config.js';
+import { fsyncFile } from '../util/atomic-write.js';
 
 const { HierarchicalNSW, BruteforceSearch } = hnswlib;
 type Hnsw = InstanceType<typeof HierarchicalNSW>;
@@ -27,6 +29,8 @@ export interface Manifest {
   slots: number;
   /** The last store change applied to the graph in the file (not the store's generation at save time). */
   generation: number;
+  /** Size of the graph file (absent in manifests of older versions). */
+  bytes?: number;
 }
 
 /**
@@ -136,6 +140,7 @@ export class VectorIndex implements NeighbourSearch {
       return undefined;
     }
     if (manifest.format !== 'doppel-hnsw/1' || manifest.modelId !== expect.modelId || manifest.space !== expect.space || manifest.dim !== expect.dim) return undefined;
+    if (manifest.bytes !== undefined && statSync(file).size !== manifest.bytes) return undefined;
     try {
       const hnsw = new HierarchicalNSW(expect.space, expect.dim);
       hnsw.readIndexSync(file, true);
@@ -232,14 +237,19 @@ export class VectorIndex implements NeighbourSearch {
     const tmp = `${file}.tmp-${process.pid}`;
     const tmpManifest = `${manifestFile}.tmp-${process.pid}`;
     try {
-      rmSync(manifestFile, { force: true }); // while the two disagree, no manifest vouches for the file
       this.hnsw.writeIndexSync(tmp);
+      fsyncFile(tmp); // on disk before any manifest can vouch for it, power cut included
+      full.bytes = statSync(tmp).size;
+      rmSync(manifestFile, { force: true }); // while the two disagree, no manifest vouches for the file
       renameSync(tmp, file);
       writeFileSync(tmpManifest, JSON.stringify(full, null, 2));
+      fsyncFile(tmpManifest);
       renameSync(tmpManifest, manifestFile);
+      fsyncFile(dirname(file));
     } finally {
       rmSync(tmp, { force: true });
       rmSync(tmpManifest, { force: true });
     }
   }
 }
+

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readlinkSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename } from 'node:path';
 import type Database from 'better-sqlite3';
@@ -14,9 +14,17 @@ export interface WriterInfo {
   since: string;
   command: string;
   token: string;
+  /** The kernel boot and pid namespace of the owner (Linux): its pid means something only inside them. */
+  bootId: string | null;
+  pidNamespace: string | null;
+  /** When the owner last said it is alive; what decides for an owner whose pid cannot be checked from here. */
+  heartbeat: string;
 }
 
 const KEY = 'writer';
+const HEARTBEAT_MS = 10_000;
+/** An owner that cannot be checked from here (another host or container) is dead after this silence. */
+export const STALE_AFTER_MS = 60_000;
 /** Leases held by stores open in this process, so a same-pid lease left by a closed handle is stale. */
 const heldHere = new Set<string>();
 
@@ -30,8 +38,21 @@ function processStartTime(pid: number): string | null {
   }
 }
 
+const readOr = (read: () => string): string | null => {
+  try {
+    return read().trim();
+  } catch {
+    return null;
+  }
+};
+const BOOT_ID = readOr(() => readFileSync('/proc/sys/kernel/random/boot_id', 'utf8'));
+const PID_NAMESPACE = readOr(() => readlinkSync('/proc/self/ns/pid'));
+
 function isAlive(owner: WriterInfo): boolean {
-  if (owner.host !== hostname()) return true; // cannot be checked from here: assume it is
+  // A lease written before these were recorded counts as from here.
+  const same = (theirs: string | null | undefined, ours: string | null) => theirs === undefined || theirs === ours;
+  const checkable = owner.host === hostname() && same(owner.bootId, BOOT_ID) && same(owner.pidNamespace, PID_NAMESPACE);
+  if (!checkable) return Date.now() - Date.parse(owner.heartbeat ?? owner.since) < STALE_AFTER_MS;
   if (owner.pid === process.pid) return heldHere.has(owner.token);
   try {
     process.kill(owner.pid, 0);
@@ -46,17 +67,47 @@ export function describeWriter(o: WriterInfo): string {
   return `pid ${o.pid} on ${o.host} (${o.command}), writing since ${o.since}`;
 }
 
+/** The lease row as stored; a row that does not parse is treated as no lease at all. */
+function readOwner(value: string | undefined): WriterInfo | undefined {
+  if (value === undefined) return undefined;
+  try {
+    return JSON.parse(value) as WriterInfo;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * One writer per store, many readers. The lease is a row in the store's own meta table, taken in
  * an IMMEDIATE transaction, so two processes racing for it are serialised by SQLite itself. A
- * lease whose process has died (a crash, SIGKILL) is taken over; a live one is refused with a
- * message naming its owner.
+ * lease whose process has died (a crash, SIGKILL) is taken over: on the same host, boot and pid
+ * namespace the pid and its start time tell; elsewhere (another container or host) a heartbeat
+ * older than STALE_AFTER_MS does. A live lease is refused with a message naming its owner.
  */
 export class WriterLease {
+  private readonly timer: NodeJS.Timeout;
+  /** Set when the heartbeat finds the lease in another's hands: writes must stop. */
+  lost = false;
+
   private constructor(
     private readonly db: Database.Database,
     readonly info: WriterInfo,
-  ) {}
+  ) {
+    this.timer = setInterval(() => this.beat(), HEARTBEAT_MS);
+    this.timer.unref();
+  }
+
+  private beat(): void {
+    if (!this.db.open) return;
+    try {
+      const r = this.db
+        .prepare("UPDATE meta SET value = json_set(value, '$.heartbeat', ?) WHERE key = ? AND json_extract(value, '$.token') = ?")
+        .run(new Date().toISOString(), KEY, this.info.token);
+      if (r.changes === 0) this.lost = true;
+    } catch {
+      // busy for longer than the timeout: the next beat tries again, well inside STALE_AFTER_MS
+    }
+  }
 
   static acquire(db: Database.Database, dir: string): WriterLease {
     const info: WriterInfo = {
@@ -66,10 +117,13 @@ export class WriterLease {
       since: new Date().toISOString(),
       command: [basename(process.argv[1] ?? 'node').replace(/^main\.js$/, 'doppel'), ...process.argv.slice(2)].join(' ').slice(0, 200),
       token: randomUUID(),
+      bootId: BOOT_ID,
+      pidNamespace: PID_NAMESPACE,
+      heartbeat: new Date().toISOString(),
     };
     db.transaction(() => {
       const row = db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?').get(KEY);
-      const owner = row ? (JSON.parse(row.value) as WriterInfo) : undefined;
+      const owner = readOwner(row?.value);
       if (owner && isAlive(owner)) {
         throw new DoppelError(
           'STORE_LOCKED',
@@ -84,6 +138,7 @@ export class WriterLease {
 
   /** Gives the lease up, unless another process has (wrongly) taken it over meanwhile. */
   release(): void {
+    clearInterval(this.timer);
     heldHere.delete(this.info.token);
     if (!this.db.open) return;
     this.db.prepare("DELETE FROM meta WHERE key = ? AND json_extract(value, '$.token') = ?").run(KEY, this.info.token);

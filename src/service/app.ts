@@ -211,7 +211,7 @@ export function createApp(index: DuplicateIndex, options: ServiceOptions) {
   });
 
   app.get('/healthz', (_req, res) => {
-    send(res, 200, Health, { status: 'ok', questions: index.stats({ detail: false }).indexed, model: model.id, encoder: model.encoder.runtime });
+    send(res, 200, Health, { status: 'ok', questions: index.stats().indexed, model: model.id, encoder: model.encoder.runtime });
   });
 
   app.get('/metrics', async (_req, res) => {

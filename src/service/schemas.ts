@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import { ERROR_CODES, type ErrorCode } from '../errors.js';
 import { SEARCH_MODES } from '../search/duplicate-index.js';
-import { MAX_TEXT_LENGTH, textProblem } from '../text/validate.js';
+import { MAX_NAME_LENGTH, MAX_TEXT_LENGTH, nameProblem, textProblem } from '../text/validate.js';
 
 // ---------------------------------------------------------------- requests
 
@@ -19,7 +19,15 @@ const text = z
   .refine((t) => textProblem(t) === undefined, 'must not contain a NUL character')
   .describe(`A question text: 1 to ${MAX_TEXT_LENGTH} characters once leading and trailing white space is trimmed, with no NUL character.`);
 const k = z.number().int().min(1).max(100).describe('How many matches to return.');
-const category = z.string().trim().min(1).max(200).describe('Only questions stored with this category.');
+/** An id or category: the same rule as files and the library (text/validate.ts). */
+const name = (field: 'id' | 'category') =>
+  z
+    .string()
+    .trim()
+    .min(1, 'must not be empty')
+    .max(MAX_NAME_LENGTH, `must be at most ${MAX_NAME_LENGTH} characters`)
+    .refine((v) => nameProblem(v, field) === undefined, 'must not contain a NUL character');
+const category = name('category').describe('Only questions stored with this category.');
 
 export const DuplicatesBody = z
   .strictObject({
@@ -35,9 +43,9 @@ export const DuplicatesBody = z
 
 export const QuestionBody = z
   .strictObject({
-    id: z.string().trim().min(1).max(200).optional().describe('The id to store the question under; a random UUID when left out.'),
+    id: name('id').optional().describe('The id to store the question under; a random UUID when left out.'),
     text,
-    category: z.string().trim().min(1).max(200).optional().describe('A category, to filter searches by.'),
+    category: name('category').optional().describe('A category, to filter searches by.'),
   })
   .describe('A question to store and index.');
 

@@ -15,6 +15,17 @@ export function textProblem(trimmed: string, field = 'text'): string | undefined
   return undefined;
 }
 
+/** Longest id or category accepted anywhere. */
+export const MAX_NAME_LENGTH = 200;
+
+/** What is wrong with a (trimmed) id or category, said of the field, or undefined when it is accepted. */
+export function nameProblem(trimmed: string, field: 'id' | 'category'): string | undefined {
+  if (trimmed.length === 0) return `${field} must not be empty`;
+  if (trimmed.length > MAX_NAME_LENGTH) return `${field} is longer than ${MAX_NAME_LENGTH} characters`;
+  if (trimmed.includes('\0')) return `${field} contains a NUL character`;
+  return undefined;
+}
+
 export function checkText(text: unknown, field = 'text'): string {
   if (typeof text !== 'string') throw invalidInput(`${field} must be a string`);
   const trimmed = text.trim();

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { accessSync, constants, createWriteStream, existsSync, lstatSync, readdirSync, realpathSync, renameSync, rmSync, statSync, type WriteStream } from 'node:fs';
+import { accessSync, closeSync, constants, createWriteStream, fsyncSync, openSync, existsSync, lstatSync, readdirSync, realpathSync, renameSync, rmSync, statSync, type WriteStream } from 'node:fs';
 import { mkdir, open, readdir, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { DoppelError } from '../errors.js';
@@ -169,6 +169,19 @@ export function checkOutputPath(target: string, check: OutputCheck): void {
   }
 }
 
+/** Flushes a file (or a directory's entries) to disk, synchronously; see fsyncPath. */
+export function fsyncFile(path: string): void {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, 'r');
+    fsyncSync(fd);
+  } catch {
+    // Directories cannot be opened or synced everywhere (Windows): the rename is still atomic.
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
 async function fsyncPath(path: string): Promise<void> {
   let fh;
   try {
@@ -235,6 +248,19 @@ export function openOutputFile(target: string): OutputFile {
   return special ? new DirectFile(target) : new AtomicFile(target);
 }
 
+/** Resolves when a full stream drains, or fails (the caller's check reports the error). */
+function drained(stream: WriteStream): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const done = () => {
+      stream.off('drain', done);
+      stream.off('error', done);
+      resolve();
+    };
+    stream.on('drain', done);
+    stream.on('error', done);
+  });
+}
+
 /** Writes straight to an existing special file; nothing to rename or remove. */
 class DirectFile implements OutputFile {
   private readonly stream: WriteStream;
@@ -251,7 +277,7 @@ class DirectFile implements OutputFile {
 
   async write(chunk: string): Promise<void> {
     this.check();
-    if (!this.stream.write(chunk)) await new Promise<void>((resolve) => this.stream.once('drain', resolve).once('error', () => resolve()));
+    if (!this.stream.write(chunk)) await drained(this.stream);
     this.check();
   }
 
@@ -276,7 +302,7 @@ export class AtomicFile implements OutputFile {
 
   constructor(target: string) {
     this.target = replaceablePath(target);
-    this.tempPath = tempPathFor(target);
+    this.tempPath = tempPathFor(this.target);
     track(this.tempPath);
     this.stream = createWriteStream(this.tempPath, { flags: 'wx', encoding: 'utf8' });
     // Never an unhandled 'error' event: the next write or the commit reports it.
@@ -292,15 +318,7 @@ export class AtomicFile implements OutputFile {
   async write(chunk: string): Promise<void> {
     this.check();
     if (!this.stream.write(chunk)) {
-      await new Promise<void>((resolve) => {
-        const done = () => {
-          this.stream.off('drain', done);
-          this.stream.off('error', done);
-          resolve();
-        };
-        this.stream.on('drain', done);
-        this.stream.on('error', done);
-      });
+      await drained(this.stream);
       this.check();
     }
   }
