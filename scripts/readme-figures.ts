@@ -46,6 +46,10 @@ function comparison(f: Figure): string {
   if (typeof f.largestCluster === 'number') parts.push(`largest group ${num(f.largestCluster)}`);
   if (typeof f.peakMemoryMb === 'number') parts.push(`peak ${num(f.peakMemoryMb)} MB`);
   if (typeof f.encodeShare === 'number') parts.push(`encoding ${Math.round(f.encodeShare * 100)} % of the time`);
+  if (typeof f.requests === 'number') parts.push(`${num(f.requests)} requests; all ${num(f.unkeyedWrites)} writes without the key refused; /metrics grew ${num(f.metricsGrowthBytes)} bytes`);
+  if (typeof f.kills === 'number') {
+    parts.push(`${f.kills} kills (${f.killsDuringSave} during a graph save); ${num(f.acknowledgedInserts)} inserts and ${num(f.acknowledgedDeletes)} deletes acknowledged; ${f.deletedReturned} deleted ones returned; ${f.temporariesLeft} temporary files left`);
+  }
   const search = f.searchMs as { p50: number; p99: number } | undefined;
   if (search) parts.push(`search alone p50 ${num(search.p50)} / p99 ${num(search.p99)} ms`);
   return parts.join('; ');
