@@ -3,8 +3,10 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before } from 'node:test';
+import pino from 'pino';
 import { DuplicateIndex } from '../src/search/duplicate-index.js';
 import { loadModel, type Model } from '../src/model/load.js';
+import { type RunningServer, type ServerOptions, startServer } from '../src/service/server.js';
 
 /** The repository root (tests run from dist/test). */
 export const ROOT = resolve(fileURLToPath(import.meta.url), '../../..');
@@ -62,4 +64,10 @@ export function simulateCrash(index: DuplicateIndex): void {
 /** Gives up an index's writer lease without closing it, as if the owner could not be checked. */
 export function dropLease(index: DuplicateIndex): void {
   (index as unknown as { store: { lease: { release(): void } } }).store.lease.release();
+}
+
+/** A real server on 127.0.0.1 (any free port, silent logs) over the store in `store`. */
+export async function serveStore(model: Model, store: string, extra: Partial<ServerOptions> = {}): Promise<RunningServer> {
+  const index = await DuplicateIndex.open(store, { model });
+  return startServer(index, { host: '127.0.0.1', port: 0, logger: pino({ level: 'silent' }), version: 'test', ...extra });
 }

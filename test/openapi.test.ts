@@ -10,15 +10,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
-import pino from 'pino';
-import { DuplicateIndex } from '../src/search/duplicate-index.js';
 import { loadModel, type Model } from '../src/model/load.js';
 import { API_OPERATIONS, openApiDocument, openApiPath } from '../src/service/openapi.js';
-import { type RunningServer, type ServerOptions, startServer } from '../src/service/server.js';
+import { type RunningServer, type ServerOptions } from '../src/service/server.js';
 import { MAX_TEXT_LENGTH } from '../src/text/validate.js';
-import { tempDir } from './helpers.js';
+import { serveStore, tempDir } from './helpers.js';
 
-const logger = pino({ level: 'silent' });
 const KEY = 'open-api-k3y';
 const AUTH = { authorization: `Bearer ${KEY}` };
 const DOC_ID = 'https://doppel.invalid/openapi.json';
@@ -46,10 +43,7 @@ before(async () => {
 });
 after(() => model.dispose());
 
-async function serve(store: string, extra: Partial<ServerOptions> = {}): Promise<RunningServer> {
-  const index = await DuplicateIndex.open(store, { model });
-  return startServer(index, { host: '127.0.0.1', port: 0, logger, version: 'test', ...extra });
-}
+const serve = (store: string, extra: Partial<ServerOptions> = {}): Promise<RunningServer> => serveStore(model, store, extra);
 
 /** The routes the running Express app registers, as 'METHOD /pattern'. */
 function registeredRoutes(server: RunningServer): string[] {

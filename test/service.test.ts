@@ -3,16 +3,14 @@ import { connect, type Socket } from 'node:net';
 import { Writable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import pino from 'pino';
-import { DuplicateIndex } from '../src/search/duplicate-index.js';
 import { loadModel, type Model } from '../src/model/load.js';
 import { LruCache } from '../src/util/lru-cache.js';
 import { openApiDocument } from '../src/service/openapi.js';
 import { RateLimiter } from '../src/service/rate-limit.js';
-import { isLoopbackHost, type RunningServer, type ServerOptions, startServer } from '../src/service/server.js';
+import { isLoopbackHost, type RunningServer, type ServerOptions } from '../src/service/server.js';
 import { MAX_TEXT_LENGTH } from '../src/text/validate.js';
-import { tempDir } from './helpers.js';
+import { serveStore, tempDir } from './helpers.js';
 
-const logger = pino({ level: 'silent' });
 let model: Model;
 
 before(async () => {
@@ -20,10 +18,7 @@ before(async () => {
 });
 after(() => model.dispose());
 
-async function serve(store: string, extra: Partial<ServerOptions> = {}): Promise<RunningServer> {
-  const index = await DuplicateIndex.open(store, { model });
-  return startServer(index, { host: '127.0.0.1', port: 0, logger, version: 'test', ...extra });
-}
+const serve = (store: string, extra: Partial<ServerOptions> = {}): Promise<RunningServer> => serveStore(model, store, extra);
 
 async function call(base: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
   const init: RequestInit = { method, headers: { ...headers } };
