@@ -43,7 +43,7 @@ program
   .option('--epochs <n>', 'maximum epochs', '10')
   .option('--batch-size <n>', 'pairs per batch', '128')
   .option('--lr <rate>', 'Adam learning rate', '0.001')
-  .option('--clip-norm <n>', 'gradient clipping by global norm', '5')
+  .option('--clip-norm <n>', 'gradient clipping by global norm (0: none)', '5')
   .option('--dropout <p>', 'dropout on word embeddings', '0.1')
   .option('--patience <n>', 'early stopping: epochs without a better validation ROC-AUC', '3')
   .option('--seed <n>', 'random seed', '42')

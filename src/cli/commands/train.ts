@@ -39,7 +39,7 @@ const TrainArgs = z.object({
   epochs: z.coerce.number().int().positive(),
   batchSize: z.coerce.number().int().min(2),
   lr: z.coerce.number().positive(),
-  clipNorm: z.coerce.number().positive(),
+  clipNorm: z.coerce.number().min(0),
   dropout: z.coerce.number().min(0).lt(1),
   patience: z.coerce.number().int().positive(),
   seed: z.coerce.number().int(),
@@ -170,10 +170,11 @@ export async function trainCommand(raw: Record<string, unknown>, log: (m: string
       patience: args.patience,
       seed: args.seed,
       freezeEmbeddings: args.freezeEmbeddings,
+      splitEmbedding: true,
     };
     let init: Float32Array | undefined;
     if (wordVectors) {
-      const vocab = Object.keys((tokenizerJsonValue as { model: { vocab: Record<string, number> } }).model.vocab);
+      const vocab = tokenizer.tokens();
       const { values, covered } = embeddingMatrix(vocab, wordVectors, config.embeddingDim, args.seed);
       log(`word vectors: ${covered} of ${vocab.length} tokens initialised from pretrained vectors`);
       init = values;
