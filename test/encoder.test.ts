@@ -56,6 +56,27 @@ describe('siamese encoder', () => {
     }
   });
 
+  test('LSTM init: keras (forget bias 1, orthogonal recurrent) by default, or uniform within 1/sqrt(H)', () => {
+    const H = 6;
+    const keras = SiameseEncoder.initialise(config(), 7);
+    const bias = keras.variables.get('lstm0.fw.bias')!.dataSync();
+    assert.deepEqual(Array.from(bias), [...Array(H).fill(0), ...Array(H).fill(1), ...Array(2 * H).fill(0)]);
+    const rec = keras.variables.get('lstm0.fw.recurrent')!.arraySync() as number[][];
+    const col0 = rec.map((r) => r[0]);
+    assertClose([Math.hypot(...col0)], [1], 1e-5, 'orthogonal column norm');
+    keras.dispose();
+    const uni = SiameseEncoder.initialise(config({ bidirectional: true }), 7, undefined, { lstmInit: 'uniform' });
+    const k = 1 / Math.sqrt(H);
+    for (const [name, v] of uni.variables) {
+      if (!name.startsWith('lstm')) continue;
+      const values = Array.from(v.dataSync());
+      const limit = name.endsWith('.bias') ? 2 * k : k;
+      assert.ok(values.every((x) => Math.abs(x) <= limit), `${name} within ${limit}`);
+      assert.ok(values.some((x) => Math.abs(x) > k / 4), `${name} not all near zero`);
+    }
+    uni.dispose();
+  });
+
   test('gradients from both towers reach the same variables', () => {
     const enc = SiameseEncoder.initialise(config(), 3);
     const vars = [...enc.variables.values()];

@@ -4,7 +4,7 @@ import { ZodError } from 'zod';
 import { DoppelError } from '../errors.js';
 import { defaultModelDir } from '../model/model-dir.js';
 import { BACKEND_CHOICES, type BackendChoice } from '../model/backend.js';
-import { ENERGY_NAMES, POOLINGS } from '../model/config.js';
+import { ENERGY_NAMES, LSTM_INITS, POOLINGS } from '../model/config.js';
 import { loadModel, type Runtime, RUNTIMES } from '../model/load.js';
 import { exportModelDir } from '../model/onnx/export-model-dir.js';
 import { evalCommand, scoreCommand } from './commands/evaluate.js';
@@ -48,6 +48,7 @@ program
   .option('--patience <n>', 'early stopping: epochs without a better validation ROC-AUC', '3')
   .option('--seed <n>', 'random seed', '42')
   .option('--embedding-dim <n>', 'word embedding size (100 with --glove)', '100')
+  .addOption(new Option('--lstm-init <kind>', 'LSTM weight init: keras (Glorot, orthogonal, forget bias 1) or uniform (+-1/sqrt(units))').choices(LSTM_INITS).default('keras'))
   .option('--hidden <n>', 'LSTM units per direction')
   .option('--layers <n>', 'LSTM layers')
   .option('--bidirectional', 'bidirectional LSTM')

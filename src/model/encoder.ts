@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { TokenBatch } from '../text/tokenizer.js';
 import { Random } from '../util/random.js';
-import { type ModelConfig, outputDim } from './config.js';
+import { type LstmInit, type ModelConfig, outputDim } from './config.js';
 import { lstm, type LstmWeights } from './lstm.js';
 import { maxOverTime } from './max-over-time.js';
 import type { WeightMap } from './weights.js';
@@ -40,6 +40,15 @@ function orthogonalBlocks(rng: Random, h: number): Float32Array {
  * the siamese weight sharing holds by construction.
  */
 let instances = 0;
+
+export interface InitOptions {
+  /**
+   * `keras`: Glorot-uniform input kernels, orthogonal recurrent blocks, zero biases with a forget
+   * bias of 1. `uniform`: every LSTM weight and bias from U(-1/sqrt(H), 1/sqrt(H)) (PyTorch's
+   * nn.LSTM init), which trained faster and to a higher validation ROC-AUC on Quora pairs.
+   */
+  lstmInit?: LstmInit;
+}
 
 export interface EmbedOptions {
   /** Dropout rate on the word embeddings (training only). */
@@ -127,8 +136,11 @@ export class SiameseEncoder {
   }
 
   /** Fresh weights; `embeddingInit` (vocab x dim, e.g. GloVe rows) replaces the random embedding. */
-  static initialise(config: ModelConfig, seed: number, embeddingInit?: Float32Array): SiameseEncoder {
+  static initialise(config: ModelConfig, seed: number, embeddingInit?: Float32Array, options: InitOptions = {}): SiameseEncoder {
     const rng = new Random(seed);
+    const uniform = options.lstmInit === 'uniform';
+    const k = 1 / Math.sqrt(config.hiddenUnits);
+    const u = (count: number) => Float32Array.from({ length: count }, () => (2 * rng.next() - 1) * k);
     const weights: WeightMap = new Map();
     for (const [name, shape] of SiameseEncoder.parameterShapes(config)) {
       const count = tf.util.sizeFromShape(shape);
@@ -136,6 +148,10 @@ export class SiameseEncoder {
       if (name === 'embedding') {
         values = embeddingInit ?? Float32Array.from({ length: count }, () => rng.normal() * 0.1);
         values.fill(0, 0, config.embeddingDim); // the pad token (id 0) embeds to zero
+      } else if (uniform && name.startsWith('lstm')) {
+        // U(-1/sqrt(H), 1/sqrt(H)) everywhere; the bias as the sum of an input and a recurrent bias.
+        values = u(count);
+        if (name.endsWith('.bias')) u(count).forEach((x, i) => (values[i] += x));
       } else if (name.endsWith('.recurrent')) {
         values = orthogonalBlocks(rng, config.hiddenUnits);
       } else if (name.endsWith('.bias')) {

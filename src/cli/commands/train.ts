@@ -7,7 +7,7 @@ import { augmentTransitive } from '../../data/augment.js';
 import { splitByCluster } from '../../data/split.js';
 import { DoppelError } from '../../errors.js';
 import { type BackendChoice, initBackend } from '../../model/backend.js';
-import { ENERGY_NAMES, type ModelConfig, POOLINGS } from '../../model/config.js';
+import { ENERGY_NAMES, LSTM_INITS, type ModelConfig, POOLINGS } from '../../model/config.js';
 import { SiameseEncoder } from '../../model/encoder.js';
 import { binaryMetrics } from '../../model/evaluation/binary.js';
 import { embeddingMatrix, loadWordVectors } from '../../model/glove.js';
@@ -44,6 +44,7 @@ const TrainArgs = z.object({
   patience: z.coerce.number().int().positive(),
   seed: z.coerce.number().int(),
   embeddingDim: z.coerce.number().int().positive(),
+  lstmInit: z.enum(LSTM_INITS),
   hidden: z.coerce.number().int().positive().optional(),
   layers: z.coerce.number().int().min(1).max(4).optional(),
   bidirectional: z.boolean().optional(),
@@ -179,7 +180,7 @@ export async function trainCommand(raw: Record<string, unknown>, log: (m: string
       log(`word vectors: ${covered} of ${vocab.length} tokens initialised from pretrained vectors`);
       init = values;
     }
-    encoder = SiameseEncoder.initialise(config, args.seed, init);
+    encoder = SiameseEncoder.initialise(config, args.seed, init, { lstmInit: args.lstmInit });
   }
   const tokenizer = Tokenizer.fromJson(tokenizerJsonValue);
   log(`model: ${JSON.stringify(config)}`);
