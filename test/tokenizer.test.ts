@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { embeddingMatrix, type WordVectors } from '../src/model/glove.js';
 import { buildTokenizerJson } from '../src/text/build-vocab.js';
 import { Tokenizer } from '../src/text/tokenizer.js';
 import { loadModelFiles } from '../src/model/model-dir.js';
@@ -29,6 +30,25 @@ describe('tokenizer', () => {
     assert.equal(b.length, 4);
     assert.deepEqual(Array.from(b.lengths), [2, 4]);
     assert.equal(b.ids[2], tokenizer.padId);
+  });
+
+  test('tokens() lists the vocabulary in id order, numbers included, so pretrained rows line up', () => {
+    // Integer-like keys ("2017", "3") come first in a JS object's key order, whatever their id.
+    const withNumbers = Tokenizer.fromJson(buildTokenizerJson(['Best laptop in 2017 under 3 lakhs?', 'Best laptop in 2017?'], { maxWords: 100, minCount: 1 }));
+    const vocab = (withNumbers.json as { model: { vocab: Record<string, number> } }).model.vocab;
+    assert.notDeepEqual(Object.keys(vocab), withNumbers.tokens(), 'the test needs a vocabulary whose key order is not its id order');
+    const tokens = withNumbers.tokens();
+    assert.equal(tokens.length, withNumbers.vocabSize);
+    tokens.forEach((token, id) => assert.equal(vocab[token], id));
+    // Each embedding row holds the vector of the token with that id.
+    const words = ['best', 'laptop', '2017', '3', 'lakhs'];
+    const vectors: WordVectors = { dim: 2, words, get: (w) => (words.includes(w) ? [words.indexOf(w) + 1, -(words.indexOf(w) + 1)] : undefined) };
+    const { values } = embeddingMatrix(tokens, vectors, 2, 1);
+    for (const w of words) {
+      const id = withNumbers.encode(w)[0];
+      assert.equal(tokens[id], w);
+      assert.deepEqual(Array.from(values.subarray(id * 2, id * 2 + 2)), [words.indexOf(w) + 1, -(words.indexOf(w) + 1)], w);
+    }
   });
 
   test('the bundled model carries its own tokenizer.json and loads offline', async () => {

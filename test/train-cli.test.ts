@@ -60,8 +60,10 @@ describe('doppel train / eval / score (integration, tiny model on the sample)', 
     store.addFeedback({ a: 'How do I reset my password?', b: 'How do I delete my account?', isDuplicate: false });
     store.close();
     const out = join(dir, 'model');
-    const { stderr } = await doppel(['train', '--train', SAMPLE_PAIRS, '--out', out, '--epochs', '1', '--feedback', join(dir, 'store'), ...TINY]);
+    // Also the reference-style options: PyTorch-style LSTM init, no gradient clipping, no dropout.
+    const { stderr } = await doppel(['train', '--train', SAMPLE_PAIRS, '--out', out, '--epochs', '1', '--feedback', join(dir, 'store'), ...TINY, '--lstm-init', 'uniform', '--clip-norm', '0', '--dropout', '0']);
     assert.match(stderr, /feedback: 2 labelled pairs/);
+    assert.match(stderr, /"clipNorm":0,"dropout":0/);
     const training = JSON.parse(readFileSync(join(out, 'training.json'), 'utf8'));
     assert.deepEqual(training.data.find((d: { role: string }) => d.role === 'feedback')?.pairs, 2);
   });

@@ -4,7 +4,7 @@ import { ZodError } from 'zod';
 import { DoppelError } from '../errors.js';
 import { defaultModelDir } from '../model/model-dir.js';
 import { BACKEND_CHOICES, type BackendChoice } from '../model/backend.js';
-import { ENERGY_NAMES, POOLINGS } from '../model/config.js';
+import { ENERGY_NAMES, LSTM_INITS, POOLINGS } from '../model/config.js';
 import { loadModel, type Runtime, RUNTIMES } from '../model/load.js';
 import { exportModelDir } from '../model/onnx/export-model-dir.js';
 import { PRESET_NAMES, TRAIN_DEFAULTS as T } from '../model/training/options.js';
@@ -44,11 +44,12 @@ program
   .option('--epochs <n>', 'maximum epochs', String(T.epochs))
   .option('--batch-size <n>', 'pairs per batch', String(T.batchSize))
   .option('--lr <rate>', 'Adam learning rate', String(T.lr))
-  .option('--clip-norm <n>', 'gradient clipping by global norm', String(T.clipNorm))
+  .option('--clip-norm <n>', 'gradient clipping by global norm (0: none)', String(T.clipNorm))
   .option('--dropout <p>', 'dropout on word embeddings', String(T.dropout))
   .option('--patience <n>', 'early stopping: epochs without a better validation ROC-AUC', String(T.patience))
   .option('--seed <n>', 'random seed', String(T.seed))
   .option('--embedding-dim <n>', 'word embedding size (100 with --glove)', String(T.embeddingDim))
+  .addOption(new Option('--lstm-init <kind>', 'LSTM weight init: keras (Glorot, orthogonal, forget bias 1) or uniform (+-1/sqrt(units))').choices(LSTM_INITS).default(T.lstmInit))
   .option('--hidden <n>', 'LSTM units per direction')
   .option('--layers <n>', 'LSTM layers')
   .option('--bidirectional', 'bidirectional LSTM')

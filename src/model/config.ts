@@ -4,6 +4,9 @@ export const ENERGY_NAMES = ['euclidean', 'cosine', 'manhattan'] as const;
 export type EnergyName = (typeof ENERGY_NAMES)[number];
 export const POOLINGS = ['last', 'mean', 'max'] as const;
 export type Pooling = (typeof POOLINGS)[number];
+/** How fresh LSTM weights are drawn (see InitOptions in encoder.ts); not part of a saved model. */
+export const LSTM_INITS = ['keras', 'uniform'] as const;
+export type LstmInit = (typeof LSTM_INITS)[number];
 
 /** The architecture of the shared tower f_w and the energy that compares two of its outputs. */
 export const ModelConfigSchema = z.object({

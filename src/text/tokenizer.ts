@@ -59,6 +59,18 @@ export class Tokenizer {
     return new Tokenizer(JSON.parse(text) as object);
   }
 
+  /**
+   * Every token, indexed by id: the order of the embedding rows. Not `Object.keys` of the
+   * tokenizer.json vocabulary: a JS object lists integer-like keys ("1", "2017") first, so
+   * its key order is not the id order of a vocabulary that holds numbers.
+   */
+  tokens(): string[] {
+    const vocab = (this.json as { model: { vocab: Record<string, number> } }).model.vocab;
+    const out = new Array<string>(this.vocabSize);
+    for (const [token, id] of Object.entries(vocab)) out[id] = token;
+    return out;
+  }
+
   /** Token ids of one text, without special tokens. */
   encode(text: string): number[] {
     return this.inner.encode(text, { add_special_tokens: false }) as number[];

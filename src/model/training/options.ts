@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { BACKEND_CHOICES } from '../backend.js';
-import { ENERGY_NAMES, POOLINGS } from '../config.js';
+import { ENERGY_NAMES, LSTM_INITS, type LstmInit, POOLINGS } from '../config.js';
 
 /** Named starting points; explicit options override them. */
 export const PRESETS = {
@@ -24,6 +24,7 @@ export const TRAIN_DEFAULTS = {
   patience: 3,
   seed: 42,
   embeddingDim: 100,
+  lstmInit: 'keras' as LstmInit,
   scale: 20,
   maxLength: 32,
   vocabSize: 20000,
@@ -59,14 +60,16 @@ export const TrainOptionsSchema = z.object({
   batchSize: int().min(2).default(d.batchSize),
   /** Adam learning rate. */
   lr: num().positive().default(d.lr),
-  /** Gradients are rescaled when their global norm exceeds this. */
-  clipNorm: num().positive().default(d.clipNorm),
+  /** Gradients are rescaled when their global norm exceeds this; 0: never. */
+  clipNorm: num().min(0).default(d.clipNorm),
   /** Dropout on word embeddings. */
   dropout: num().min(0).lt(1).default(d.dropout),
   /** Early stopping: epochs without a better validation ROC-AUC. */
   patience: int().positive().default(d.patience),
   seed: int().default(d.seed),
   embeddingDim: int().positive().default(d.embeddingDim),
+  /** LSTM weight initialisation: keras (Glorot, orthogonal, forget bias 1) or uniform (PyTorch's +-1/sqrt(units)). */
+  lstmInit: z.enum(LSTM_INITS).default(d.lstmInit),
   /** LSTM units per direction. */
   hidden: int().positive().optional(),
   layers: int().min(1).max(4).optional(),

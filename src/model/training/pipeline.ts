@@ -176,15 +176,17 @@ async function newModel(options: ResolvedTrainOptions, train: Pair[], log: Log):
     patience: options.patience,
     seed: options.seed,
     freezeEmbeddings: options.freezeEmbeddings,
+    splitEmbedding: true,
   };
   let init: Float32Array | undefined;
   if (wordVectors) {
-    const vocab = Object.keys((tokenizerJson as { model: { vocab: Record<string, number> } }).model.vocab);
+    // In id order: Object.keys of the vocabulary would put number-like tokens first.
+    const vocab = tokenizer.tokens();
     const { values, covered } = embeddingMatrix(vocab, wordVectors, config.embeddingDim, options.seed);
     log(`word vectors: ${covered} of ${vocab.length} tokens initialised from pretrained vectors`);
     init = values;
   }
-  return { config, settings, tokenizerJson, tokenizer, encoder: SiameseEncoder.initialise(config, options.seed, init) };
+  return { config, settings, tokenizerJson, tokenizer, encoder: SiameseEncoder.initialise(config, options.seed, init, { lstmInit: options.lstmInit }) };
 }
 
 /** Step 2b, a resumed network: everything from the checkpoint, but the number of epochs. */

@@ -3,7 +3,8 @@ import type { Pair } from '../../data/pairs.js';
 import type { Tokenizer } from '../../text/tokenizer.js';
 import { Random } from '../../util/random.js';
 import { ENERGIES } from '../energies/registry.js';
-import type { SiameseEncoder } from '../encoder.js';
+import { DoppelError } from '../../errors.js';
+import { type EmbeddingTable, mergeEmbedding, type SiameseEncoder, splitEmbedding } from '../encoder.js';
 import { type BinaryMetrics, evaluatePairs } from '../../evaluation/binary-classification.js';
 import { parseLoss } from '../losses/registry.js';
 import { optimizerState, restoreOptimizerState } from '../optimizer-state.js';
@@ -15,7 +16,7 @@ export interface TrainSettings {
   epochs: number;
   batchSize: number;
   learningRate: number;
-  /** Gradients are rescaled when their global norm exceeds this. */
+  /** Gradients are rescaled when their global norm exceeds this; 0: never. */
   clipNorm: number;
   dropout: number;
   /** Loss spec, e.g. `contrastive` or `mnrl+contrastive`. */
@@ -26,6 +27,13 @@ export interface TrainSettings {
   patience: number;
   /** Keep the (pretrained) word embeddings fixed: fewer parameters to overfit a small pair set. */
   freezeEmbeddings?: boolean;
+  /**
+   * Optimise only the embedding rows of tokens that occur in the training pairs; the others
+   * (pretrained words seen only in other text) keep their vectors. They would get no gradient
+   * anyway, so the result is the same; the lookup gradient and Adam's slots just stay the size
+   * of the training vocabulary, however many pretrained words the vocabulary adds.
+   */
+  splitEmbedding?: boolean;
   seed: number;
 }
 
@@ -90,7 +98,21 @@ export async function trainEncoder(
   const encoded = encodePairs(tokenizer, trainPairs, encoder.config.maxLength);
   const optimizer = tf.train.adam(settings.learningRate);
   if (resume) await restoreOptimizerState(optimizer, resume.optimizer, encoder.prefix);
-  const varList = [...encoder.variables].filter(([name]) => !(settings.freezeEmbeddings && name === 'embedding')).map(([, v]) => v);
+  const embedding = encoder.variables.get('embedding')!;
+  let table: EmbeddingTable | undefined;
+  if (settings.splitEmbedding && !settings.freezeEmbeddings) {
+    const used = new Uint8Array(embedding.shape[0]);
+    used[tokenizer.padId] = 1;
+    for (const p of encoded) for (const id of [...p.a, ...p.b]) used[id] = 1;
+    table = splitEmbedding(embedding as tf.Tensor as tf.Tensor2D, Array.from(used, Boolean), `${encoder.prefix}/embedding.trained`);
+    const saved = resume?.optimizer.get('embedding.trained/m');
+    if (saved && saved.shape[0] !== table.trainable.shape[0]) {
+      throw new DoppelError('INVALID_INPUT', `--resume: the training pairs use ${table.trainable.shape[0]} vocabulary entries, the checkpoint ${saved.shape[0]}; resume with the same pairs`);
+    }
+  }
+  const varList = [...encoder.variables]
+    .filter(([name]) => !(name === 'embedding' && settings.freezeEmbeddings))
+    .map(([name, v]) => (name === 'embedding' && table ? table.trainable : v));
   const state: TrainerState = resume?.state ?? { epoch: 0, bestEpoch: 0, bestAuc: -Infinity, history: [] };
   let step = 0;
 
@@ -105,11 +127,12 @@ export async function trainEncoder(
       const inputs = towerBatch(batch, tokenizer.padId);
       const dropoutSeed = settings.seed * 100003 + step++;
       const { value, grads } = tf.variableGrads(() => {
-        const out = encoder.embed(inputs, { dropout: settings.dropout, seed: dropoutSeed });
+        const out = encoder.embed(inputs, { dropout: settings.dropout, seed: dropoutSeed, table });
         const [a, b] = tf.split(out, 2, 0) as [tf.Tensor2D, tf.Tensor2D];
         return loss({ a, b, labels: tf.tensor1d(labelValues), labelValues }, energy);
       }, varList);
       const clipped = tf.tidy(() => {
+        if (!(settings.clipNorm > 0)) return Object.entries(grads).map(([name, g]) => ({ name, tensor: tf.clone(g) }));
         const norm = Math.sqrt(tf.addN(Object.values(grads).map((g) => tf.sum(tf.square(g)))).dataSync()[0]);
         const factor = norm > settings.clipNorm ? settings.clipNorm / norm : 1;
         return Object.entries(grads).map(([name, g]) => ({ name, tensor: factor === 1 ? tf.clone(g) : tf.mul(g, factor) }));
@@ -122,6 +145,7 @@ export async function trainEncoder(
       hooks.onProgress?.({ epoch, epochs: settings.epochs, done, total: encoded.length, loss: lossSum / done, pairsPerSecond: done / seconds });
     }
     const seconds = (performance.now() - started) / 1000;
+    if (table) mergeEmbedding(embedding, table);
     const { metrics } = await validate(encoder, tokenizer, validPairs);
     const report: EpochReport = { epoch, trainLoss: lossSum / done, seconds, pairsPerSecond: done / seconds, valid: metrics };
     const improved = metrics.rocAuc > state.bestAuc;
@@ -134,5 +158,6 @@ export async function trainEncoder(
     await hooks.onEpoch?.(report, improved, state, () => optimizerState(optimizer));
   }
   optimizer.dispose();
+  if (table) tf.dispose([table.trainable, table.fixed]);
   return state;
 }
