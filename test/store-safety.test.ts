@@ -5,13 +5,14 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import Database from 'better-sqlite3';
+import { DuplicateIndex } from '../src/search/duplicate-index.js';
 import { databasePath, indexPath, manifestPath } from '../src/search/paths.js';
 import { QuestionStore } from '../src/search/store.js';
 import { STALE_AFTER_MS } from '../src/search/writer-lease.js';
 import { DEFAULT_HNSW, VectorIndex } from '../src/search/vector-index.js';
 import { dropLease, ROOT, simulateCrash, TOPICS, tempDir, useBundledModel } from './helpers.js';
 
-const { open } = useBundledModel();
+const { model: bundled, open } = useBundledModel();
 const Q = TOPICS;
 const ids = (hits: { id: string }[]) => hits.map((h) => h.id);
 
@@ -123,6 +124,28 @@ describe('the saved graph says exactly what it holds', () => {
       assert.ok(!ids(await reopened.search(Q[0].text, { mode: 'dense', k: 5 })).includes('q1'));
     } finally {
       reopened.close();
+    }
+  });
+
+  test('a committed write whose graph update fails is kept, logged, and caught up by the next write', async (t) => {
+    const dir = tempDir((fn) => t.after(fn));
+    const messages: string[] = [];
+    const index = await DuplicateIndex.open(dir, { model: bundled(), log: (m) => messages.push(m) });
+    try {
+      await index.add([Q[0]]);
+      const vectors = (index as unknown as { vectors: { add: (...args: unknown[]) => void } }).vectors;
+      const add = vectors.add;
+      vectors.add = () => {
+        throw new Error('out of memory');
+      };
+      const [stored] = await index.add([Q[1]]); // acknowledged: it is in SQLite
+      assert.equal(stored.id, 'q2');
+      assert.match(messages.join('\n'), /is stored but not yet in the graph \(out of memory\)/);
+      vectors.add = add;
+      await index.add([Q[2]]);
+      for (const q of Q.slice(0, 3)) assert.equal((await index.search(q.text, { mode: 'dense', k: 1 }))[0].id, q.id);
+    } finally {
+      index.close();
     }
   });
 
