@@ -12,7 +12,7 @@ import { loadModel } from '../src/model/load.js';
 import { FILES } from '../src/model/model-dir.js';
 import { exportModelDir } from '../src/model/onnx/export-model-dir.js';
 import { AtomicFile, removeStaleTemps, replaceDir, writeFileAtomic } from '../src/util/atomic-write.js';
-import { CLI, ROOT, SAMPLE_PAIRS, SAMPLE_QUESTIONS, tempDir } from './helpers.js';
+import { CLI, deadPid, ROOT, SAMPLE_PAIRS, SAMPLE_QUESTIONS, tempDir } from './helpers.js';
 
 const run = promisify(execFile);
 const doppel = (args: string[]) => run(process.execPath, [CLI, ...args], { maxBuffer: 16 << 20 });
@@ -44,13 +44,6 @@ async function waitFor(what: string, ok: () => boolean, timeoutMs = 60_000): Pro
     if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
     await sleep(5);
   }
-}
-
-/** The pid of a process that has exited. */
-async function deadPid(): Promise<number> {
-  const child = spawn(process.execPath, ['-e', '']);
-  await new Promise((resolve) => child.on('exit', resolve));
-  return child.pid!;
 }
 
 describe('atomic writes (util)', () => {

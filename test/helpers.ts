@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -70,4 +71,11 @@ export function dropLease(index: DuplicateIndex): void {
 export async function serveStore(model: Model, store: string, extra: Partial<ServerOptions> = {}): Promise<RunningServer> {
   const index = await DuplicateIndex.open(store, { model });
   return startServer(index, { host: '127.0.0.1', port: 0, logger: pino({ level: 'silent' }), version: 'test', ...extra });
+}
+
+/** A pid that belonged to a process which has exited. */
+export async function deadPid(): Promise<number> {
+  const child = spawn(process.execPath, ['-e', '0']);
+  await new Promise((resolve) => child.on('exit', resolve));
+  return child.pid!;
 }

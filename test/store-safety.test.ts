@@ -10,18 +10,11 @@ import { databasePath, indexPath, manifestPath } from '../src/search/paths.js';
 import { QuestionStore } from '../src/search/store.js';
 import { STALE_AFTER_MS } from '../src/search/writer-lease.js';
 import { DEFAULT_HNSW, VectorIndex } from '../src/search/vector-index.js';
-import { dropLease, ROOT, simulateCrash, TOPICS, tempDir, useBundledModel } from './helpers.js';
+import { deadPid, dropLease, ROOT, simulateCrash, tempDir, TOPICS, useBundledModel } from './helpers.js';
 
 const { model: bundled, open } = useBundledModel();
 const Q = TOPICS;
 const ids = (hits: { id: string }[]) => hits.map((h) => h.id);
-
-/** A pid that belonged to a process which has exited. */
-async function deadPid(): Promise<number> {
-  const child = spawn(process.execPath, ['-e', '0']);
-  await new Promise((resolve) => child.on('exit', resolve));
-  return child.pid!;
-}
 
 describe('one writer per store', () => {
   test('a second writer is refused with a message naming the owner; readers are not', async (t) => {

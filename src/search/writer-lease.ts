@@ -4,6 +4,7 @@ import { hostname } from 'node:os';
 import { basename } from 'node:path';
 import type Database from 'better-sqlite3';
 import { DoppelError } from '../errors.js';
+import { pidAlive, processStartTime } from '../util/process-liveness.js';
 
 /** Who holds a store's write lease: enough to name the owner and to tell a dead one from a live one. */
 export interface WriterInfo {
@@ -28,15 +29,6 @@ export const STALE_AFTER_MS = 60_000;
 /** Leases held by stores open in this process, so a same-pid lease left by a closed handle is stale. */
 const heldHere = new Set<string>();
 
-function processStartTime(pid: number): string | null {
-  try {
-    // Field 22 of /proc/<pid>/stat; the command name (field 2) may hold spaces, so count from its ')'.
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? null;
-  } catch {
-    return null;
-  }
-}
 
 const readOr = (read: () => string): string | null => {
   try {
@@ -54,13 +46,7 @@ function isAlive(owner: WriterInfo): boolean {
   const checkable = owner.host === hostname() && same(owner.bootId, BOOT_ID) && same(owner.pidNamespace, PID_NAMESPACE);
   if (!checkable) return Date.now() - Date.parse(owner.heartbeat ?? owner.since) < STALE_AFTER_MS;
   if (owner.pid === process.pid) return heldHere.has(owner.token);
-  try {
-    process.kill(owner.pid, 0);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ESRCH') return false;
-  }
-  const started = processStartTime(owner.pid);
-  return started === null || owner.startTime === null || started === owner.startTime;
+  return pidAlive(owner.pid, owner.startTime);
 }
 
 export function describeWriter(o: WriterInfo): string {

@@ -3,6 +3,7 @@ import { accessSync, closeSync, constants, createWriteStream, fsyncSync, openSyn
 import { mkdir, open, readdir, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { DoppelError } from '../errors.js';
+import { pidAlive } from './process-liveness.js';
 
 /**
  * Outputs that appear whole or not at all: each is written under a temporary name beside its
@@ -80,16 +81,6 @@ export function tempPathFor(target: string): string {
 
 const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
-function processAlive(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /**
  * Removes the temporaries of `target` that a killed process left (`<target>.tmp-<pid>-*` whose
  * process is gone), and finishes a directory swap it interrupted (`<target>.old-<pid>-*`: put back
@@ -108,7 +99,7 @@ export function removeStaleTemps(target: string): string[] {
   }
   for (const name of names) {
     const m = pattern.exec(name);
-    if (!m || processAlive(Number(m[2]))) continue;
+    if (!m || pidAlive(Number(m[2]))) continue;
     const path = join(dir, name);
     try {
       if (m[1] === 'old' && !existsSync(resolve(target))) renameSync(path, resolve(target));
