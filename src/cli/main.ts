@@ -8,13 +8,15 @@ import { ENERGY_NAMES, LSTM_INITS, POOLINGS } from '../model/config.js';
 import { loadModel, type Runtime, RUNTIMES } from '../model/load.js';
 import { exportModelDir } from '../model/onnx/export-model-dir.js';
 import { PRESET_NAMES, TRAIN_DEFAULTS as T } from '../model/training/options.js';
-import { evalCommand, scoreCommand } from './commands/evaluate.js';
+import { evalCommand } from './commands/evaluate.js';
+import { scoreCommand } from './commands/score.js';
 import { OUTPUT_FORMATS } from '../data/row-writer.js';
 import { CLUSTERINGS } from '../dedup/clustering.js';
 import { SEARCH_MODES } from '../search/duplicate-index.js';
 import { type DedupArgs, dedupCommand } from './commands/dedup.js';
 import { addCommand, buildCommand, evalRetrievalCommand, type IndexContext, removeCommand, searchCommand, statsCommand } from './commands/index-cmds.js';
 import { type ServeOptions, serveCommand } from './commands/serve.js';
+import { fitVerdictCommand } from './commands/fit-verdict.js';
 import { trainCommand } from './commands/train.js';
 
 const log = (message: string) => process.stderr.write(`[doppel] ${message}\n`);
@@ -41,6 +43,8 @@ program
   .requiredOption('--out <dir>', 'model directory to write')
   .addOption(new Option('--preset <name>', 'starting configuration').choices(PRESET_NAMES).default(T.preset))
   .option('--valid-fraction <f>', 'share of pairs held out when no --valid is given', String(T.validFraction))
+  .option('--test <pairs>', 'test pairs, on which no stage is fit (default: split off by question cluster)')
+  .option('--test-fraction <f>', 'share of pairs held out for the test report when no --test is given (0: none)', String(T.testFraction))
   .option('--epochs <n>', 'maximum epochs', String(T.epochs))
   .option('--batch-size <n>', 'pairs per batch', String(T.batchSize))
   .option('--lr <rate>', 'Adam learning rate', String(T.lr))
@@ -60,6 +64,7 @@ program
   .option('--loss <spec>', 'contrastive, online-contrastive, mnrl, or a sum like mnrl+contrastive:0.5')
   .option('--margin <m>', 'contrastive margin')
   .option('--scale <s>', 'softmax scale of the ranking loss', String(T.scale))
+  .option('--ranking-every <n>', 'after every n pair batches, one in-batch ranking batch of duplicates only (0: none)', String(T.rankingEvery))
   .option('--max-length <n>', 'tokens kept per question', String(T.maxLength))
   .option('--vocab-size <n>', 'corpus words kept as whole tokens', String(T.vocabSize))
   .option('--min-count <n>', 'minimum corpus count of a vocabulary word', String(T.minCount))
@@ -68,12 +73,32 @@ program
   .option('--glove-file <path>', 'the same vectors from a file')
   .option('--glove-extra-words <n>', 'frequent pretrained words added to the vocabulary', String(T.gloveExtraWords))
   .option('--augment', 'add the training pairs implied by transitivity of the labels', T.augment)
+  .option('--no-verdict', 'skip the verdict stage (lexical trees + stacked regression) after the encoder')
   .option('--freeze-embeddings', 'keep the word embeddings fixed (useful with --glove on few pairs)', T.freezeEmbeddings)
   .option('--target-precision <p>', 'calibrate the threshold for this precision instead of maximum accuracy')
   .option('--resume', 'continue from the checkpoint in --out', T.resume)
   .option('--skip-invalid', 'skip malformed rows instead of failing', T.skipInvalid)
   .option('--feedback <store>', 'add the labelled feedback pairs of a store')
   .action((opts: Record<string, unknown>) => trainCommand({ ...opts, backend: backend() }, log));
+
+program
+  .command('fit-verdict')
+  .description("fit a trained model's verdict stage (lexical trees + stacked regression) without retraining its encoder")
+  .requiredOption('--train <pairs>', 'the pairs the model was trained on (split again as its training.json records)')
+  .addOption(modelOption())
+  .option('--valid <pairs>', 'validation pairs, if the model was trained with --valid')
+  .option('--test <pairs>', 'test pairs, if the model was trained with --test')
+  .option('--valid-fraction <f>', 'override the recorded validation share')
+  .option('--test-fraction <f>', 'override the recorded test share')
+  .option('--seed <n>', 'override the recorded split seed')
+  .action(async (opts: { model?: string; train: string; valid?: string; test?: string; validFraction?: string; testFraction?: string; seed?: string }) => {
+    const model = await openModel(opts.model);
+    try {
+      await fitVerdictCommand(model, opts, log);
+    } finally {
+      model.dispose();
+    }
+  });
 
 program
   .command('eval')
@@ -95,10 +120,11 @@ program
   .argument('<question2>')
   .addOption(modelOption())
   .option('--json', 'print one JSON object', false)
-  .action(async (a: string, b: string, opts: { model?: string; json: boolean }) => {
+  .option('--explain', 'say why: the word pairs that carry the similarity and the verdict inputs that moved it', false)
+  .action(async (a: string, b: string, opts: { model?: string; json: boolean; explain: boolean }) => {
     if (!a.trim() || !b.trim()) throw new DoppelError('INVALID_INPUT', 'both questions must be non-empty');
     const model = await openModel(opts.model);
-    await scoreCommand(model, a, b, opts.json);
+    await scoreCommand(model, a, b, opts);
     model.dispose();
   });
 

@@ -29,3 +29,22 @@ export function splitByCluster(pairs: Pair[], fraction: number, seed: number): {
   }
   return { train, valid };
 }
+
+export interface TrainingSplit {
+  train: Pair[];
+  valid: Pair[];
+  test: Pair[];
+}
+
+/**
+ * The three disjoint sets of question clusters a training run uses: the test clusters are split
+ * off first (so they do not move when the validation share changes), then validation from the
+ * rest. Fractions are of all pairs. No stage of a model is fit on the test pairs.
+ */
+export function splitForTraining(pairs: Pair[], options: { validFraction: number; testFraction: number; seed: number }): TrainingSplit {
+  let rest = pairs;
+  let test: Pair[] = [];
+  if (options.testFraction > 0) ({ train: rest, valid: test } = splitByCluster(pairs, options.testFraction, options.seed + 1));
+  const { train, valid } = splitByCluster(rest, Math.min(0.9, (options.validFraction * pairs.length) / rest.length), options.seed);
+  return { train, valid, test };
+}

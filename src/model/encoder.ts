@@ -187,8 +187,8 @@ export class SiameseEncoder {
     return this.variables.get(name)! as unknown as T;
   }
 
-  /** Embeds a batch of token sequences into [N, dim]. Call inside tf.tidy (or a gradient). */
-  embed(batch: TokenBatch, options: EmbedOptions = {}): tf.Tensor2D {
+  /** The last layer's states at every step [T, N, H], the padding mask [T, N, 1] and the last states. */
+  private states(batch: TokenBatch, options: EmbedOptions): { x: tf.Tensor3D; mask: tf.Tensor3D; lasts: tf.Tensor2D[] } {
     const { count: N, length: T } = batch;
     const maskValues = new Float32Array(T * N);
     for (let n = 0; n < N; n++) for (let t = 0; t < batch.lengths[n]; t++) maskValues[t * N + n] = 1;
@@ -210,6 +210,44 @@ export class SiameseEncoder {
       x = runs.length === 1 ? runs[0].sequence : (tf.concat(runs.map((r) => r.sequence), 2) as tf.Tensor3D);
       lasts = runs.map((r) => r.last);
     }
+    return { x, mask, lasts };
+  }
+
+  /**
+   * For a max-pooled encoder without projection: which step each output dimension was taken
+   * from, per sequence ([N][dim]), with the pooled vectors. With max pooling every dimension of
+   * the embedding is one token's state, which is what lets a similarity be split over word pairs.
+   */
+  maxPositions(batch: TokenBatch): { positions: Int32Array[]; vectors: Float32Array[] } {
+    if (this.config.pooling !== 'max' || this.config.projection > 0) throw new Error('maxPositions needs max pooling without projection');
+    const { count: N, length: T } = batch;
+    const values = tf.tidy(() => {
+      const { x, mask } = this.states(batch, {});
+      return tf.add(x, tf.mul(tf.sub(mask, 1), 1e4));
+    });
+    const data = values.dataSync();
+    const D = values.shape[2]!;
+    values.dispose();
+    const positions = Array.from({ length: N }, () => new Int32Array(D));
+    const vectors = Array.from({ length: N }, () => new Float32Array(D).fill(-Infinity));
+    for (let t = 0; t < T; t++) {
+      for (let n = 0; n < N; n++) {
+        const base = (t * N + n) * D;
+        for (let d = 0; d < D; d++) {
+          if (data[base + d] > vectors[n][d]) {
+            vectors[n][d] = data[base + d];
+            positions[n][d] = t;
+          }
+        }
+      }
+    }
+    return { positions, vectors };
+  }
+
+  /** Embeds a batch of token sequences into [N, dim]. Call inside tf.tidy (or a gradient). */
+  embed(batch: TokenBatch, options: EmbedOptions = {}): tf.Tensor2D {
+    const { count: N } = batch;
+    const { x, mask, lasts } = this.states(batch, options);
     let pooled: tf.Tensor2D;
     switch (this.config.pooling) {
       case 'last':

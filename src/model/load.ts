@@ -9,6 +9,8 @@ import { SiameseEncoder } from './encoder.js';
 import { plattProbability } from './calibration/platt.js';
 import { FILES, loadModelFiles, type ModelFiles } from './model-dir.js';
 import { type TextEncoder, TfjsTextEncoder } from './text-encoder.js';
+import { type Judgement, type Reason, Verdict } from '../verdict/verdict.js';
+import { alignWords, type WordAlignment } from './explain/word-alignment.js';
 
 export const RUNTIMES = ['auto', 'onnx', 'tfjs'] as const;
 export type Runtime = (typeof RUNTIMES)[number];
@@ -30,10 +32,17 @@ export interface Model {
   encoder: TextEncoder;
   energy: Energy;
   threshold: number;
+  /** The energy alone as a probability (Platt scaling), and its decision. */
   probability(energy: number): number;
   isDuplicate(energy: number): boolean;
+  /** The verdict stage, when the model has one. */
+  verdict?: Verdict;
+  /** Probability and decision for two texts whose energy is known: the verdict stage's, else the energy's. */
+  judge(a: string, b: string, energy: number): Judgement;
   /** Energy, probability and verdict for two texts. */
   scorePair(a: string, b: string): Promise<PairScore>;
+  /** The same with its reasons: the word pairs that carry the similarity and the verdict's inputs that moved it. */
+  explainPair(a: string, b: string): Promise<PairExplanation>;
   dispose(): void;
 }
 
@@ -41,7 +50,19 @@ export interface PairScore {
   energy: number;
   probability: number;
   isDuplicate: boolean;
+  /** The energy threshold of the energy-only decision. */
   threshold: number;
+  /** What decided: the verdict stage (energy + lexical evidence) or the energy alone. */
+  decidedBy: 'verdict' | 'energy';
+}
+
+export interface PairExplanation extends PairScore {
+  /** Absent when the encoder is not max-pooled (only then does the similarity split over word pairs). */
+  alignment?: WordAlignment;
+  /** The verdict stage's reasons (absent without one), largest first, in log-odds. */
+  reasons?: Reason[];
+  /** The log-odds of an average pair, which the reasons move. */
+  baseline?: number;
 }
 
 function parseRuntime(value: string | undefined): Runtime {
@@ -106,6 +127,16 @@ export async function loadModel(dir?: string, options: LoadModelOptions = {}): P
   const energy = ENERGIES[files.config.energy];
   const probability = (e: number) => plattProbability(calibration.platt, e);
   const isDuplicate = (e: number) => e <= calibration.threshold;
+  const verdict = files.verdict ? new Verdict(files.verdict) : undefined;
+  const judge = (a: string, b: string, e: number): Judgement => (verdict ? verdict.judge(a, b, e) : { probability: probability(e), isDuplicate: isDuplicate(e) });
+  const score = async (a: string, b: string): Promise<PairScore> => {
+    const v = await encoder.encode([a, b]);
+    const e = energy.vectors(v.subarray(0, encoder.dim), v.subarray(encoder.dim));
+    return { energy: e, ...judge(a, b, e), threshold: calibration.threshold, decidedBy: verdict ? 'verdict' : 'energy' };
+  };
+  // Explanations read the encoder's states, which only the tfjs encoder shows: built on first use.
+  let explainer: Promise<{ encoder: SiameseEncoder; tokens: string[] }> | undefined;
+  const alignable = files.config.pooling === 'max' && files.config.projection === 0;
   return {
     files,
     id: files.id,
@@ -114,11 +145,23 @@ export async function loadModel(dir?: string, options: LoadModelOptions = {}): P
     threshold: calibration.threshold,
     probability,
     isDuplicate,
-    scorePair: async (a, b) => {
-      const v = await encoder.encode([a, b]);
-      const e = energy.vectors(v.subarray(0, encoder.dim), v.subarray(encoder.dim));
-      return { energy: e, probability: probability(e), isDuplicate: isDuplicate(e), threshold: calibration.threshold };
+    verdict,
+    judge,
+    scorePair: score,
+    explainPair: async (a, b) => {
+      const scored = await score(a, b);
+      const reasons = verdict?.explain(a, b, scored.energy);
+      let alignment: WordAlignment | undefined;
+      if (alignable) {
+        explainer ??= initBackend(options.backend, options.log ?? (() => {})).then(() => ({ encoder: SiameseEncoder.fromWeights(files.config, files.weights), tokens: files.tokenizer.tokens() }));
+        const x = await explainer;
+        alignment = alignWords(x.encoder, files.tokenizer, x.tokens, a, b);
+      }
+      return { ...scored, alignment, reasons: reasons?.reasons, baseline: reasons?.baseline };
     },
-    dispose: () => encoder.dispose(),
+    dispose: () => {
+      encoder.dispose();
+      void explainer?.then((x) => x.encoder.dispose());
+    },
   };
 }

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { DoppelError } from '../errors.js';
 import { Tokenizer } from '../text/tokenizer.js';
 import { type ModelConfig, ModelConfigSchema } from './config.js';
+import { type VerdictJson, VerdictJsonSchema } from '../verdict/verdict.js';
 import { loadWeights, saveWeights, WEIGHTS_BIN, type WeightMap } from './weights.js';
 
 export const CalibrationSchema = z.object({
@@ -28,6 +29,8 @@ export interface ModelFiles {
   tokenizer: Tokenizer;
   weights: WeightMap;
   calibration: Calibration;
+  /** The verdict stage, when the model has one (models trained before it do not). */
+  verdict?: VerdictJson;
 }
 
 export const FILES = {
@@ -35,6 +38,7 @@ export const FILES = {
   tokenizer: 'tokenizer.json',
   calibration: 'calibration.json',
   training: 'training.json',
+  verdict: 'verdict.json',
   onnx: 'model.onnx',
   /** Which weights model.onnx was exported from: a stale export is never used. */
   onnxMeta: 'model.onnx.json',
@@ -43,6 +47,12 @@ export const FILES = {
 /** data/models/default in the package, wherever it is installed. */
 export function defaultModelDir(): string {
   return resolve(dirname(fileURLToPath(import.meta.url)), '../../../data/models/default');
+}
+
+function parseVerdict(json: unknown, dir: string): VerdictJson {
+  const parsed = VerdictJsonSchema.safeParse(json);
+  if (!parsed.success) throw new DoppelError('MODEL_ERROR', `${join(dir, FILES.verdict)} is not a verdict stage: ${parsed.error.issues[0]?.message}`);
+  return parsed.data;
 }
 
 async function readJson(path: string): Promise<unknown> {
@@ -60,11 +70,12 @@ export async function loadModelFiles(dir: string = defaultModelDir()): Promise<M
   const config = ModelConfigSchema.parse(await readJson(join(dir, FILES.config)));
   const calibration = CalibrationSchema.parse(await readJson(join(dir, FILES.calibration)));
   const tokenizer = await Tokenizer.load(join(dir, FILES.tokenizer));
+  const verdict = existsSync(join(dir, FILES.verdict)) ? parseVerdict(await readJson(join(dir, FILES.verdict)), dir) : undefined;
   const weights = await loadWeights(dir);
   const hash = createHash('sha256');
   hash.update(JSON.stringify(config));
   hash.update(await readFile(join(dir, WEIGHTS_BIN)));
-  return { dir, id: hash.digest('hex').slice(0, 16), config, tokenizer, weights, calibration };
+  return { dir, id: hash.digest('hex').slice(0, 16), config, tokenizer, weights, calibration, verdict };
 }
 
 /**
@@ -86,6 +97,7 @@ export interface SaveModelInput {
   tokenizerJson: object;
   weights: WeightMap;
   calibration?: Calibration;
+  verdict?: VerdictJson;
   training?: object;
 }
 
@@ -99,5 +111,6 @@ export async function saveModelFiles(dir: string, input: SaveModelInput): Promis
   await writeFile(join(dir, FILES.tokenizer), JSON.stringify(input.tokenizerJson));
   await saveWeights(dir, input.weights);
   if (input.calibration) await writeFile(join(dir, FILES.calibration), JSON.stringify(input.calibration, null, 2));
+  if (input.verdict) await writeFile(join(dir, FILES.verdict), JSON.stringify(input.verdict));
   if (input.training) await writeFile(join(dir, FILES.training), JSON.stringify(input.training, null, 2));
 }

@@ -353,7 +353,7 @@ export class DuplicateIndex {
       const q = this.store.byLabel(label);
       if (!q || q.deleted) return [];
       const energy = energies.get(label) ?? NaN;
-      return [{ id: q.id, text: q.text, category: q.category, energy, probability: this.model.probability(energy), isDuplicate: this.model.isDuplicate(energy) }];
+      return [{ id: q.id, text: q.text, category: q.category, energy, ...this.model.judge(text, q.text, energy) }];
     });
   }
 

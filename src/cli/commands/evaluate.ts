@@ -1,34 +1,35 @@
 import { readPairs } from '../../data/pairs.js';
-import { evaluatePairs } from '../../evaluation/binary-classification.js';
+import { type BinaryMetrics, evaluatePairs } from '../../evaluation/binary-classification.js';
 import type { Model } from '../../model/load.js';
+import { verdictMetrics } from '../../verdict/fit.js';
 
+const summary = (m: BinaryMetrics) => ({ pairs: m.pairs, accuracy: m.accuracy, f1: m.f1, precision: m.precision, recall: m.recall, rocAuc: m.rocAuc, averagePrecision: m.averagePrecision, threshold: m.threshold });
+
+/**
+ * `doppel eval`: the model's decision on labelled pairs (the verdict stage's when the model has
+ * one, with the energy alone beside it), at the thresholds chosen in training.
+ */
 export async function evalCommand(model: Model, pairsPath: string, skipInvalid: boolean, json: boolean): Promise<void> {
   const { pairs, skipped } = await readPairs(pairsPath, { skipInvalid });
-  const { metrics: m } = await evaluatePairs(model.encoder, model.energy, pairs, model.threshold);
-  const result = { pairs: m.pairs, accuracy: m.accuracy, f1: m.f1, precision: m.precision, recall: m.recall, rocAuc: m.rocAuc, averagePrecision: m.averagePrecision, threshold: m.threshold };
+  const { energies, metrics: energyOnly } = await evaluatePairs(model.encoder, model.energy, pairs, model.threshold);
+  const verdict = model.verdict ? verdictMetrics(model.verdict, pairs, energies) : undefined;
+  const top = verdict ?? energyOnly;
   if (json) {
-    process.stdout.write(JSON.stringify(result) + '\n');
+    process.stdout.write(JSON.stringify({ ...summary(top), decidedBy: verdict ? 'verdict' : 'energy', energyOnly: summary(energyOnly) }) + '\n');
     return;
   }
+  const row = (name: string, pick: (m: BinaryMetrics) => number) =>
+    `${name.padEnd(19)}${[top, ...(verdict ? [energyOnly] : [])].map((m) => pick(m).toFixed(4).padStart(10)).join('')}`;
   const lines = [
-    `pairs              ${m.pairs}${skipped ? ` (${skipped} invalid rows skipped)` : ''}`,
-    `accuracy           ${m.accuracy.toFixed(4)}`,
-    `F1                 ${m.f1.toFixed(4)}`,
-    `precision          ${m.precision.toFixed(4)}`,
-    `recall             ${m.recall.toFixed(4)}`,
-    `ROC-AUC            ${m.rocAuc.toFixed(4)}`,
-    `average precision  ${m.averagePrecision.toFixed(4)}`,
-    `threshold (energy) ${m.threshold.toFixed(4)}`,
+    `pairs              ${pairs.length}${skipped ? ` (${skipped} invalid rows skipped)` : ''}`,
+    `${''.padEnd(19)}${(verdict ? ['verdict', 'energy'] : ['energy']).map((h) => h.padStart(10)).join('')}`,
+    row('accuracy', (m) => m.accuracy),
+    row('F1', (m) => m.f1),
+    row('precision', (m) => m.precision),
+    row('recall', (m) => m.recall),
+    row('ROC-AUC', (m) => m.rocAuc),
+    row('average precision', (m) => m.averagePrecision),
+    row('threshold', (m) => m.threshold),
   ];
   process.stdout.write(lines.join('\n') + '\n');
-}
-
-export async function scoreCommand(model: Model, a: string, b: string, json: boolean): Promise<void> {
-  const result = await model.scorePair(a, b);
-  const { energy } = result;
-  if (json) process.stdout.write(JSON.stringify(result) + '\n');
-  else
-    process.stdout.write(
-      `energy ${energy.toFixed(4)} (threshold ${model.threshold.toFixed(4)}), probability ${result.probability.toFixed(3)}: ${result.isDuplicate ? 'DUPLICATE' : 'not a duplicate'}\n`,
-    );
 }

@@ -16,6 +16,9 @@ export const PRESET_NAMES = Object.keys(PRESETS) as PresetName[];
 export const TRAIN_DEFAULTS = {
   preset: 'default' as PresetName,
   validFraction: 0.1,
+  testFraction: 0.1,
+  rankingEvery: 0,
+  verdict: true,
   epochs: 10,
   batchSize: 128,
   lr: 0.001,
@@ -55,6 +58,10 @@ export const TrainOptionsSchema = z.object({
   out: z.string(),
   preset: z.enum(PRESET_NAMES as [PresetName, ...PresetName[]]).default(d.preset),
   validFraction: num().gt(0).lt(1).default(d.validFraction),
+  /** Test pairs, on which no stage is fit; without them, testFraction of the pairs is split off by question cluster. */
+  test: z.string().optional(),
+  /** Share of pairs held out for the test report (0: none); the clusters are split off before validation. */
+  testFraction: num().min(0).lt(1).default(d.testFraction),
   /** Most epochs (in all, counting those of a resumed run). */
   epochs: int().positive().default(d.epochs),
   batchSize: int().min(2).default(d.batchSize),
@@ -84,6 +91,8 @@ export const TrainOptionsSchema = z.object({
   margin: num().positive().optional(),
   /** Softmax scale of the ranking loss. */
   scale: num().positive().default(d.scale),
+  /** After every this many pair batches, one in-batch ranking batch of duplicates only (0: none). */
+  rankingEvery: int().min(0).default(d.rankingEvery),
   /** Tokens kept per question. */
   maxLength: int().positive().default(d.maxLength),
   /** Corpus words kept as whole tokens. */
@@ -102,6 +111,8 @@ export const TrainOptionsSchema = z.object({
   targetPrecision: num().gt(0).max(1).optional(),
   /** Keep the word embeddings fixed (useful with GloVe on few pairs). */
   freezeEmbeddings: z.boolean().default(d.freezeEmbeddings),
+  /** Fit the verdict stage (lexical trees + stacked regression) after the encoder. */
+  verdict: z.boolean().default(d.verdict),
   /** Add the training pairs implied by transitivity of the labels. */
   augment: z.boolean().default(d.augment),
   /** Continue from the checkpoint of `out` (an interrupted run's, else the finished model's). */

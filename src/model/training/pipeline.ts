@@ -8,7 +8,7 @@ import { join, relative, resolve } from 'node:path';
 import { ZodError } from 'zod';
 import { augmentTransitive } from '../../data/augment.js';
 import { type Pair, readPairs } from '../../data/pairs.js';
-import { splitByCluster } from '../../data/split.js';
+import { splitForTraining } from '../../data/split.js';
 import { DoppelError } from '../../errors.js';
 import { type BinaryMetrics, binaryMetrics } from '../../evaluation/binary-classification.js';
 import { buildReport, reportHtml } from '../../report/training-report.js';
@@ -21,12 +21,15 @@ import { initBackend } from '../backend.js';
 import { calibrate } from '../calibration/calibrate.js';
 import type { ModelConfig } from '../config.js';
 import { SiameseEncoder } from '../encoder.js';
+import { ENERGIES } from '../energies/registry.js';
+import { TfjsTextEncoder } from '../text-encoder.js';
 import { embeddingMatrix, loadWordVectors } from '../glove.js';
 import { type Calibration, FILES, isModelDir, saveModelFiles, type SaveModelInput } from '../model-dir.js';
 import { exportModelDir } from '../onnx/export-model-dir.js';
 import { variablesToWeights, type WeightMap } from '../weights.js';
 import { CHECKPOINT, copyWeights, readCheckpoint, resumeDir, runCheckpointDir, writeCheckpoint } from './checkpoint.js';
 import { PRESETS, type ResolvedTrainOptions, type TrainOptions, TrainOptionsSchema } from './options.js';
+import { verdictStage } from './verdict-stage.js';
 import { type EpochReport, type Progress, type ResumeFrom, type TrainerState, type TrainSettings, trainEncoder, validate } from './train.js';
 
 export interface PipelineHooks {
@@ -66,6 +69,8 @@ type Log = (message: string) => void;
 interface TrainingData {
   train: Pair[];
   valid: Pair[];
+  /** Pairs no stage is fit on: the model's report measures on them. */
+  test: Pair[];
   files: object[];
 }
 
@@ -116,14 +121,17 @@ export async function loadTrainingPairs(options: ResolvedTrainOptions, log: Log 
     if (skipped > 0) log(`${path}: skipped ${skipped} invalid rows`);
     return pairs;
   };
-  let train = await read(options.train, 'train');
-  let valid: Pair[];
-  if (options.valid) {
-    valid = await read(options.valid, 'valid');
-  } else {
-    ({ train, valid } = splitByCluster(train, options.validFraction, options.seed));
-    log(`validation: ${valid.length} pairs split off by question cluster (seed ${options.seed})`);
-  }
+  const all = await read(options.train, 'train');
+  const split = splitForTraining(all, {
+    validFraction: options.valid ? 0 : options.validFraction,
+    testFraction: options.test ? 0 : options.testFraction,
+    seed: options.seed,
+  });
+  let train = split.train;
+  const valid = options.valid ? await read(options.valid, 'valid') : split.valid;
+  const test = options.test ? await read(options.test, 'test') : split.test;
+  if (!options.valid) log(`validation: ${valid.length} pairs split off by question cluster (seed ${options.seed})`);
+  if (!options.test && test.length > 0) log(`test: ${test.length} pairs split off by question cluster, no stage is fit on them`);
   if (options.augment) {
     const before = train.length;
     train = augmentTransitive(train, options.seed);
@@ -136,7 +144,7 @@ export async function loadTrainingPairs(options: ResolvedTrainOptions, log: Log 
     log(`feedback: ${extra.length} labelled pairs from ${options.feedback}`);
     train = train.concat(extra);
   }
-  return { train, valid, files };
+  return { train, valid, test, files };
 }
 
 /** Step 2a, a new network: the vocabulary (built from the training pairs, or given), the architecture, the initial weights. */
@@ -174,6 +182,7 @@ async function newModel(options: ResolvedTrainOptions, train: Pair[], log: Log):
     margin: options.margin ?? preset.margin,
     scale: options.scale,
     patience: options.patience,
+    rankingEvery: options.rankingEvery,
     seed: options.seed,
     freezeEmbeddings: options.freezeEmbeddings,
     splitEmbedding: true,
@@ -241,8 +250,18 @@ async function calibrateModel(config: ModelConfig, weights: WeightMap, tokenizer
   return { energies, labels, calibration, metrics: binaryMetrics(energies, labels, calibration.threshold) };
 }
 
+/** Step 5, the verdict stage over the kept weights (see verdict-stage.ts). */
+async function fitVerdictStage(config: ModelConfig, weights: WeightMap, tokenizer: Tokenizer, threshold: number, data: TrainingData, log: Log) {
+  const encoder = SiameseEncoder.fromWeights(config, weights);
+  try {
+    return await verdictStage(new TfjsTextEncoder(encoder, tokenizer), ENERGIES[config.energy], threshold, data, log);
+  } finally {
+    encoder.dispose();
+  }
+}
+
 /**
- * Steps 5 and 6, write the model directory whole: the model is written into a temporary sibling
+ * Steps 6 and 7, write the model directory whole: the model is written into a temporary sibling
  * of `out` (files, report, ONNX export, and last the checkpoint moved inside it so that resume
  * can continue from the model), which is then renamed in place of the old directory.
  */
@@ -303,6 +322,7 @@ export async function train(options: TrainOptions, hooks: PipelineHooks = {}): P
   const { state, best } = await runEpochs(start, data, runCheckpointDir(out), hooks, log);
 
   const { energies, labels, calibration, metrics } = await calibrateModel(config, best, tokenizer, data.valid, opts.targetPrecision);
+  const stage = opts.verdict ? await fitVerdictStage(config, best, tokenizer, calibration.threshold, data, log) : undefined;
   const training = {
     createdAt: new Date().toISOString(),
     command: opts.command,
@@ -313,14 +333,16 @@ export async function train(options: TrainOptions, hooks: PipelineHooks = {}): P
     settings,
     bestEpoch: state.bestEpoch,
     epochs: state.epoch,
+    split: { seed: opts.seed, validFraction: opts.valid ? null : opts.validFraction, testFraction: opts.test ? null : opts.testFraction, train: data.train.length, valid: data.valid.length, test: data.test.length },
     validation: metrics,
+    verdict: stage?.report,
   };
   const report = buildReport(
     { model: relative(process.cwd(), out) || '.', createdAt: training.createdAt, backend: backend.name, config, settings, data: data.files, history: state.history, bestEpoch: state.bestEpoch, validation: metrics, calibration },
     energies,
     labels,
   );
-  const onnx = await writeModelDirectory(out, { config, tokenizerJson: start.tokenizerJson, weights: best, calibration, training }, report, from, log);
+  const onnx = await writeModelDirectory(out, { config, tokenizerJson: start.tokenizerJson, weights: best, calibration, verdict: stage?.verdict, training }, report, from, log);
   return {
     dir: out,
     modelId: onnx.modelId,

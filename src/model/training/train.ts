@@ -6,11 +6,13 @@ import { ENERGIES } from '../energies/registry.js';
 import { DoppelError } from '../../errors.js';
 import { type EmbeddingTable, mergeEmbedding, type SiameseEncoder, splitEmbedding } from '../encoder.js';
 import { type BinaryMetrics, evaluatePairs } from '../../evaluation/binary-classification.js';
+import { multipleNegativesRanking } from '../losses/multiple-negatives-ranking.js';
+import type { Loss } from '../losses/loss.js';
 import { parseLoss } from '../losses/registry.js';
 import { optimizerState, restoreOptimizerState } from '../optimizer-state.js';
 import { TfjsTextEncoder } from '../text-encoder.js';
 import type { WeightMap } from '../weights.js';
-import { encodePairs, epochBatches, towerBatch } from './batches.js';
+import { type EncodedPair, encodePairs, epochBatches, towerBatch } from './batches.js';
 
 export interface TrainSettings {
   epochs: number;
@@ -25,6 +27,12 @@ export interface TrainSettings {
   scale: number;
   /** Epochs without a better validation ROC-AUC before stopping. */
   patience: number;
+  /**
+   * After every this many pair steps, one in-batch ranking step on a batch of duplicate pairs
+   * only (0: none). A batch of only duplicates gives the ranking loss B-1 negatives per anchor
+   * instead of the few a mixed batch has; the reference's "C" recipe, its better retriever.
+   */
+  rankingEvery?: number;
   /** Keep the (pretrained) word embeddings fixed: fewer parameters to overfit a small pair set. */
   freezeEmbeddings?: boolean;
   /**
@@ -115,6 +123,31 @@ export async function trainEncoder(
     .map(([name, v]) => (name === 'embedding' && table ? table.trainable : v));
   const state: TrainerState = resume?.state ?? { epoch: 0, bestEpoch: 0, bestAuc: -Infinity, history: [] };
   let step = 0;
+  const ranking = multipleNegativesRanking(settings.scale);
+  const duplicates = encoded.filter((p) => p.label === 1);
+  let rankingBatches: EncodedPair[][] = [];
+
+  /** One optimizer step on a batch; returns its loss. */
+  const optimize = (batch: EncodedPair[], objective: Loss): number => {
+    const labelValues = Float32Array.from(batch, (p) => p.label);
+    const inputs = towerBatch(batch, tokenizer.padId);
+    const dropoutSeed = settings.seed * 100003 + step++;
+    const { value, grads } = tf.variableGrads(() => {
+      const out = encoder.embed(inputs, { dropout: settings.dropout, seed: dropoutSeed, table });
+      const [a, b] = tf.split(out, 2, 0) as [tf.Tensor2D, tf.Tensor2D];
+      return objective({ a, b, labels: tf.tensor1d(labelValues), labelValues }, energy);
+    }, varList);
+    const clipped = tf.tidy(() => {
+      if (!(settings.clipNorm > 0)) return Object.entries(grads).map(([name, g]) => ({ name, tensor: tf.clone(g) }));
+      const norm = Math.sqrt(tf.addN(Object.values(grads).map((g) => tf.sum(tf.square(g)))).dataSync()[0]);
+      const factor = norm > settings.clipNorm ? settings.clipNorm / norm : 1;
+      return Object.entries(grads).map(([name, g]) => ({ name, tensor: factor === 1 ? tf.clone(g) : tf.mul(g, factor) }));
+    });
+    optimizer.applyGradients(clipped);
+    const result = value.dataSync()[0];
+    tf.dispose([value, ...Object.values(grads), ...clipped.map((c) => c.tensor)]);
+    return result;
+  };
 
   while (state.epoch < settings.epochs && state.epoch - state.bestEpoch < settings.patience) {
     const epoch = state.epoch + 1;
@@ -122,25 +155,13 @@ export async function trainEncoder(
     const started = performance.now();
     let done = 0;
     let lossSum = 0;
-    for (const batch of batches) {
-      const labelValues = Float32Array.from(batch, (p) => p.label);
-      const inputs = towerBatch(batch, tokenizer.padId);
-      const dropoutSeed = settings.seed * 100003 + step++;
-      const { value, grads } = tf.variableGrads(() => {
-        const out = encoder.embed(inputs, { dropout: settings.dropout, seed: dropoutSeed, table });
-        const [a, b] = tf.split(out, 2, 0) as [tf.Tensor2D, tf.Tensor2D];
-        return loss({ a, b, labels: tf.tensor1d(labelValues), labelValues }, energy);
-      }, varList);
-      const clipped = tf.tidy(() => {
-        if (!(settings.clipNorm > 0)) return Object.entries(grads).map(([name, g]) => ({ name, tensor: tf.clone(g) }));
-        const norm = Math.sqrt(tf.addN(Object.values(grads).map((g) => tf.sum(tf.square(g)))).dataSync()[0]);
-        const factor = norm > settings.clipNorm ? settings.clipNorm / norm : 1;
-        return Object.entries(grads).map(([name, g]) => ({ name, tensor: factor === 1 ? tf.clone(g) : tf.mul(g, factor) }));
-      });
-      optimizer.applyGradients(clipped);
-      lossSum += value.dataSync()[0] * batch.length;
+    for (const [i, batch] of batches.entries()) {
+      lossSum += optimize(batch, loss) * batch.length;
       done += batch.length;
-      tf.dispose([value, ...Object.values(grads), ...clipped.map((c) => c.tensor)]);
+      if (settings.rankingEvery && (i + 1) % settings.rankingEvery === 0 && duplicates.length > 1) {
+        if (rankingBatches.length === 0) rankingBatches = epochBatches(duplicates, settings.batchSize, new Random(settings.seed * 104729 + step));
+        optimize(rankingBatches.pop()!, ranking);
+      }
       const seconds = (performance.now() - started) / 1000;
       hooks.onProgress?.({ epoch, epochs: settings.epochs, done, total: encoded.length, loss: lossSum / done, pairsPerSecond: done / seconds });
     }

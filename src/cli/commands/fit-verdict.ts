@@ -1,0 +1,49 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { DoppelError } from '../../errors.js';
+import type { Model } from '../../model/load.js';
+import { FILES } from '../../model/model-dir.js';
+import { TrainOptionsSchema } from '../../model/training/options.js';
+import { loadTrainingPairs } from '../../model/training/pipeline.js';
+import { verdictStage } from '../../model/training/verdict-stage.js';
+import { writeFileAtomic } from '../../util/atomic-write.js';
+
+interface FitVerdictFlags {
+  train: string;
+  valid?: string;
+  test?: string;
+  validFraction?: string;
+  testFraction?: string;
+  seed?: string;
+}
+
+/**
+ * `doppel fit-verdict`: fits (or refits) the verdict stage of a trained model without training
+ * the encoder again. The split is rebuilt from the seed and fractions the model's training.json
+ * records, so the stack is fit only on pairs the encoder did not train on.
+ */
+export async function fitVerdictCommand(model: Model, flags: FitVerdictFlags, log: (m: string) => void): Promise<void> {
+  const dir = model.files.dir;
+  const trainingPath = join(dir, FILES.training);
+  const training = JSON.parse(await readFile(trainingPath, 'utf8')) as { settings?: { seed?: number }; split?: { seed: number; validFraction: number | null; testFraction: number | null } } & Record<string, unknown>;
+  const recorded = training.split;
+  const options = TrainOptionsSchema.parse({
+    train: flags.train,
+    out: dir,
+    valid: flags.valid,
+    test: flags.test,
+    seed: flags.seed ?? recorded?.seed ?? training.settings?.seed,
+    validFraction: flags.validFraction ?? recorded?.validFraction ?? undefined,
+    testFraction: flags.testFraction ?? recorded?.testFraction ?? undefined,
+  });
+  if (!recorded && !flags.valid && flags.validFraction === undefined) {
+    log(`${trainingPath} records no split: rebuilding it with seed ${options.seed}, validation ${options.validFraction}, test ${options.testFraction}; pass the ones the encoder was trained with`);
+  }
+  const data = await loadTrainingPairs(options, log);
+  if (data.valid.length === 0) throw new DoppelError('INVALID_INPUT', 'no validation pairs: the stack must be fit on pairs the encoder did not train on');
+  const { verdict, report } = await verdictStage(model.encoder, model.energy, model.threshold, data, log);
+  await writeFileAtomic(join(dir, FILES.verdict), JSON.stringify(verdict));
+  const split = { seed: options.seed, validFraction: options.valid ? null : options.validFraction, testFraction: options.test ? null : options.testFraction, train: data.train.length, valid: data.valid.length, test: data.test.length };
+  await writeFileAtomic(trainingPath, JSON.stringify({ ...training, split, verdict: report }, null, 2));
+  log(`verdict stage written to ${join(dir, FILES.verdict)}`);
+}

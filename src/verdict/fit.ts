@@ -1,0 +1,57 @@
+import type { Pair } from '../data/pairs.js';
+import { binaryMetrics, type BinaryMetrics, maxAccuracyThreshold } from '../evaluation/binary-classification.js';
+import { analyse } from './analysis.js';
+import { pairFeatures } from './features.js';
+import { Gbt, type GbtParams } from './gbt.js';
+import { Idf } from './idf.js';
+import { Logistic } from './logistic.js';
+import { STACK_INPUTS, Verdict } from './verdict.js';
+
+function featureRows(pairs: readonly Pair[], idf: Idf): Float64Array[] {
+  const cache = new Map<string, ReturnType<typeof analyse>>();
+  const of = (t: string) => {
+    let a = cache.get(t);
+    if (!a) cache.set(t, (a = analyse(t, idf)));
+    return a;
+  };
+  return pairs.map((p) => pairFeatures(of(p.q1), of(p.q2), idf));
+}
+
+export interface VerdictFit {
+  verdict: Verdict;
+  /** Trees kept by early stopping on the validation log-loss. */
+  trees: number;
+  /** The lexical trees alone on the validation pairs (they never trained on them). */
+  lexicalValidation: BinaryMetrics;
+}
+
+/**
+ * Fits the verdict stage: IDF statistics and the lexical trees from the training pairs (lexical
+ * features do not depend on the encoder, so the trees may learn from the encoder's own training
+ * pairs), then the stacked regression on the validation pairs, whose energies come from an
+ * encoder that never trained on them.
+ */
+export function fitVerdict(train: readonly Pair[], valid: readonly Pair[], validEnergies: ArrayLike<number>, gbt: Partial<GbtParams> = {}): VerdictFit {
+  const idf = Idf.fit(train.flatMap((p) => [p.q1, p.q2]));
+  const trainRows = featureRows(train, idf);
+  const validRows = featureRows(valid, idf);
+  const trainLabels = Float64Array.from(train, (p) => p.label);
+  const validLabels = Float64Array.from(valid, (p) => p.label);
+  const lexical = Gbt.fit(trainRows, trainLabels, gbt, { rows: validRows, labels: validLabels });
+  const lexicalLogits = validRows.map((r) => lexical.logit(r));
+  const stackRows = validRows.map((r, i) => Float64Array.from([validEnergies[i], lexicalLogits[i], ...r]));
+  const stack = Logistic.fit([...STACK_INPUTS], stackRows, validLabels);
+  const probabilities = stackRows.map((r) => 1 / (1 + Math.exp(-stack.logit(r))));
+  // Thresholds are found on "energies" (lower = duplicate): 1 - p is one.
+  const threshold = 1 - maxAccuracyThreshold(probabilities.map((p) => 1 - p), validLabels);
+  const verdict = new Verdict({ format: 'doppel-verdict/1', idf: idf.toJson(), lexical: lexical.json, stack: stack.json, threshold });
+  const negLexical = lexicalLogits.map((z) => -z);
+  return { verdict, trees: lexical.trees, lexicalValidation: binaryMetrics(negLexical, validLabels, maxAccuracyThreshold(negLexical, validLabels)) };
+}
+
+/** The verdict's metrics on labelled pairs with their energies, at its own threshold. */
+export function verdictMetrics(verdict: Verdict, pairs: readonly Pair[], energies: ArrayLike<number>): BinaryMetrics {
+  const scores = pairs.map((p, i) => 1 - verdict.judge(p.q1, p.q2, energies[i]).probability);
+  const metrics = binaryMetrics(scores, Float64Array.from(pairs, (p) => p.label), 1 - verdict.threshold);
+  return { ...metrics, threshold: verdict.threshold };
+}

@@ -1,0 +1,114 @@
+import { z } from 'zod';
+import { questionKey } from '../text/question-key.js';
+import { LruCache } from '../util/lru-cache.js';
+import { analyse, type TextAnalysis } from './analysis.js';
+import { FEATURE_NAMES, pairFeatures } from './features.js';
+import { Gbt, type GbtJson } from './gbt.js';
+import { Idf, type IdfJson } from './idf.js';
+import { Logistic, type LogisticJson } from './logistic.js';
+
+/** The stack's inputs: the encoder's energy, the lexical trees' logit, and the features themselves. */
+export const STACK_INPUTS = ['energy', 'lexical_logit', ...FEATURE_NAMES] as const;
+
+export const VerdictJsonSchema = z.object({
+  format: z.literal('doppel-verdict/1'),
+  idf: z.custom<IdfJson>((v) => typeof v === 'object' && v !== null && 'documents' in v),
+  lexical: z.custom<GbtJson>((v) => typeof v === 'object' && v !== null && 'trees' in v),
+  stack: z.custom<LogisticJson>((v) => typeof v === 'object' && v !== null && 'weights' in v),
+  /** Probability at or above which a pair is called a duplicate (maximum validation accuracy). */
+  threshold: z.number(),
+});
+export type VerdictJson = z.infer<typeof VerdictJsonSchema>;
+
+export interface Judgement {
+  probability: number;
+  isDuplicate: boolean;
+}
+
+/** One reason of a verdict: an input and how far it moved the log-odds (positive: towards duplicate). */
+export interface Reason {
+  feature: string;
+  value: number;
+  contribution: number;
+}
+
+export interface VerdictExplanation extends Judgement {
+  /** The log-odds of an average validation pair, which the reasons move. */
+  baseline: number;
+  reasons: Reason[];
+}
+
+const ANALYSIS_CACHE = 20_000;
+
+/**
+ * The verdict stage: a calibrated logistic regression over the energy, the logit of gradient-
+ * boosted trees on lexical features and the features themselves (a stack: the trees learn from
+ * the training pairs, the regression only from pairs the encoder did not train on). Texts with
+ * the same normalised form are a duplicate with probability 1.
+ */
+export class Verdict {
+  private readonly idf: Idf;
+  private readonly lexical: Gbt;
+  private readonly stack: Logistic;
+  /** Analyses of recent texts: a stored question is analysed once, not on every search. */
+  private readonly analyses = new LruCache<TextAnalysis>(ANALYSIS_CACHE);
+
+  constructor(readonly json: VerdictJson) {
+    this.idf = new Idf(json.idf);
+    this.lexical = new Gbt(json.lexical);
+    this.stack = new Logistic(json.stack);
+  }
+
+  get threshold(): number {
+    return this.json.threshold;
+  }
+
+  analysis(text: string): TextAnalysis {
+    let a = this.analyses.get(text);
+    if (!a) {
+      a = analyse(text, this.idf);
+      this.analyses.set(text, a);
+    }
+    return a;
+  }
+
+  features(a: string, b: string): Float64Array {
+    return pairFeatures(this.analysis(a), this.analysis(b), this.idf);
+  }
+
+  private stackInputs(features: Float64Array, energy: number): Float64Array {
+    return Float64Array.from([energy, this.lexical.logit(features), ...features]);
+  }
+
+  judge(a: string, b: string, energy: number): Judgement {
+    if (questionKey(a) === questionKey(b)) return { probability: 1, isDuplicate: true };
+    const probability = 1 / (1 + Math.exp(-this.stack.logit(this.stackInputs(this.features(a, b), energy))));
+    return { probability, isDuplicate: probability >= this.threshold };
+  }
+
+  /**
+   * The inputs that moved the verdict, largest first. The trees' logit enters the regression as
+   * one input; its share is split back onto the features along each tree's path (Saabas), so a
+   * feature's contribution is its direct weight plus its part of the trees' vote.
+   */
+  explain(a: string, b: string, energy: number): VerdictExplanation {
+    const features = this.features(a, b);
+    const inputs = this.stackInputs(features, energy);
+    const { bias, values } = this.stack.contributions(inputs);
+    const { mean, scale, weights } = this.stack.json;
+    const lexicalWeight = weights[1] / scale[1];
+    const trees = this.lexical.contributions(features, FEATURE_NAMES.length);
+    let baseline = bias + lexicalWeight * (trees.bias - mean[1]);
+    const reasons: Reason[] = [{ feature: 'energy', value: energy, contribution: values[0] }];
+    FEATURE_NAMES.forEach((name, i) => {
+      reasons.push({ feature: name, value: features[i], contribution: values[i + 2] + lexicalWeight * trees.values[i] });
+    });
+    const judgement = this.judge(a, b, energy);
+    if (questionKey(a) === questionKey(b)) {
+      reasons.unshift({ feature: 'identical_text', value: 1, contribution: Infinity });
+      baseline = 0;
+    }
+    reasons.sort((x, y) => Math.abs(y.contribution) - Math.abs(x.contribution));
+    return { ...judgement, baseline, reasons };
+  }
+}
