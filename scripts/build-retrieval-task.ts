@@ -1,7 +1,8 @@
 /**
  * Builds a duplicate-retrieval task from a labelled pair file, so that retrieval quality can be
- * reproduced: held-out question clusters (the same cluster split `doppel train` makes with the
- * same seed) give the queries, every question of the file is in the corpus as a distractor.
+ * reproduced: the test question clusters of `doppel train`'s split (the same seed and fractions:
+ * clusters no stage of the model was fit on) give the queries, every question of the file is in
+ * the corpus as a distractor.
  *
  *   node dist/scripts/build-retrieval-task.js --pairs ../shared/data/qqp-pairs/pairs.tsv --out /tmp/qqp-retrieval
  *
@@ -12,7 +13,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { formatRow } from '../src/data/delimited.js';
 import { readPairs } from '../src/data/pairs.js';
-import { splitByCluster } from '../src/data/split.js';
+import { splitForTraining } from '../src/data/split.js';
 import { retrievalTaskFromPairs } from '../src/evaluation/information-retrieval.js';
 
 const { values } = parseArgs({
@@ -20,17 +21,18 @@ const { values } = parseArgs({
     pairs: { type: 'string' },
     out: { type: 'string' },
     'valid-fraction': { type: 'string', default: '0.1' },
+    'test-fraction': { type: 'string', default: '0.1' },
     seed: { type: 'string', default: '42' },
   },
 });
 if (!values.pairs || !values.out) {
-  process.stderr.write('usage: build-retrieval-task --pairs <file> --out <dir> [--valid-fraction 0.1] [--seed 42]\n');
+  process.stderr.write('usage: build-retrieval-task --pairs <file> --out <dir> [--valid-fraction 0.1] [--test-fraction 0.1] [--seed 42]\n');
   process.exit(2);
 }
 
 const { pairs } = await readPairs(values.pairs);
-const { valid } = splitByCluster(pairs, Number(values['valid-fraction']), Number(values.seed));
-const { corpus, task } = retrievalTaskFromPairs(pairs, valid);
+const { test } = splitForTraining(pairs, { validFraction: Number(values['valid-fraction']), testFraction: Number(values['test-fraction']), seed: Number(values.seed) });
+const { corpus, task } = retrievalTaskFromPairs(pairs, test);
 const queries = task.queries.map((q) => formatRow([q.queryId, q.corpusId, q.text], '\t'));
 const qrels = task.queries.flatMap((q) => [...task.relevant.get(q.queryId)!].map((id) => `${q.queryId}\t${id}`));
 mkdirSync(values.out, { recursive: true });

@@ -63,6 +63,8 @@ export interface PairExplanation extends PairScore {
   reasons?: Reason[];
   /** The log-odds of an average pair, which the reasons move. */
   baseline?: number;
+  /** Set when a rule decided instead of the model. */
+  rule?: 'identical-text';
 }
 
 function parseRuntime(value: string | undefined): Runtime {
@@ -157,7 +159,7 @@ export async function loadModel(dir?: string, options: LoadModelOptions = {}): P
         const x = await explainer;
         alignment = alignWords(x.encoder, files.tokenizer, x.tokens, a, b);
       }
-      return { ...scored, alignment, reasons: reasons?.reasons, baseline: reasons?.baseline };
+      return { ...scored, alignment, reasons: reasons?.reasons, baseline: reasons?.baseline, rule: reasons?.rule };
     },
     dispose: () => {
       encoder.dispose();

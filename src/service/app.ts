@@ -5,6 +5,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { DoppelError, ERROR_CODES, type ErrorCode } from '../errors.js';
+import type { PairExplanation } from '../model/load.js';
 import type { DuplicateIndex, Hit } from '../search/duplicate-index.js';
 import { LruCache } from '../util/lru-cache.js';
 import { Metrics, UNMATCHED_ROUTE } from './metrics.js';
@@ -14,6 +15,7 @@ import {
   describeIssues,
   DuplicatesBody,
   DuplicatesResponse,
+  Explanation,
   ErrorResponse,
   FeedbackBody,
   FeedbackCreated,
@@ -89,6 +91,7 @@ export function requireKey(apiKey: string | undefined) {
   };
 }
 
+const explanation = (e: PairExplanation): z.output<typeof Explanation> => ({ alignment: e.alignment, reasons: e.reasons, baseline: e.baseline, rule: e.rule });
 const match = (h: Hit): z.output<typeof Match> => ({ id: h.id, text: h.text, category: h.category, energy: h.energy, probability: h.probability, isDuplicate: h.isDuplicate });
 
 /**
@@ -161,7 +164,8 @@ export function createApp(index: DuplicateIndex, options: ServiceOptions) {
   app.post('/v1/duplicates', jsonBody, async (req: Request, res: Response) => {
     const body = parse(DuplicatesBody, req.body);
     const hits = await index.search(body.text, { k: body.k ?? 5, mode: body.mode ?? 'hybrid', category: body.category });
-    send(res, 200, DuplicatesResponse, { isDuplicate: hits.some((h) => h.isDuplicate), threshold: model.threshold, matches: hits.map(match) });
+    const matches = await Promise.all(hits.map(async (h) => (body.explain ? { ...match(h), explanation: explanation(await model.explainPair(body.text, h.text)) } : match(h))));
+    send(res, 200, DuplicatesResponse, { isDuplicate: hits.some((h) => h.isDuplicate), threshold: model.threshold, matches });
   });
 
   app.post('/v1/questions', auth, jsonBody, async (req: Request, res: Response) => {
@@ -185,9 +189,10 @@ export function createApp(index: DuplicateIndex, options: ServiceOptions) {
   });
 
   app.post('/v1/similarity', jsonBody, async (req: Request, res: Response) => {
-    const { a, b } = parse(SimilarityBody, req.body);
-    const { energy, probability, isDuplicate, threshold } = await model.scorePair(a, b);
-    send(res, 200, SimilarityResponse, { energy, probability, isDuplicate, threshold });
+    const { a, b, explain } = parse(SimilarityBody, req.body);
+    const scored = explain ? await model.explainPair(a, b) : await model.scorePair(a, b);
+    const { energy, probability, isDuplicate, threshold, decidedBy } = scored;
+    send(res, 200, SimilarityResponse, { energy, probability, isDuplicate, threshold, decidedBy, ...(explain ? { explanation: explanation(scored) } : {}) });
   });
 
   app.get('/v1/suggest', async (req, res) => {

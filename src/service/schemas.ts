@@ -29,6 +29,8 @@ const name = (field: 'id' | 'category') =>
     .refine((v) => nameProblem(v, field) === undefined, 'must not contain a NUL character');
 const category = name('category').describe('Only questions stored with this category.');
 
+const explain = z.boolean().optional().describe('Also say why: the word pairs that carry the similarity and the verdict inputs that moved it (slower).');
+
 export const DuplicatesBody = z
   .strictObject({
     text,
@@ -38,6 +40,7 @@ export const DuplicatesBody = z
       .enum(SEARCH_MODES)
       .optional()
       .describe('dense: LSTM energies over the HNSW graph; lexical: BM25; hybrid (default): both, fused.'),
+    explain,
   })
   .describe('A text to check against the stored questions.');
 
@@ -49,7 +52,7 @@ export const QuestionBody = z
   })
   .describe('A question to store and index.');
 
-export const SimilarityBody = z.strictObject({ a: text, b: text }).describe('Two texts to compare.');
+export const SimilarityBody = z.strictObject({ a: text, b: text, explain }).describe('Two texts to compare.');
 
 export const FeedbackBody = z
   .strictObject({
@@ -93,9 +96,41 @@ export const ErrorResponse = z
 
 const energy = z.number().describe('The energy of the pair: low means alike.');
 const probability = z.number().min(0).max(1).describe('The calibrated probability that the pair are duplicates.');
-const isDuplicate = z.boolean().describe('Whether the energy is at or under the threshold.');
+const isDuplicate = z.boolean().describe("The decision: the verdict stage's (energy and lexical evidence) when the model has one, else whether the energy is at or under the threshold.");
 const threshold = z.number().describe("The model's calibrated energy threshold for a duplicate.");
 const nullableCategory = z.string().nullable().describe('The category, or null when stored without one.');
+
+export const Explanation = z
+  .strictObject({
+    alignment: z
+      .strictObject({
+        wordsA: z.array(z.string()).describe("The first text's words, as the encoder reads them."),
+        wordsB: z.array(z.string()).describe("The second text's words."),
+        cosine: z.number().describe('The cosine of the two embeddings, which the pairs split.'),
+        pairs: z
+          .array(
+            z.strictObject({
+              a: z.string(),
+              b: z.string(),
+              aIndex: z.number().int().describe('Position in wordsA.'),
+              bIndex: z.number().int().describe('Position in wordsB.'),
+              share: z.number().describe('This pair\'s part of the cosine.'),
+            }),
+          )
+          .describe('The word pairs carrying the most similarity, largest first.'),
+      })
+      .optional()
+      .describe('Absent when the encoder is not max-pooled.'),
+    reasons: z
+      .array(z.strictObject({ feature: z.string(), value: z.number(), contribution: z.number().describe('Log-odds it added (+: towards duplicate).') }))
+      .optional()
+      .describe("The verdict stage's inputs, largest effect first (absent without a verdict stage)."),
+    baseline: z.number().optional().describe('The log-odds of an average pair, which the reasons move.'),
+    rule: z.literal('identical-text').optional().describe('Set when a rule decided: the texts are the same question once normalised.'),
+  })
+  .describe('Why the verdict is what it is.');
+
+const decidedBy = z.enum(['verdict', 'energy']).describe('What decided: the verdict stage or the energy alone.');
 
 export const Match = z
   .strictObject({
@@ -105,6 +140,7 @@ export const Match = z
     energy,
     probability,
     isDuplicate,
+    explanation: Explanation.optional().describe('With explain: true.'),
   })
   .describe('A stored question and how close it is to the query.');
 
@@ -136,7 +172,9 @@ export const QuestionDeleted = z
   .strictObject({ id: z.string().describe('The id of the removed question.'), deleted: z.literal(true) })
   .describe('The question was removed from the store and the index.');
 
-export const SimilarityResponse = z.strictObject({ energy, probability, isDuplicate, threshold }).describe('How alike the two texts are.');
+export const SimilarityResponse = z
+  .strictObject({ energy, probability, isDuplicate, threshold, decidedBy, explanation: Explanation.optional().describe('With explain: true.') })
+  .describe('How alike the two texts are.');
 
 export const SuggestResponse = z
   .strictObject({ suggestions: z.array(Match).describe('Similar stored questions, best first.') })

@@ -36,6 +36,8 @@ export interface VerdictExplanation extends Judgement {
   /** The log-odds of an average validation pair, which the reasons move. */
   baseline: number;
   reasons: Reason[];
+  /** Set when a rule decided instead of the model: the two texts are the same question. */
+  rule?: 'identical-text';
 }
 
 const ANALYSIS_CACHE = 20_000;
@@ -98,17 +100,13 @@ export class Verdict {
     const { mean, scale, weights } = this.stack.json;
     const lexicalWeight = weights[1] / scale[1];
     const trees = this.lexical.contributions(features, FEATURE_NAMES.length);
-    let baseline = bias + lexicalWeight * (trees.bias - mean[1]);
+    const baseline = bias + lexicalWeight * (trees.bias - mean[1]);
     const reasons: Reason[] = [{ feature: 'energy', value: energy, contribution: values[0] }];
     FEATURE_NAMES.forEach((name, i) => {
       reasons.push({ feature: name, value: features[i], contribution: values[i + 2] + lexicalWeight * trees.values[i] });
     });
-    const judgement = this.judge(a, b, energy);
-    if (questionKey(a) === questionKey(b)) {
-      reasons.unshift({ feature: 'identical_text', value: 1, contribution: Infinity });
-      baseline = 0;
-    }
     reasons.sort((x, y) => Math.abs(y.contribution) - Math.abs(x.contribution));
-    return { ...judgement, baseline, reasons };
+    const rule = questionKey(a) === questionKey(b) ? { rule: 'identical-text' as const } : {};
+    return { ...this.judge(a, b, energy), baseline, reasons, ...rule };
   }
 }

@@ -9,8 +9,9 @@ function explanationText(r: PairExplanation): string[] {
     for (const p of r.alignment.pairs) lines.push(`  ${p.a.padEnd(16)} ~ ${p.b.padEnd(16)} ${p.share.toFixed(3)}`);
   }
   if (r.reasons) {
+    if (r.rule === 'identical-text') lines.push('the two texts are the same question once normalised: a duplicate whatever the model says');
     lines.push(`verdict reasons (log-odds from an average pair's ${r.baseline!.toFixed(2)}; + towards duplicate):`);
-    for (const x of r.reasons.slice(0, 8)) lines.push(`  ${x.feature.padEnd(22)} ${String(Number(x.value.toFixed(3))).padStart(8)}  ${Number.isFinite(x.contribution) ? fmt(x.contribution) : 'decides'}`);
+    for (const x of r.reasons.slice(0, 8)) lines.push(`  ${x.feature.padEnd(22)} ${String(Number(x.value.toFixed(3))).padStart(8)}  ${fmt(x.contribution)}`);
   }
   return lines;
 }
@@ -19,7 +20,7 @@ function explanationText(r: PairExplanation): string[] {
 export async function scoreCommand(model: Model, a: string, b: string, options: { json: boolean; explain: boolean }): Promise<void> {
   const result = options.explain ? await model.explainPair(a, b) : await model.scorePair(a, b);
   if (options.json) {
-    process.stdout.write(JSON.stringify(result, (_, v) => (v === Infinity ? 'Infinity' : v)) + '\n');
+    process.stdout.write(JSON.stringify(result) + '\n');
     return;
   }
   const verdictLine = `energy ${result.energy.toFixed(4)} (threshold ${result.threshold.toFixed(4)}), probability ${result.probability.toFixed(3)} (${result.decidedBy}): ${result.isDuplicate ? 'DUPLICATE' : 'not a duplicate'}`;
