@@ -3,7 +3,7 @@ import { existsSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'n
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import Database from 'better-sqlite3';
-import { DuplicateIndex } from '../src/search/duplicate-index.js';
+import { DuplicateIndex } from '../src/search/open-index.js';
 import { importQuestions } from '../src/search/import-file.js';
 import { databasePath, indexPath, manifestPath } from '../src/search/paths.js';
 import { simulateCrash, TOPICS, tempDir, useBundledModel } from './helpers.js';
@@ -28,17 +28,17 @@ describe('duplicate index on a real SQLite file and HNSW graph', () => {
       assert.deepEqual(new Set(ids(money)), new Set(['q3', 'q4']));
       const excluded = await index.search('How do I learn to play the guitar?', { mode: 'dense', k: 5, exclude: ['q1'] });
       assert.ok(!ids(excluded).includes('q1'));
-      index.remove('q1');
+      await index.remove('q1');
       assert.ok(!ids(await index.search('How do I learn to play the guitar?', { mode: 'hybrid', k: 5 })).includes('q1'));
-      assert.equal(index.get('q1'), undefined);
-      assert.equal(index.stats().questions, 4);
+      assert.equal((await index.get('q1')), undefined);
+      assert.equal((await index.stats()).questions, 4);
       // The freed slot is reused by the next question.
-      const capacity = index.stats().capacity;
+      const capacity = (await index.stats()).capacity;
       await index.add([{ id: 'q6', text: 'Where can I learn guitar chords online?' }]);
-      assert.equal(index.stats().capacity, capacity);
+      assert.equal((await index.stats()).capacity, capacity);
       assert.equal((await index.search('learn guitar chords online', { mode: 'dense', k: 1 }))[0].id, 'q6');
     } finally {
-      index.close();
+      await index.close();
     }
   });
 
@@ -47,12 +47,12 @@ describe('duplicate index on a real SQLite file and HNSW graph', () => {
     let index = await open(dir);
     await index.add(Q);
     const before = await index.search('improve credit score', { mode: 'hybrid', k: 5 });
-    index.close();
+    await index.close();
     index = await open(dir);
     try {
       assert.deepEqual(await index.search('improve credit score', { mode: 'hybrid', k: 5 }), before);
     } finally {
-      index.close();
+      await index.close();
     }
   });
 
@@ -61,7 +61,7 @@ describe('duplicate index on a real SQLite file and HNSW graph', () => {
     let index = await open(dir);
     await index.add(Q);
     const expected = ids(await index.search('bake bread', { mode: 'dense', k: 5 }));
-    index.close();
+    await index.close();
     const damage: [string, () => void][] = [
       ['truncated', () => truncateSync(indexPath(dir), 100)],
       ['deleted', () => rmSync(indexPath(dir))],
@@ -79,7 +79,7 @@ describe('duplicate index on a real SQLite file and HNSW graph', () => {
         assert.ok(messages.some((m) => /rebuilding/.test(m)), `${what}: rebuild is announced (${messages.join('; ')})`);
         assert.deepEqual(ids(await index.search('bake bread', { mode: 'dense', k: 5 })), expected, `${what}: same results after rebuild`);
       } finally {
-        index.close();
+        await index.close();
       }
       assert.ok(existsSync(manifestPath(dir)));
     }
@@ -89,19 +89,19 @@ describe('duplicate index on a real SQLite file and HNSW graph', () => {
     const dir = tempDir((fn) => t.after(fn));
     let index = await open(dir);
     await index.add(Q.slice(0, 3));
-    index.save();
+    await index.save();
     // Written and committed, but the process "dies" before the graph is saved again.
     await index.add(Q.slice(3));
-    index.remove('q2');
+    await index.remove('q2');
     simulateCrash(index);
     index = await open(dir);
     try {
-      assert.equal(index.stats().questions, 4);
-      assert.equal(index.stats().indexed, 4);
+      assert.equal((await index.stats()).questions, 4);
+      assert.equal((await index.stats()).indexed, 4);
       assert.equal((await index.search(Q[4].text, { mode: 'dense', k: 1 }))[0].id, 'q5');
       assert.ok(!ids(await index.search(Q[1].text, { mode: 'dense', k: 5 })).includes('q2'));
     } finally {
-      index.close();
+      await index.close();
     }
   });
 
@@ -123,7 +123,7 @@ describe('duplicate index on a real SQLite file and HNSW graph', () => {
       assert.equal((count.get() as { n: number }).n, 5);
       reader.close();
     } finally {
-      index.close();
+      await index.close();
     }
   });
 
@@ -132,19 +132,19 @@ describe('duplicate index on a real SQLite file and HNSW graph', () => {
     const index = await open(dir);
     try {
       await index.add(Q.slice(0, 2));
-      const before = index.stats();
+      const before = (await index.stats());
       await assert.rejects(index.add([{ text: '   ' }]), /must not be empty/);
       await assert.rejects(index.add([{ id: 'new', text: 'fine' }, { id: 'q1', text: 'taken id' }]), /already exists/);
       await assert.rejects(index.add([{ id: 'x', text: 'a' }, { id: 'x', text: 'b' }]), /appears twice/);
-      assert.throws(() => index.remove('unknown'), /no question with id 'unknown'/);
+      await assert.rejects(index.remove('unknown'), /no question with id 'unknown'/);
       await assert.rejects(index.search(''), /must not be empty/);
       await assert.rejects(index.search('ok', { k: 0 }), /k must be/);
-      const afterStats = index.stats();
+      const afterStats = (await index.stats());
       assert.equal(afterStats.questions, before.questions);
       assert.equal(afterStats.generation, before.generation);
-      assert.equal(index.get('new'), undefined);
+      assert.equal((await index.get('new')), undefined);
     } finally {
-      index.close();
+      await index.close();
     }
   });
 
@@ -155,18 +155,18 @@ describe('duplicate index on a real SQLite file and HNSW graph', () => {
     const index = await open(join(dir, 'store'));
     try {
       await assert.rejects(importQuestions(index, file), /questions.tsv:4: text must not be empty/);
-      assert.equal(index.stats().questions, 0, 'a failed import adds nothing from the failing batch');
+      assert.equal((await index.stats()).questions, 0, 'a failed import adds nothing from the failing batch');
       const bad: number[] = [];
       const r = await importQuestions(index, file, { onInvalid: (line) => bad.push(line) });
       assert.deepEqual([r.added, r.invalid, bad], [2, 1, [4]]);
-      assert.equal(index.get('2')?.text, 'A "quoted" question?');
+      assert.equal((await index.get('2'))?.text, 'A "quoted" question?');
       const again = await importQuestions(index, file, { onInvalid: () => {} });
       assert.deepEqual([again.added, again.present], [0, 2]);
       const wrong = join(dir, 'wrong.csv');
       writeFileSync(wrong, 'name,body\na,b\n');
       await assert.rejects(importQuestions(index, wrong), /missing column\(s\) id, text/);
     } finally {
-      index.close();
+      await index.close();
     }
   });
 });

@@ -11,7 +11,7 @@ import { PRESET_NAMES, TRAIN_DEFAULTS as T } from '../model/training/options.js'
 import { evalCommand, scoreCommand } from './commands/evaluate.js';
 import { OUTPUT_FORMATS } from '../data/row-writer.js';
 import { CLUSTERINGS } from '../dedup/clustering.js';
-import { SEARCH_MODES } from '../search/duplicate-index.js';
+import { SEARCH_MODES } from '../search/index-api.js';
 import { type DedupArgs, dedupCommand } from './commands/dedup.js';
 import { addCommand, buildCommand, evalRetrievalCommand, type IndexContext, removeCommand, searchCommand, statsCommand } from './commands/index-cmds.js';
 import { type ServeOptions, serveCommand } from './commands/serve.js';

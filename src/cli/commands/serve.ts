@@ -3,7 +3,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import { DoppelError } from '../../errors.js';
-import { DuplicateIndex } from '../../search/duplicate-index.js';
+import { DuplicateIndex } from '../../search/open-index.js';
 import { countQuestions, importQuestions } from '../../search/import-file.js';
 import type { Model } from '../../model/load.js';
 import { closeOnSignals, startServer } from '../../service/server.js';
@@ -40,13 +40,13 @@ export async function serveCommand(model: Model, opts: ServeOptions, log: (m: st
   const shutdownSeconds = positive(opts.shutdownTimeout ?? process.env.DOPPEL_SHUTDOWN_TIMEOUT, 'shutdown timeout');
   const store = opts.store ?? DEMO_STORE;
   const index = await DuplicateIndex.open(store, { model, log });
-  if (opts.demo && index.stats().questions === 0) {
+  if (opts.demo && (await index.stats()).questions === 0) {
     const total = await countQuestions(DEMO_QUESTIONS);
     log(`first start: building the demo store in ${store} from ${total} sample questions`);
     const bar = new ProgressBar('demo store', total, 'questions');
     const r = await importQuestions(index, DEMO_QUESTIONS, { onProgress: (n) => bar.update(n) });
     bar.done(`[doppel] demo store ready: ${r.added} questions in ${r.seconds.toFixed(1)} s`);
-    index.save();
+    await index.save();
   }
   const version = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
   const running = await startServer(index, {
@@ -61,6 +61,7 @@ export async function serveCommand(model: Model, opts: ServeOptions, log: (m: st
     saveIntervalMs: opts.saveInterval * 1000,
   });
   closeOnSignals(running, logger);
-  logger.info({ url: running.url, store, model: model.id, encoder: model.encoder.runtime, questions: index.stats().questions }, 'doppel is serving');
-  log(`serving ${index.stats().questions} questions on ${running.url}`);
+  const { questions } = await index.stats();
+  logger.info({ url: running.url, store, model: model.id, encoder: model.encoder.runtime, questions }, 'doppel is serving');
+  log(`serving ${questions} questions on ${running.url}`);
 }
