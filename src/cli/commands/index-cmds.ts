@@ -3,6 +3,8 @@ import { DuplicateIndex } from '../../search/open-index.js';
 import { type Hit, type SearchMode } from '../../search/index-api.js';
 import { countQuestions, importQuestions } from '../../search/import-file.js';
 import type { Model } from '../../model/load.js';
+import { migrateStore } from '../../search/migrate.js';
+import { redactUrl } from '../../search/postgres/connection.js';
 import { ProgressBar, stageBars } from '../progress.js';
 
 export interface IndexContext {
@@ -97,4 +99,12 @@ export async function evalRetrievalCommand(ctx: IndexContext, opts: { queries: s
   } finally {
     await index.close();
   }
+}
+
+/** Copies one store into another (directory or PostgreSQL, either way) without re-encoding. */
+export async function migrateCommand(model: Model, from: string, to: string, log: (m: string) => void): Promise<void> {
+  let bar: ProgressBar | undefined;
+  const r = await migrateStore(from, to, model, (done, total) => (bar ??= new ProgressBar('migrating', total, 'questions')).update(done));
+  bar?.done();
+  log(`${redactUrl(from)} -> ${redactUrl(to)}: copied ${r.copied} of ${r.questions} questions (${r.present} already there), ${r.feedback} feedback pairs; ${r.seconds.toFixed(1)} s`);
 }

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import { DoppelError } from '../../errors.js';
 import { DuplicateIndex } from '../../search/open-index.js';
+import { isPostgresUrl, redactUrl } from '../../search/postgres/connection.js';
 import { countQuestions, importQuestions } from '../../search/import-file.js';
 import type { Model } from '../../model/load.js';
 import { closeOnSignals, startServer } from '../../service/server.js';
@@ -15,6 +16,8 @@ export const DEMO_QUESTIONS = join(ROOT, 'data/sample/questions.tsv');
 
 export interface ServeOptions {
   store?: string;
+  readUrl?: string;
+  poolSize?: number;
   demo: boolean;
   host: string;
   port: number;
@@ -39,10 +42,11 @@ export async function serveCommand(model: Model, opts: ServeOptions, log: (m: st
   const maxConnections = positive(opts.maxConnections ?? process.env.DOPPEL_MAX_CONNECTIONS, 'max connections');
   const shutdownSeconds = positive(opts.shutdownTimeout ?? process.env.DOPPEL_SHUTDOWN_TIMEOUT, 'shutdown timeout');
   const store = opts.store ?? DEMO_STORE;
-  const index = await DuplicateIndex.open(store, { model, log });
+  if (opts.readUrl && !isPostgresUrl(store)) throw new DoppelError('INVALID_INPUT', '--read-url needs a postgres:// --store');
+  const index = await DuplicateIndex.open(store, { model, log, readUrl: opts.readUrl, poolSize: opts.poolSize });
   if (opts.demo && (await index.stats()).questions === 0) {
     const total = await countQuestions(DEMO_QUESTIONS);
-    log(`first start: building the demo store in ${store} from ${total} sample questions`);
+    log(`first start: building the demo store in ${redactUrl(store)} from ${total} sample questions`);
     const bar = new ProgressBar('demo store', total, 'questions');
     const r = await importQuestions(index, DEMO_QUESTIONS, { onProgress: (n) => bar.update(n) });
     bar.done(`[doppel] demo store ready: ${r.added} questions in ${r.seconds.toFixed(1)} s`);
@@ -62,6 +66,6 @@ export async function serveCommand(model: Model, opts: ServeOptions, log: (m: st
   });
   closeOnSignals(running, logger);
   const { questions } = await index.stats();
-  logger.info({ url: running.url, store, model: model.id, encoder: model.encoder.runtime, questions }, 'doppel is serving');
+  logger.info({ url: running.url, store: isPostgresUrl(store) ? redactUrl(store) : store, model: model.id, encoder: model.encoder.runtime, questions }, 'doppel is serving');
   log(`serving ${questions} questions on ${running.url}`);
 }

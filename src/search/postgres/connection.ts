@@ -4,8 +4,9 @@ import { DoppelError } from '../../errors.js';
 /** A store location that names a PostgreSQL database rather than a directory. */
 export const isPostgresUrl = (location: string): boolean => /^postgres(ql)?:\/\//i.test(location);
 
-/** The URL without its password, for messages and logs. */
+/** A store location for messages and logs: a URL without its password; a directory as it is. */
 export function redactUrl(url: string): string {
+  if (!isPostgresUrl(url)) return url;
   try {
     const u = new URL(url);
     if (u.password) u.password = '***';
@@ -55,25 +56,52 @@ export interface SessionSettings {
  */
 export class Database {
   private readonly pool: pg.Pool;
+  /** Connections that have had the session settings applied. */
+  private readonly prepared = new WeakSet<pg.PoolClient>();
 
   constructor(
     readonly url: string,
     size: number,
-    settings: SessionSettings,
+    private readonly settings: SessionSettings,
     log: (message: string) => void,
   ) {
     this.pool = new pg.Pool({ connectionString: url, max: size, connectionTimeoutMillis: 10_000, idleTimeoutMillis: 30_000 });
     // An idle connection the server drops must not end the process; the next checkout reconnects.
     this.pool.on('error', (err) => log(`PostgreSQL connection lost (${err.message}); reconnecting on next use`));
-    this.pool.on('connect', (client) => {
-      client.query(`SET hnsw.ef_search = ${Math.floor(settings.efSearch)}; SET hnsw.iterative_scan = relaxed_order`).catch(() => {});
-    });
+  }
+
+  /** A connection with the session settings applied (once per connection). */
+  private async client(): Promise<pg.PoolClient> {
+    const client = await this.pool.connect();
+    if (!this.prepared.has(client)) {
+      try {
+        await client.query(`SET hnsw.ef_search = ${Math.floor(this.settings.efSearch)}; SET hnsw.iterative_scan = relaxed_order`);
+      } catch (err) {
+        client.release(true);
+        throw err;
+      }
+      this.prepared.add(client);
+    }
+    return client;
+  }
+
+  private async run<R extends pg.QueryResultRow>(sql: string, params: unknown[]): Promise<R[]> {
+    const client = await this.client();
+    let broken = false;
+    try {
+      return (await client.query<R>(sql, params)).rows;
+    } catch (err) {
+      broken = isConnectionError(err);
+      throw err;
+    } finally {
+      client.release(broken);
+    }
   }
 
   /** One statement, once. */
   async query<R extends pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<R[]> {
     try {
-      return (await this.pool.query<R>(sql, params)).rows;
+      return await this.run<R>(sql, params);
     } catch (err) {
       throw storeError(err, this.url);
     }
@@ -83,7 +111,7 @@ export class Database {
   async read<R extends pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<R[]> {
     for (let attempt = 0; ; attempt++) {
       try {
-        return (await this.pool.query<R>(sql, params)).rows;
+        return await this.run<R>(sql, params);
       } catch (err) {
         if (attempt >= 2 || !isConnectionError(err)) throw storeError(err, this.url);
         await new Promise((resolve) => setTimeout(resolve, 100 * (attempt + 1)));
@@ -95,7 +123,7 @@ export class Database {
   async transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
     let client: pg.PoolClient;
     try {
-      client = await this.pool.connect();
+      client = await this.client();
     } catch (err) {
       throw storeError(err, this.url);
     }
