@@ -4,7 +4,7 @@ import { type Hit, type SearchMode } from '../../search/index-api.js';
 import { countQuestions, importQuestions } from '../../search/import-file.js';
 import type { Model } from '../../model/load.js';
 import { migrateStore } from '../../search/migrate.js';
-import { redactUrl } from '../../search/postgres/connection.js';
+import { isPostgresUrl, redactUrl } from '../../search/postgres/connection.js';
 import { ProgressBar, stageBars } from '../progress.js';
 
 export interface IndexContext {
@@ -106,5 +106,7 @@ export async function migrateCommand(model: Model, from: string, to: string, log
   let bar: ProgressBar | undefined;
   const r = await migrateStore(from, to, model, (done, total) => (bar ??= new ProgressBar('migrating', total, 'questions')).update(done));
   bar?.done();
+  // A directory's graph is built now rather than at the first search.
+  if (!isPostgresUrl(to)) await (await DuplicateIndex.open(to, { model, log, onProgress: stageBars('questions') })).close();
   log(`${redactUrl(from)} -> ${redactUrl(to)}: copied ${r.copied} of ${r.questions} questions (${r.present} already there), ${r.feedback} feedback pairs; ${r.seconds.toFixed(1)} s`);
 }
