@@ -14,6 +14,8 @@ export const ERROR_CODES = {
   RATE_LIMITED: 429,
   MODEL_ERROR: 500,
   STORE_ERROR: 500,
+  /** The database behind a store cannot be reached (PostgreSQL down, connection lost). */
+  STORE_UNAVAILABLE: 503,
   BACKEND_UNAVAILABLE: 500,
 } as const;
 

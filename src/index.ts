@@ -40,7 +40,8 @@ export { evaluateRetrieval, readRetrievalTask, retrievalMetrics, ndcgAt, mrrAt, 
 export { paraphraseMining, type MiningMetrics } from './evaluation/paraphrase-mining.js';
 
 // Search: a store of known questions.
-export { DuplicateIndex, type Hit, type SearchOptions, type SearchMode, type QuestionInput, type OpenOptions } from './search/duplicate-index.js';
+export { DuplicateIndex, openIndex } from './search/open-index.js';
+export type { Hit, SearchOptions, SearchMode, QuestionInput, OpenOptions, IndexStats } from './search/index-api.js';
 export { importQuestions, type ImportOptions, type ImportReport } from './search/import-file.js';
 
 // De-duplication of a file.

@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { trainCommand } from '../src/cli/commands/train.js';
-import { DuplicateIndex } from '../src/search/duplicate-index.js';
+import { DuplicateIndex } from '../src/search/open-index.js';
 import { loadModel } from '../src/model/load.js';
 import { FILES } from '../src/model/model-dir.js';
 import { exportModelDir } from '../src/model/onnx/export-model-dir.js';
@@ -142,7 +142,7 @@ describe('doppel dedup --out is atomic', () => {
     const model = await loadModel();
     const index = await DuplicateIndex.open(store, { model });
     await index.add(lines.slice(1, 201).map((l) => ({ id: l.split('\t')[0], text: l.split('\t')[1] })));
-    index.close();
+    await index.close();
     model.dispose();
   });
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import { readQuestions } from '../src/data/questions.js';
-import { DuplicateIndex } from '../src/search/duplicate-index.js';
+import { DuplicateIndex } from '../src/search/open-index.js';
 import { manifestPath } from '../src/search/paths.js';
 import { loadModel } from '../src/model/load.js';
 import { Random } from '../src/util/random.js';
@@ -37,7 +37,7 @@ describe('crash suite: SIGKILL during writes and saves', () => {
     const model = await loadModel();
     const index = await DuplicateIndex.open(store, { model });
     await index.add(pool.splice(0, SEED_QUESTIONS));
-    index.close();
+    await index.close();
     model.dispose();
   });
 

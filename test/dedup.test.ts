@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import { communities, connectedComponents, type Link } from '../src/dedup/clustering.js';
 import { dedupFile, type DedupRow } from '../src/dedup/dedup.js';
 import { readRows } from '../src/data/records.js';
-import { DuplicateIndex } from '../src/search/duplicate-index.js';
+import { DuplicateIndex } from '../src/search/open-index.js';
 import { loadModel, type Model } from '../src/model/load.js';
 import { CLI, tempDir } from './helpers.js';
 
@@ -101,7 +101,7 @@ describe('doppel dedup on real files', () => {
       { id: 's1', text: 'What is the capital city of Australia?' },
       { id: 's2', text: 'How do I change a flat tyre?' },
     ]);
-    index.close();
+    await index.close();
     const file = join(dir, 'new.txt');
     writeFileSync(file, 'What is the capital city of Australia?\nWho wrote Hamlet?\n');
     const out = join(dir, 'matches.tsv');

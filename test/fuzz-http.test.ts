@@ -10,7 +10,7 @@ import { Agent, request } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import Database from 'better-sqlite3';
 import pino from 'pino';
-import { DuplicateIndex } from '../src/search/duplicate-index.js';
+import { DuplicateIndex } from '../src/search/open-index.js';
 import { databasePath } from '../src/search/paths.js';
 import { loadModel, type Model } from '../src/model/load.js';
 import { type RunningServer, startServer } from '../src/service/server.js';
@@ -276,13 +276,13 @@ describe('HTTP fuzzing', () => {
   });
 
   // Read beside the server through its own SQLite connection, as any reader of the store may.
-  const snapshot = () => {
+  const snapshot = async () => {
     const db = new Database(databasePath(store), { readonly: true });
     try {
       const rows = db.prepare('SELECT * FROM questions ORDER BY label').all();
       const feedback = (db.prepare('SELECT count(*) AS n FROM feedback').get() as { n: number }).n;
       const generation = (db.prepare("SELECT value FROM meta WHERE key = 'generation'").get() as { value: string }).value;
-      return { generation, feedback, indexed: index.stats().indexed, rows };
+      return { generation, feedback, indexed: (await index.stats()).indexed, rows };
     } finally {
       db.close();
     }
@@ -341,7 +341,7 @@ describe('HTTP fuzzing', () => {
   }
 
   test(`${REQUESTS} seeded requests: no 5xx, writes without the key are 401, the store is untouched, memory is bounded`, async () => {
-    const before = snapshot();
+    const before = await snapshot();
     // A first, smaller round (another seed) lets /metrics reach its series for every declared
     // route, method and status; the main round must then add next to nothing however many
     // distinct paths it makes up.
@@ -351,7 +351,7 @@ describe('HTTP fuzzing', () => {
     const started = performance.now();
     const main = await fuzz(SEED, REQUESTS);
     const seconds = (performance.now() - started) / 1000;
-    const after = snapshot();
+    const after = await snapshot();
     const metricsAfter = await getMetrics();
     const heapAfter = heapUsed();
 
@@ -387,9 +387,9 @@ describe('HTTP fuzzing', () => {
   });
 
   test('with the key, odd writes never get a 5xx and only 2xx writes change the store', async () => {
-    const before = index.stats();
+    const before = (await index.stats());
     const keyed = await fuzz(SEED + 2, Math.ceil(REQUESTS / 4), { alwaysKey: true });
-    const after = index.stats();
+    const after = (await index.stats());
     console.log(`fuzz-http keyed round: ${JSON.stringify({ requests: Math.ceil(REQUESTS / 4), fiveXX: keyed.fiveXX.length, done: keyed.done, statuses: keyed.statuses })}`);
     assert.deepEqual(keyed.fiveXX, [], 'no request gets a 5xx');
     assert.ok(keyed.done.questions + keyed.done.feedback + keyed.done.deleted > 0, 'some writes went through');

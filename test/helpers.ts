@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before } from 'node:test';
 import pino from 'pino';
-import { DuplicateIndex } from '../src/search/duplicate-index.js';
+import { DuplicateIndex } from '../src/search/open-index.js';
 import { loadModel, type Model } from '../src/model/load.js';
 import { type RunningServer, type ServerOptions, startServer } from '../src/service/server.js';
 

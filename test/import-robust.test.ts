@@ -8,7 +8,7 @@ import { readPairs } from '../src/data/pairs.js';
 import { readQuestions, type QuestionRecord } from '../src/data/questions.js';
 import { readRows, type Row } from '../src/data/records.js';
 import { RowWriter } from '../src/data/row-writer.js';
-import { DuplicateIndex } from '../src/search/duplicate-index.js';
+import { DuplicateIndex } from '../src/search/open-index.js';
 import { importQuestions } from '../src/search/import-file.js';
 import { loadModel, type Model } from '../src/model/load.js';
 import { MAX_TEXT_LENGTH } from '../src/text/validate.js';
@@ -200,9 +200,9 @@ describe('importing into an index', () => {
       const r = await importQuestions(index, file, { onInvalid: () => assert.fail('no invalid row'), onWarning: (line) => warnings.push(line) });
       assert.deepEqual([r.added, r.invalid], [3, 0]);
       assert.deepEqual(warnings, [2]);
-      assert.equal(index.get('1')?.text, '"An unclosed quote here');
+      assert.equal((await index.get('1'))?.text, '"An unclosed quote here');
     } finally {
-      index.close();
+      await index.close();
     }
   });
 

@@ -101,13 +101,13 @@ describe('the library, through src/index.ts only', () => {
       const [hit] = await index.search('How do I learn Python?', { mode: 'dense', k: 1 });
       assert.equal(hit.id, 'p1');
       assert.ok(hit.isDuplicate);
-      index.remove('p1');
-      assert.equal(index.get('p1'), undefined);
+      await index.remove('p1');
+      assert.equal((await index.get('p1')), undefined);
       assert.deepEqual(await index.search('How do I learn Python?', { mode: 'dense', k: 1 }), []);
 
       const imported = await importQuestions(index, small);
       assert.equal(imported.added, 102);
-      assert.equal(index.stats().questions, 102);
+      assert.equal((await index.stats()).questions, 102);
 
       const rows: DedupRow[] = [];
       const summary = await dedupFile(small, { model, k: 5, clustering: 'community', minClusterSize: 2, strict: true }, (row) => void rows.push(row));
@@ -126,7 +126,7 @@ describe('the library, through src/index.ts only', () => {
         closed = true;
       }
     } finally {
-      if (!closed) index.close();
+      if (!closed) await index.close();
     }
   });
 });

@@ -5,7 +5,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import Database from 'better-sqlite3';
-import { DuplicateIndex } from '../src/search/duplicate-index.js';
+import { DuplicateIndex } from '../src/search/open-index.js';
 import { databasePath, indexPath, manifestPath } from '../src/search/paths.js';
 import { QuestionStore } from '../src/search/store.js';
 import { STALE_AFTER_MS } from '../src/search/writer-lease.js';
@@ -35,7 +35,7 @@ describe('one writer per store', () => {
         reader.close();
       }
     } finally {
-      writer.close();
+      await writer.close();
     }
     // Closing gives the lease up.
     (await open(dir)).close();
@@ -87,7 +87,7 @@ describe('one writer per store', () => {
       assert.equal((db.prepare("SELECT value FROM meta WHERE key = 'probe'").get() as { value: string }).value, '1');
       db.close();
     } finally {
-      index.close();
+      await index.close();
     }
   });
 });
@@ -102,9 +102,9 @@ describe('the saved graph says exactly what it holds', () => {
     dropLease(first);
     const second = await open(dir);
     await second.add([Q[2]]);
-    second.remove('q1');
-    second.close();
-    first.save(); // before: stamped with the store's newer generation, hiding q3 and q1's removal forever
+    await second.remove('q1');
+    await second.close();
+    await first.save(); // before: stamped with the store's newer generation, hiding q3 and q1's removal forever
     assert.equal(JSON.parse(readFileSync(manifestPath(dir), 'utf8')).generation, 1);
     await first.add([Q[3]]); // a gap in generations: the graph replays what it missed
     assert.deepEqual(ids(await first.search(Q[2].text, { mode: 'dense', k: 1 })), ['q3']);
@@ -112,11 +112,11 @@ describe('the saved graph says exactly what it holds', () => {
     simulateCrash(first); // a crash: the last changes are in SQLite only
     const reopened = await open(dir);
     try {
-      assert.equal(reopened.stats().indexed, 3);
+      assert.equal((await reopened.stats()).indexed, 3);
       for (const q of [Q[1], Q[2], Q[3]]) assert.equal((await reopened.search(q.text, { mode: 'dense', k: 1 }))[0].id, q.id);
       assert.ok(!ids(await reopened.search(Q[0].text, { mode: 'dense', k: 5 })).includes('q1'));
     } finally {
-      reopened.close();
+      await reopened.close();
     }
   });
 
@@ -138,7 +138,7 @@ describe('the saved graph says exactly what it holds', () => {
       await index.add([Q[2]]);
       for (const q of Q.slice(0, 3)) assert.equal((await index.search(q.text, { mode: 'dense', k: 1 }))[0].id, q.id);
     } finally {
-      index.close();
+      await index.close();
     }
   });
 
@@ -146,7 +146,7 @@ describe('the saved graph says exactly what it holds', () => {
     const dir = tempDir((fn) => t.after(fn));
     const index = await open(dir);
     await index.add(Q);
-    index.close();
+    await index.close();
     const leftovers = [`${indexPath(dir)}.tmp-4242`, `${manifestPath(dir)}.tmp-4242`];
     for (const f of leftovers) writeFileSync(f, 'partial');
     (await open(dir)).close();
@@ -182,16 +182,16 @@ describe('category filters', () => {
       assert.deepEqual(ids(excluded), ['q2']);
       // A cached category follows writes without being rebuilt from the store.
       await index.add([{ id: 'q6', text: 'How long should I knead bread dough?', category: 'food' }]);
-      index.remove('q5');
+      await index.remove('q5');
       assert.deepEqual(ids(await index.search(Q[4].text, { mode: 'dense', k: 5, category: 'food' })), ['q6']);
-      index.feedback({ aId: 'q6', bId: 'q1', isDuplicate: false });
-      const s = index.stats();
+      await index.feedback({ aId: 'q6', bId: 'q1', isDuplicate: false });
+      const s = await index.stats();
       assert.deepEqual([s.questions, s.deleted, s.feedback, s.indexed], [5, 1, 1, 5], 'stats kept in step with writes');
       for (let i = 0; i < 500; i++) await index.search('guitar', { mode: 'dense', k: 1, category: `c${i}` });
       const cache = (index as unknown as { categoryCache: { map: Map<string, unknown> } }).categoryCache;
       assert.ok(cache.map.size <= 32, `category cache holds ${cache.map.size} entries`);
     } finally {
-      index.close();
+      await index.close();
     }
   });
 });

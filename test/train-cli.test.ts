@@ -58,7 +58,7 @@ describe('doppel train / eval / score (integration, tiny model on the sample)', 
     const store = new QuestionStore(join(dir, 'store'));
     store.addFeedback({ a: 'How do I reset my password?', b: 'I forgot my password, what now?', isDuplicate: true });
     store.addFeedback({ a: 'How do I reset my password?', b: 'How do I delete my account?', isDuplicate: false });
-    store.close();
+    await store.close();
     const out = join(dir, 'model');
     // Also the reference-style options: PyTorch-style LSTM init, no gradient clipping, no dropout.
     const { stderr } = await doppel(['train', '--train', SAMPLE_PAIRS, '--out', out, '--epochs', '1', '--feedback', join(dir, 'store'), ...TINY, '--lstm-init', 'uniform', '--clip-norm', '0', '--dropout', '0']);

@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { formatRow } from '../../src/data/delimited.js';
 import { loadModel } from '../../src/model/load.js';
-import { DuplicateIndex, EXACT_CATEGORY_MAX } from '../../src/search/duplicate-index.js';
+import { DuplicateIndex } from '../../src/search/open-index.js';
+import { EXACT_CATEGORY_MAX } from '../../src/search/duplicate-index.js';
 import { importQuestions } from '../../src/search/import-file.js';
 import { DEFAULT_HNSW, spaceFor, VectorIndex } from '../../src/search/vector-index.js';
 import { Random } from '../../src/util/random.js';
@@ -70,7 +71,7 @@ try {
       speedupP99: round(percentile(filtered, 99) / percentile(ours, 99), 1),
     });
   }
-  index.close();
+  await index.close();
   model.dispose();
 } finally {
   rmSync(dir, { recursive: true, force: true });

@@ -12,7 +12,7 @@ import { formatRow } from '../../src/data/delimited.js';
 import { retrievalMetrics } from '../../src/evaluation/information-retrieval.js';
 import type { Energy } from '../../src/model/energies/energy.js';
 import { loadModel } from '../../src/model/load.js';
-import { DuplicateIndex } from '../../src/search/duplicate-index.js';
+import { DuplicateIndex } from '../../src/search/open-index.js';
 import { importQuestions } from '../../src/search/import-file.js';
 import { databasePath, indexPath } from '../../src/search/paths.js';
 import { DEFAULT_HNSW, spaceFor, VectorIndex } from '../../src/search/vector-index.js';
@@ -51,7 +51,7 @@ try {
   const index = await DuplicateIndex.open(store, { model });
   const rssBefore = process.memoryUsage().rss;
   const built = await importQuestions(index, file, { batchSize: 1024 });
-  index.save();
+  await index.save();
   const rssAfter = process.memoryUsage().rss;
   const storeConfig = { questions: built.added, dataset, encoder: model.encoder.runtime, hnsw: DEFAULT_HNSW };
   report({ bench: 'index', metric: 'store build (read + encode + SQLite + HNSW)', value: round(built.added / built.seconds, 0), unit: 'questions/s', config: storeConfig });
@@ -77,7 +77,7 @@ try {
     const { p50, p99 } = latencies(times);
     report({ bench: 'index', metric: `query latency p99 (encode + ${mode} top-10), real questions`, value: p99, unit: 'ms', config: { ...queryConfig, mode }, p50 });
   }
-  index.close();
+  await index.close();
 
   // 3. The graph alone at 100k: the real vectors, then perturbed copies of them.
   const real = await model.encoder.encode(texts);

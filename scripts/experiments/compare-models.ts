@@ -18,7 +18,7 @@ import { evaluateRetrieval, retrievalTaskFromPairs } from '../../src/evaluation/
 import { loadModel } from '../../src/model/load.js';
 import type { TrainOptions } from '../../src/model/training/options.js';
 import { train } from '../../src/model/training/pipeline.js';
-import { DuplicateIndex } from '../../src/search/duplicate-index.js';
+import { DuplicateIndex } from '../../src/search/open-index.js';
 
 /** The configurations compared: the design card's network, then one change at a time. */
 export const CONFIGS: Record<string, Partial<TrainOptions>> = {
@@ -54,7 +54,7 @@ export async function compareModels(options: ExperimentOptions) {
     const model = await loadModel(dir);
     const index = await DuplicateIndex.open(join(options.out, `${name}-store`), { model });
     try {
-      if (index.stats().questions === 0) await index.add(corpus);
+      if ((await index.stats()).questions === 0) await index.add(corpus);
       const retrieval = {
         dense: await evaluateRetrieval(index, task, { mode: 'dense', k: 10 }),
         hybrid: await evaluateRetrieval(index, task, { mode: 'hybrid', k: 10 }),
@@ -69,7 +69,7 @@ export async function compareModels(options: ExperimentOptions) {
       });
       options.log?.(`${name}: ROC-AUC ${trained.validation.rocAuc.toFixed(4)}, dense nDCG@10 ${retrieval.dense['ndcg@10'].toFixed(4)}, hybrid ${retrieval.hybrid['ndcg@10'].toFixed(4)}`);
     } finally {
-      index.close();
+      await index.close();
       model.dispose();
     }
   }

@@ -12,9 +12,9 @@ import { evalCommand } from './commands/evaluate.js';
 import { scoreCommand } from './commands/score.js';
 import { OUTPUT_FORMATS } from '../data/row-writer.js';
 import { CLUSTERINGS } from '../dedup/clustering.js';
-import { SEARCH_MODES } from '../search/duplicate-index.js';
+import { SEARCH_MODES } from '../search/index-api.js';
 import { type DedupArgs, dedupCommand } from './commands/dedup.js';
-import { addCommand, buildCommand, evalRetrievalCommand, type IndexContext, removeCommand, searchCommand, statsCommand } from './commands/index-cmds.js';
+import { addCommand, buildCommand, evalRetrievalCommand, type IndexContext, migrateCommand, removeCommand, searchCommand, statsCommand } from './commands/index-cmds.js';
 import { type ServeOptions, serveCommand } from './commands/serve.js';
 import { fitVerdictCommand } from './commands/fit-verdict.js';
 import { trainCommand } from './commands/train.js';
@@ -135,7 +135,7 @@ const intArg = (name: string) => (v: string) => {
 };
 const storeOptions = (cmd: Command) =>
   cmd
-    .requiredOption('--store <dir>', 'store directory (created if missing)')
+    .requiredOption('--store <dir|url>', 'store directory (created if missing), or a postgres:// URL')
     .addOption(modelOption())
     .option('--m <n>', 'HNSW links per node', intArg('--m'))
     .option('--ef-construction <n>', 'HNSW build breadth', intArg('--ef-construction'))
@@ -148,7 +148,7 @@ const indexContext = async (opts: { store: string; model?: string; m?: number; e
 });
 const modeOption = () => new Option('--mode <mode>', 'dense, lexical or hybrid').choices(SEARCH_MODES).default('hybrid');
 
-const index = program.command('index').description('build and maintain a duplicate index (SQLite + HNSW)');
+const index = program.command('index').description('build and maintain a duplicate index (a directory: SQLite + HNSW; or PostgreSQL + pgvector)');
 storeOptions(index.command('build').description('add the questions of a file (TSV/CSV id,text[,category], JSONL, or text lines)'))
   .requiredOption('--questions <file>', 'questions file')
   .option('--skip-invalid', 'skip malformed rows instead of failing', false)
@@ -160,6 +160,13 @@ storeOptions(index.command('add').description('add one question').argument('<tex
   .action(async (text: string, opts) => addCommand(await indexContext(opts), text, opts.id, opts.category, opts.json));
 storeOptions(index.command('remove').description('remove one question').argument('<id>')).action(async (id: string, opts) => removeCommand(await indexContext(opts), id));
 storeOptions(index.command('stats').description('what the store holds')).action(async (opts) => statsCommand(await indexContext(opts)));
+index
+  .command('migrate')
+  .description('copy a store (questions, vectors, feedback) into another, directory or postgres:// URL, without re-encoding; resumable')
+  .requiredOption('--from <dir|url>', 'the store to copy')
+  .requiredOption('--to <dir|url>', 'the store to copy into (created if missing)')
+  .addOption(modelOption())
+  .action(async (opts: { from: string; to: string; model?: string }) => migrateCommand(await openModel(opts.model), opts.from, opts.to, log));
 
 storeOptions(program.command('search').description('find stored questions similar to a text').argument('<text>'))
   .addOption(modeOption())
@@ -206,7 +213,9 @@ program
 program
   .command('serve')
   .description('serve the HTTP API and the web page')
-  .option('--store <dir>', 'store directory (default with --demo: data/demo-store)')
+  .option('--store <dir|url>', 'store directory, or a postgres:// URL (default with --demo: data/demo-store)')
+  .option('--read-url <url>', 'PostgreSQL stores: a read replica for searches and reads')
+  .option('--pool-size <n>', 'PostgreSQL stores: connections per pool (default: $DOPPEL_PG_POOL or 10)', intArg('--pool-size'))
   .option('--demo', 'build the demo store from data/sample at first start', false)
   .addOption(modelOption())
   .option('--host <host>', 'address to listen on', process.env.HOST ?? '127.0.0.1')

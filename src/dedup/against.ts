@@ -1,6 +1,7 @@
 import { readQuestions, type QuestionRecord } from '../data/questions.js';
 import type { RecordFormat } from '../data/records.js';
-import type { DuplicateIndex, Hit } from '../search/duplicate-index.js';
+import type { DuplicateIndex } from '../search/open-index.js';
+import type { Hit } from '../search/index-api.js';
 
 export interface AgainstRow {
   record: QuestionRecord;

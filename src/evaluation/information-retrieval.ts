@@ -7,7 +7,8 @@
 import type { Pair } from '../data/pairs.js';
 import { readRows } from '../data/records.js';
 import { DoppelError, invalidFile } from '../errors.js';
-import type { DuplicateIndex, SearchMode } from '../search/duplicate-index.js';
+import type { DuplicateIndex } from '../search/open-index.js';
+import type { SearchMode } from '../search/index-api.js';
 import { questionKey } from '../text/question-key.js';
 import { KeyedUnionFind } from '../util/union-find.js';
 

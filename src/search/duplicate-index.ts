@@ -1,77 +1,17 @@
-import { randomUUID } from 'node:crypto';
 import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { DoppelError, invalidInput } from '../errors.js';
+import type { Pair } from '../data/pairs.js';
+import { DoppelError } from '../errors.js';
 import type { Model } from '../model/load.js';
-import { checkText, nameProblem } from '../text/validate.js';
 import { LruCache } from '../util/lru-cache.js';
 import { ftsQuery } from './fts-query.js';
-import { type FusionWeights, fuseScores } from './fusion.js';
+import type { FusionWeights } from './fusion.js';
+import type { IndexStats, OpenOptions, SearchOptions } from './index-api.js';
+import { DEFAULT_FUSION, type DenseCandidate, definedOnly, ENCODE_BATCH, energiesTo, IndexCore, type LexicalCandidate } from './index-core.js';
 import { indexPath, manifestPath } from './paths.js';
-import { type NewQuestion, QuestionStore, type StoredQuestion } from './store.js';
+import { type FeedbackInput, type NewQuestion, QuestionStore, type StoredQuestion } from './store.js';
 import { DEFAULT_HNSW, type HnswParams, searchByEnergy, spaceFor, VectorIndex } from './vector-index.js';
 
-export const SEARCH_MODES = ['dense', 'lexical', 'hybrid'] as const;
-export type SearchMode = (typeof SEARCH_MODES)[number];
-
-export interface SearchOptions {
-  k?: number;
-  mode?: SearchMode;
-  category?: string;
-  /** External ids left out of the results (e.g. the query's own entry). */
-  exclude?: string[];
-  /** Treat the last word as a prefix (search-as-you-type). */
-  prefix?: boolean;
-}
-
-export interface IndexStats {
-  questions: number;
-  deleted: number;
-  feedback: number;
-  indexed: number;
-  capacity: number;
-  dim: number;
-  space: 'l2' | 'cosine';
-  hnsw: HnswParams;
-  model: string;
-  energy: string;
-  /** The store's last change, the last one applied to the graph in memory, and in the saved graph. */
-  generation: number;
-  appliedGeneration: number;
-  savedGeneration: number;
-  categories?: { category: string; n: number }[];
-}
-
-export interface QuestionInput {
-  id?: string;
-  text: string;
-  category?: string | null;
-}
-
-export interface Hit {
-  id: string;
-  text: string;
-  category: string | null;
-  energy: number;
-  probability: number;
-  isDuplicate: boolean;
-}
-
-export interface OpenOptions {
-  model: Model;
-  hnsw?: Partial<HnswParams>;
-  fusion?: Partial<FusionWeights>;
-  readonly?: boolean;
-  /** Reports long jobs (re-encoding, rebuilding the graph). */
-  onProgress?: (task: string, done: number, total: number) => void;
-  log?: (message: string) => void;
-}
-
-const definedOnly = <T extends object>(o: T): Partial<T> => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
-
-/** The energy's weight against normalised BM25; chosen on the held-out Quora retrieval task. */
-export const DEFAULT_FUSION: FusionWeights = { alpha: 1 };
-const ENCODE_BATCH = 512;
 /**
  * A category this small is searched exactly over its members' stored vectors: a graph search
  * filtered to a rare category would walk most of the graph to find k members (Qdrant switches
@@ -85,21 +25,20 @@ const CATEGORY_CACHE_SIZE = 16;
 type CategoryView = { scan: Map<number, Float32Array> } | { members: Set<number> };
 
 /**
- * Known questions, encoded once: SQLite holds the truth, an HNSW graph answers nearest-energy
+ * The directory store: SQLite holds the truth, an HNSW graph in memory answers nearest-energy
  * queries and FTS5 answers BM25 ones. New questions are searchable as soon as they are added,
  * with no retraining.
  */
-export class DuplicateIndex {
+export class DirectoryIndex extends IndexCore {
   private readonly categoryCache = new LruCache<CategoryView>(CATEGORY_CACHE_SIZE);
 
   private constructor(
     private readonly dir: string,
     private readonly store: QuestionStore,
     private readonly vectors: VectorIndex,
-    /** The model whose vectors the index holds: queries must be encoded with it. */
-    readonly model: Model,
-    private readonly fusion: FusionWeights,
-    private readonly readonly: boolean,
+    model: Model,
+    fusion: FusionWeights,
+    readonly: boolean,
     /** The last store change applied to the graph in memory. */
     private applied: number,
     /** The last store change in the saved graph (-1: none saved). */
@@ -107,9 +46,11 @@ export class DuplicateIndex {
     /** Kept in step with writes, so that stats (and /metrics) never scan the store. */
     private readonly counts: { live: number; total: number; feedback: number },
     private readonly log: (message: string) => void,
-  ) {}
+  ) {
+    super(model, fusion, readonly);
+  }
 
-  static async open(dir: string, options: OpenOptions): Promise<DuplicateIndex> {
+  static async open(dir: string, options: OpenOptions): Promise<DirectoryIndex> {
     const { model } = options;
     const log = options.log ?? (() => {});
     const store = new QuestionStore(dir, { readonly: options.readonly });
@@ -119,7 +60,7 @@ export class DuplicateIndex {
       const params: HnswParams = { ...DEFAULT_HNSW, ...definedOnly(options.hnsw ?? {}) };
       if (!options.readonly) {
         removeTemporaries(dir);
-        await DuplicateIndex.reencode(store, model, options);
+        await DirectoryIndex.reencode(store, model, options);
       }
       const loaded = VectorIndex.load(indexPath(dir), manifestPath(dir), { modelId: model.id, space, dim });
       let vectors: VectorIndex;
@@ -127,21 +68,21 @@ export class DuplicateIndex {
       if (loaded && loaded.manifest.generation <= store.generation) {
         vectors = loaded.index;
         if (options.hnsw?.ef) vectors.ef = options.hnsw.ef;
-        const caught = DuplicateIndex.catchUp(store, vectors, loaded.manifest.generation, model.id);
+        const caught = DirectoryIndex.catchUp(store, vectors, loaded.manifest.generation, model.id);
         if (caught.changes > 0) log(`vector index: applied ${caught.changes} changes made after it was last saved`);
         applied = caught.generation;
       } else {
         if (store.counts().live > 0) log(`vector index: ${loaded ? 'ahead of the store' : 'missing, unreadable or from another model'}; rebuilding from stored embeddings`);
         // Read first: a change landing during the rebuild is then applied again, which is harmless.
         applied = store.generation;
-        vectors = DuplicateIndex.rebuild(store, space, dim, params, model.id, options.onProgress);
+        vectors = DirectoryIndex.rebuild(store, space, dim, params, model.id, options.onProgress);
       }
       const fusion = { ...DEFAULT_FUSION, ...definedOnly(options.fusion ?? {}) };
       const saved = loaded?.index === vectors ? loaded.manifest.generation : -1;
-      const index = new DuplicateIndex(dir, store, vectors, model, fusion, Boolean(options.readonly), applied, saved, store.counts(), log);
+      const index = new DirectoryIndex(dir, store, vectors, model, fusion, Boolean(options.readonly), applied, saved, store.counts(), log);
       if (!options.readonly) {
         store.setMeta('model_id', model.id);
-        index.save();
+        index.saveGraph();
       }
       return index;
     } catch (err) {
@@ -203,7 +144,7 @@ export class DuplicateIndex {
   private applyWrite(generation: number, direct: () => void, changed: { label: number; category: string | null; vector?: Float32Array }[]): void {
     try {
       if (generation === this.applied + 1) direct();
-      else DuplicateIndex.catchUp(this.store, this.vectors, this.applied, this.model.id);
+      else DirectoryIndex.catchUp(this.store, this.vectors, this.applied, this.model.id);
       this.applied = generation;
     } catch (err) {
       this.log(`vector index: change ${generation} is stored but not yet in the graph (${(err as Error).message}); the next write or start applies it`);
@@ -218,51 +159,12 @@ export class DuplicateIndex {
     }
   }
 
-  private writable(): void {
-    if (this.readonly) throw new DoppelError('STORE_ERROR', 'this index was opened read-only');
+  protected async takenIds(ids: string[]): Promise<Set<string>> {
+    return new Set(ids.filter((id) => this.store.getAny(id)));
   }
 
-  /**
-   * Validates, encodes and stores questions, all or nothing, and makes them searchable at once.
-   * An id is generated where none is given.
-   */
-  async add(questions: QuestionInput[]): Promise<StoredQuestion[]> {
-    return this.insert(questions);
-  }
-
-  /**
-   * Search, then insert: the stored questions the new one duplicates (as they were before it was
-   * added; `k` nearest by hybrid search in its category), and the stored question. The text is
-   * encoded once for both.
-   */
-  async addIfNew(question: QuestionInput, options: { k?: number } = {}): Promise<{ question: StoredQuestion; duplicates: Hit[] }> {
-    this.writable();
-    if (question.id !== undefined && this.has(question.id)) throw new DoppelError('CONFLICT', `a question with id '${question.id}' already exists`);
-    const text = checkText(question.text);
-    const vector = await this.model.encoder.encode([text]);
-    const before = this.searchEncoded(text, vector, { k: options.k ?? 5, mode: 'hybrid', category: question.category ?? undefined });
-    const [stored] = await this.insert([{ ...question, text }], vector);
-    return { question: stored, duplicates: before.filter((h) => h.isDuplicate) };
-  }
-
-  /** `vectors` skips encoding texts the caller has already encoded (row i for question i). */
-  private async insert(questions: QuestionInput[], vectors?: Float32Array): Promise<StoredQuestion[]> {
-    this.writable();
-    const seen = new Set<string>();
-    const clean: NewQuestion[] = questions.map((q, i) => {
-      const id = q.id === undefined || q.id === null ? randomUUID() : String(q.id).trim();
-      const category = q.category ? String(q.category).trim() : null;
-      const problem = nameProblem(id, 'id') ?? (category ? nameProblem(category, 'category') : undefined);
-      if (problem) throw invalidInput(`question ${i + 1}: ${problem}`);
-      if (seen.has(id)) throw invalidInput(`id '${id}' appears twice`);
-      seen.add(id);
-      if (this.store.getAny(id)) throw new DoppelError('CONFLICT', `a question with id '${id}' already exists`);
-      return { id, text: checkText(q.text), category: category || null };
-    });
-    if (clean.length === 0) return [];
+  protected async insertRows(clean: NewQuestion[], encoded: Float32Array): Promise<StoredQuestion[]> {
     const dim = this.model.encoder.dim;
-    if (vectors && vectors.length !== clean.length * dim) throw invalidInput(`expected ${clean.length} vectors of ${dim} values`);
-    const encoded = vectors ?? (await this.model.encoder.encode(clean.map((q) => q.text)));
     const { questions: stored, generation } = this.store.insert(clean, encoded, dim, this.model.id);
     this.counts.live += stored.length;
     this.counts.total += stored.length;
@@ -275,92 +177,40 @@ export class DuplicateIndex {
     return stored;
   }
 
-  remove(id: string): StoredQuestion {
-    this.writable();
+  protected async removeRow(id: string): Promise<StoredQuestion> {
     const { question, generation } = this.store.remove(id);
     this.counts.live--;
     this.applyWrite(generation, () => this.vectors.remove(question.label), [{ label: question.label, category: question.category }]);
     return question;
   }
 
-  /** A live question. */
-  get(id: string): StoredQuestion | undefined {
+  async get(id: string): Promise<StoredQuestion | undefined> {
     return this.store.get(id);
   }
 
-  /** Whether the id is taken: by a live question, or by a removed one (ids are never reused). */
-  has(id: string): boolean {
-    return this.store.getAny(id) !== undefined;
+  protected async labelsOf(ids: string[]): Promise<Set<number>> {
+    return new Set(ids.flatMap((id) => this.store.getAny(id)?.label ?? []));
   }
 
-  async search(text: string, options: SearchOptions = {}): Promise<Hit[]> {
-    return (await this.searchMany([{ text, exclude: options.exclude }], options))[0];
-  }
-
-  /** Many searches with the same options, the queries encoded in batches. */
-  async searchMany(queries: { text: string; exclude?: string[] }[], options: Omit<SearchOptions, 'exclude'> = {}): Promise<Hit[][]> {
-    const texts = queries.map((q) => checkText(q.text));
-    const dim = this.model.encoder.dim;
-    const results: Hit[][] = [];
-    for (let start = 0; start < texts.length; start += ENCODE_BATCH) {
-      // Encoded in every mode: lexical hits report their energy too.
-      const vectors = await this.model.encoder.encode(texts.slice(start, start + ENCODE_BATCH));
-      for (let i = start; i < Math.min(texts.length, start + ENCODE_BATCH); i++) {
-        const j = i - start;
-        results.push(this.searchEncoded(texts[i], vectors.subarray(j * dim, (j + 1) * dim), { ...options, exclude: queries[i].exclude }));
-      }
-    }
-    return results;
-  }
-
-  /** Stores a moderator's verdict on a pair: texts, or ids of stored questions. */
-  feedback(input: { a?: string; b?: string; aId?: string; bId?: string; isDuplicate: boolean }): number {
-    this.writable();
-    const side = (text: string | undefined, id: string | undefined) => {
-      if (text !== undefined) return { text: checkText(text), id: null };
-      const q = id === undefined ? undefined : this.get(id);
-      if (!q) throw new DoppelError('NOT_FOUND', `no question with id '${id}'`);
-      return { text: q.text, id: q.id };
-    };
-    const a = side(input.a, input.aId);
-    const b = side(input.b, input.bId);
-    const id = this.store.addFeedback({ a: a.text, b: b.text, aId: a.id, bId: b.id, isDuplicate: input.isDuplicate });
+  protected async storeFeedback(row: FeedbackInput): Promise<number> {
+    const id = this.store.addFeedback(row);
     this.counts.feedback++;
     return id;
   }
 
-  private searchEncoded(text: string, query: Float32Array, options: SearchOptions = {}): Hit[] {
-    const k = options.k ?? 10;
-    if (!Number.isInteger(k) || k < 1 || k > 1000) throw invalidInput('k must be an integer from 1 to 1000');
-    const mode = options.mode ?? 'hybrid';
-    if (!(SEARCH_MODES as readonly string[]).includes(mode)) throw invalidInput(`mode must be one of ${SEARCH_MODES.join(', ')}`);
-    const excluded = new Set<number>();
-    for (const id of options.exclude ?? []) {
-      const q = this.store.getAny(id);
-      if (q) excluded.add(q.label);
-    }
-    // Candidates per list for fusion: 50 measured best; search-as-you-type trades a little for speed.
-    const pool = mode === 'hybrid' ? Math.max(options.prefix ? 20 : 50, 3 * k) : k;
-    const dense = mode === 'lexical' ? [] : this.dense(query, pool, options.category, excluded);
-    const lexical = mode === 'dense' ? [] : this.lexical(text, pool, options, excluded);
-    const energies = new Map(dense.map((d) => [d.label, d.energy]));
-    this.addEnergies(query, lexical.map((l) => l.label), energies);
-    let labels: number[];
-    if (mode === 'dense') labels = dense.map((d) => d.label);
-    else if (mode === 'lexical') labels = lexical.map((l) => l.label);
-    else labels = fuseScores(lexical, energies, this.fusion);
-    return labels.slice(0, k).flatMap((label) => {
-      const q = this.store.byLabel(label);
-      if (!q || q.deleted) return [];
-      const energy = energies.get(label) ?? NaN;
-      return [{ id: q.id, text: q.text, category: q.category, energy, ...this.model.judge(text, q.text, energy) }];
-    });
+  async feedbackPairs(): Promise<Pair[]> {
+    return this.store.feedbackPairs();
   }
 
-  /** Energies of candidates the dense search did not score (lexical hits), from stored vectors. */
-  private addEnergies(query: Float32Array, labels: number[], energies: Map<number, number>): void {
-    const missing = labels.filter((l) => !energies.has(l));
-    for (const [label, v] of this.store.embeddings(missing)) energies.set(label, this.model.energy.vectors(query, v));
+  protected async storedVectors(labels: number[]): Promise<Map<number, Float32Array>> {
+    return this.store.embeddings(labels);
+  }
+
+  protected async questionsByLabel(labels: number[]): Promise<Map<number, StoredQuestion>> {
+    return new Map(labels.flatMap((label) => {
+      const q = this.store.byLabel(label);
+      return q ? [[label, q] as const] : [];
+    }));
   }
 
   private categoryView(category: string): CategoryView {
@@ -381,21 +231,17 @@ export class DuplicateIndex {
     return scored.sort((a, b) => a.energy - b.energy).slice(0, k);
   }
 
-  private dense(query: Float32Array, k: number, category: string | undefined, excluded: Set<number>): { label: number; energy: number }[] {
+  protected async dense(query: Float32Array, k: number, category: string | undefined, excluded: Set<number>): Promise<DenseCandidate[]> {
     const view = category === undefined ? undefined : this.categoryView(category);
     if (view && 'scan' in view) return this.scan(query, k, view.scan, excluded);
     const allowed = view?.members;
     const filter = allowed || excluded.size > 0 ? (label: number) => !excluded.has(label) && (!allowed || allowed.has(label)) : undefined;
-    const trueEnergies = (labels: number[]) => {
-      const energies = new Map<number, number>();
-      this.addEnergies(query, labels, energies);
-      return energies;
-    };
+    const trueEnergies = (labels: number[]) => energiesTo(this.model, query, this.store.embeddings(labels));
     return searchByEnergy(this.vectors, query, k, this.model.files.config.energy, trueEnergies, filter);
   }
 
   /** BM25 candidates, best first; FTS5 reports bm25 negated, so it is flipped back here. */
-  private lexical(text: string, k: number, options: SearchOptions, excluded: Set<number>): { label: number; bm25: number }[] {
+  protected async lexical(text: string, k: number, options: SearchOptions, excluded: Set<number>): Promise<LexicalCandidate[]> {
     const match = ftsQuery(text, { prefix: options.prefix });
     return this.store
       .lexical(match, k + excluded.size, options.category)
@@ -408,9 +254,10 @@ export class DuplicateIndex {
    * What the index holds, from memory (cheap enough for every health check and scrape);
    * `categories: true` adds the live questions per category, which scans the store.
    */
-  stats(options: { categories?: boolean } = {}): IndexStats {
+  async stats(options: { categories?: boolean } = {}): Promise<IndexStats> {
     const counts = this.counts;
     return {
+      backend: 'directory',
       questions: counts.live,
       deleted: counts.total - counts.live,
       feedback: counts.feedback,
@@ -424,21 +271,26 @@ export class DuplicateIndex {
       generation: this.store.generation,
       appliedGeneration: this.applied,
       savedGeneration: this.savedGeneration,
+      lexical: 'fts5',
       categories: options.categories ? this.store.categories() : undefined,
     };
   }
 
+  async save(): Promise<void> {
+    this.saveGraph();
+  }
+
   /** Saves the graph if it has changed since the last save, stamped with the last change it holds. */
-  save(): void {
+  private saveGraph(): void {
     if (this.readonly || this.applied === this.savedGeneration) return;
     const generation = this.applied;
     this.vectors.save(indexPath(this.dir), manifestPath(this.dir), { modelId: this.model.id, generation });
     this.savedGeneration = generation;
   }
 
-  close(): void {
+  async close(): Promise<void> {
     try {
-      this.save();
+      this.saveGraph();
     } finally {
       this.store.close();
     }

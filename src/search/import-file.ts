@@ -1,5 +1,5 @@
 import { readQuestions } from '../data/questions.js';
-import type { DuplicateIndex } from './duplicate-index.js';
+import type { DuplicateIndex } from './open-index.js';
 
 export interface ImportReport {
   rows: number;
@@ -46,8 +46,8 @@ export async function importQuestions(index: DuplicateIndex, file: string, optio
     : undefined;
   for await (const q of readQuestions(file, { onInvalid, onWarning: options.onWarning })) {
     report.rows++;
-    if (index.get(q.id)?.text === q.text) report.present++;
-    else if (index.has(q.id) || inBatch.has(q.id)) {
+    if ((await index.get(q.id))?.text === q.text) report.present++;
+    else if (inBatch.has(q.id) || (await index.has(q.id))) {
       report.conflicts++;
       options.onConflict?.(q.line, q.id);
     } else {

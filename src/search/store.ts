@@ -306,3 +306,88 @@ export class QuestionStore {
     }
   }
 }
+
+/** A question as `doppel index migrate` copies it between stores: vector, model, time and deletion included. */
+export interface TransferRow {
+  id: string;
+  text: string;
+  category: string | null;
+  createdAt: string;
+  deleted: boolean;
+  modelId: string;
+  vector: Float32Array;
+}
+
+/** A stored verdict as it is copied between stores. */
+export interface FeedbackRecord {
+  id: number;
+  a: string;
+  b: string;
+  aId: string | null;
+  bId: string | null;
+  isDuplicate: boolean;
+  createdAt: string;
+}
+
+/**
+ * Reading and writing whole rows for `doppel index migrate` (kept apart from the search path):
+ * rows keep their time, deletion and vector; a copy-in is one transaction and one generation, so
+ * the graph catches up from the store at the next open.
+ */
+export class StoreTransfer {
+  constructor(private readonly store: QuestionStore) {}
+
+  count(): number {
+    return this.store.counts().total;
+  }
+
+  rows(after: number, limit: number): { label: number; row: TransferRow }[] {
+    const rows = this.store.db
+      .prepare<[number, number], QuestionRow & { vector: Buffer; model_id: string }>(
+        'SELECT q.*, e.vector, e.model_id FROM questions q JOIN embeddings e ON e.label = q.label WHERE q.label > ? ORDER BY q.label LIMIT ?',
+      )
+      .all(after, limit);
+    return rows.map((r) => ({
+      label: r.label,
+      row: { ...toQuestion(r), modelId: r.model_id, vector: new Float32Array(r.vector.buffer.slice(r.vector.byteOffset, r.vector.byteOffset + r.vector.byteLength)) },
+    }));
+  }
+
+  present(ids: string[]): Set<string> {
+    return new Set(ids.filter((id) => this.store.getAny(id)));
+  }
+
+  write(rows: TransferRow[]): void {
+    const db = this.store.db;
+    const insert = db.prepare('INSERT INTO questions (id, text, category, created_at, deleted, generation) VALUES (?, ?, ?, ?, ?, ?)');
+    const fts = db.prepare('INSERT INTO questions_fts (rowid, text) VALUES (?, ?)');
+    const embedding = db.prepare('INSERT INTO embeddings (label, model_id, vector) VALUES (?, ?, ?)');
+    db.transaction(() => {
+      const generation = this.store.generation + 1;
+      this.store.setMeta('generation', String(generation));
+      for (const r of rows) {
+        const label = Number(insert.run(r.id, r.text, r.category, r.createdAt, r.deleted ? 1 : 0, generation).lastInsertRowid);
+        if (!r.deleted) fts.run(label, r.text);
+        embedding.run(label, r.modelId, Buffer.from(r.vector.buffer, r.vector.byteOffset, r.vector.byteLength));
+      }
+    }).immediate();
+  }
+
+  feedback(after: number): FeedbackRecord[] {
+    return this.store.db
+      .prepare<[number], { id: number; a_text: string; b_text: string; a_id: string | null; b_id: string | null; is_duplicate: number; created_at: string }>(
+        'SELECT * FROM feedback WHERE id > ? ORDER BY id',
+      )
+      .all(after)
+      .map((r) => ({ id: r.id, a: r.a_text, b: r.b_text, aId: r.a_id, bId: r.b_id, isDuplicate: r.is_duplicate === 1, createdAt: r.created_at }));
+  }
+
+  /** Verdicts and the marker that says how far the copy got, in one transaction. */
+  writeFeedback(rows: FeedbackRecord[], marker: { key: string; value: string }): void {
+    const add = this.store.db.prepare('INSERT INTO feedback (a_text, b_text, a_id, b_id, is_duplicate, created_at) VALUES (?, ?, ?, ?, ?, ?)');
+    this.store.db.transaction(() => {
+      for (const f of rows) add.run(f.a, f.b, f.aId, f.bId, f.isDuplicate ? 1 : 0, f.createdAt);
+      this.store.setMeta(marker.key, marker.value);
+    }).immediate();
+  }
+}

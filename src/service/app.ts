@@ -6,7 +6,8 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import { DoppelError, ERROR_CODES, type ErrorCode } from '../errors.js';
 import type { PairExplanation } from '../model/load.js';
-import type { DuplicateIndex, Hit } from '../search/duplicate-index.js';
+import type { DuplicateIndex } from '../search/open-index.js';
+import type { Hit } from '../search/index-api.js';
 import { LruCache } from '../util/lru-cache.js';
 import { Metrics, UNMATCHED_ROUTE } from './metrics.js';
 import { openApiDocument } from './openapi.js';
@@ -112,8 +113,8 @@ export function createApp(index: DuplicateIndex, options: ServiceOptions) {
   const app = express();
   const model = index.model;
   const metrics = new Metrics({
-    index: () => {
-      const s = index.stats();
+    index: async () => {
+      const s = await index.stats();
       return { indexed: s.indexed, deleted: s.deleted, feedback: s.feedback };
     },
     model: { model: model.id, energy: model.files.config.energy, encoder: model.encoder.runtime },
@@ -175,15 +176,15 @@ export function createApp(index: DuplicateIndex, options: ServiceOptions) {
     send(res, 201, QuestionCreated, { id: question.id, duplicates: duplicates.map(match) });
   });
 
-  app.get('/v1/questions/:id', (req, res) => {
+  app.get('/v1/questions/:id', async (req, res) => {
     const { id } = parse(QuestionParams, req.params);
-    const q = index.get(id);
+    const q = await index.get(id);
     if (!q) throw new DoppelError('NOT_FOUND', `no question with id '${id}'`);
     send(res, 200, Question, { id: q.id, text: q.text, category: q.category, createdAt: q.createdAt });
   });
 
-  app.delete('/v1/questions/:id', auth, (req, res) => {
-    const removed = index.remove(parse(QuestionParams, req.params).id);
+  app.delete('/v1/questions/:id', auth, async (req, res) => {
+    const removed = await index.remove(parse(QuestionParams, req.params).id);
     suggestCache.clear();
     send(res, 200, QuestionDeleted, { id: removed.id, deleted: true });
   });
@@ -211,12 +212,12 @@ export function createApp(index: DuplicateIndex, options: ServiceOptions) {
     res.type('application/json').send(payload);
   });
 
-  app.post('/v1/feedback', auth, jsonBody, (req: Request, res: Response) => {
-    send(res, 201, FeedbackCreated, { id: index.feedback(parse(FeedbackBody, req.body)) });
+  app.post('/v1/feedback', auth, jsonBody, async (req: Request, res: Response) => {
+    send(res, 201, FeedbackCreated, { id: await index.feedback(parse(FeedbackBody, req.body)) });
   });
 
-  app.get('/healthz', (_req, res) => {
-    send(res, 200, Health, { status: 'ok', questions: index.stats().indexed, model: model.id, encoder: model.encoder.runtime });
+  app.get('/healthz', async (_req, res) => {
+    send(res, 200, Health, { status: 'ok', questions: (await index.stats()).indexed, model: model.id, encoder: model.encoder.runtime });
   });
 
   app.get('/metrics', async (_req, res) => {

@@ -30,7 +30,7 @@ export interface IndexGauges {
 
 export interface MetricsOptions {
   /** Read when /metrics is scraped; no index gauges without it. */
-  index?: () => IndexGauges;
+  index?: () => Promise<IndexGauges>;
   /** Labels of doppel_model_info; no model gauge without it. */
   model?: { model: string; energy: string; encoder: string };
   /**
@@ -62,7 +62,7 @@ export class Metrics {
   private readonly duration: Histogram<Labels>;
   private readonly requests: Counter<Labels>;
   /** The index figures of the scrape in progress, so one scrape reads the store once. */
-  private scrape?: { gauges?: IndexGauges };
+  private scrape?: { gauges?: Promise<IndexGauges> };
 
   constructor(options: MetricsOptions = {}) {
     const own = new Registry();
@@ -82,8 +82,8 @@ export class Metrics {
           name,
           help,
           registers: [own],
-          collect() {
-            this.set(pick(read()));
+          async collect() {
+            this.set(pick(await read()));
           },
         });
       gauge('doppel_index_questions', 'Questions in the vector index.', (g) => g.indexed);

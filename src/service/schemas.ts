@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { ERROR_CODES, type ErrorCode } from '../errors.js';
-import { SEARCH_MODES } from '../search/duplicate-index.js';
+import { SEARCH_MODES } from '../search/index-api.js';
 import { MAX_NAME_LENGTH, MAX_TEXT_LENGTH, nameProblem, textProblem } from '../text/validate.js';
 
 // ---------------------------------------------------------------- requests

@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import { isIPv4, isIPv6, type AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import type { DuplicateIndex } from '../search/duplicate-index.js';
+import type { DuplicateIndex } from '../search/open-index.js';
 import { createApp, type ServiceOptions } from './app.js';
 
 export interface ServerOptions extends ServiceOptions {
@@ -70,11 +70,7 @@ export async function startServer(index: DuplicateIndex, options: ServerOptions)
   // Written questions are durable in SQLite at once; the graph is saved now and then so a
   // restart rarely has to replay many of them.
   const saver = setInterval(() => {
-    try {
-      index.save();
-    } catch (err) {
-      log.error({ err }, 'saving the vector index failed');
-    }
+    index.save().catch((err: unknown) => log.error({ err }, 'saving the vector index failed'));
   }, options.saveIntervalMs ?? 30_000);
   saver.unref();
   const deadline = options.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS;
@@ -87,12 +83,7 @@ export async function startServer(index: DuplicateIndex, options: ServerOptions)
         if (done) return;
         done = true;
         clearTimeout(timer);
-        try {
-          index.close();
-          resolve();
-        } catch (err) {
-          reject(err);
-        }
+        index.close().then(resolve, reject);
       };
       // Past the deadline the connections still open (a slow upload, a client that keeps its
       // socket busy) are cut; the index is saved and closed whether or not they go quietly.

@@ -4,7 +4,7 @@ import { DoppelError } from '../../errors.js';
 import { type Clustering } from '../../dedup/clustering.js';
 import { matchAgainstStore } from '../../dedup/against.js';
 import { dedupFile } from '../../dedup/dedup.js';
-import { DuplicateIndex } from '../../search/duplicate-index.js';
+import { DuplicateIndex } from '../../search/open-index.js';
 import type { Model } from '../../model/load.js';
 import { stageBars } from '../progress.js';
 
@@ -52,7 +52,7 @@ async function runDedup(model: Model, input: string, args: DedupArgs, log: (m: s
       });
       return { ...r, questionsPerSecond: r.questions / r.seconds, store: args.against, threshold: model.threshold };
     } finally {
-      index.close();
+      await index.close();
     }
   }
   const bars = stageBars('questions');

@@ -1,7 +1,10 @@
 import { evaluateRetrieval, readRetrievalTask } from '../../evaluation/information-retrieval.js';
-import { DuplicateIndex, type Hit, type SearchMode } from '../../search/duplicate-index.js';
+import { DuplicateIndex } from '../../search/open-index.js';
+import { type Hit, type SearchMode } from '../../search/index-api.js';
 import { countQuestions, importQuestions } from '../../search/import-file.js';
 import type { Model } from '../../model/load.js';
+import { migrateStore } from '../../search/migrate.js';
+import { isPostgresUrl, redactUrl } from '../../search/postgres/connection.js';
 import { ProgressBar, stageBars } from '../progress.js';
 
 export interface IndexContext {
@@ -30,7 +33,7 @@ export async function buildCommand(ctx: IndexContext, file: string, skipInvalid:
     bar.done();
     ctx.log(`added ${r.added}, already present ${r.present}, id conflicts ${r.conflicts}, invalid rows ${r.invalid}; ${r.seconds.toFixed(1)} s (${(r.added / Math.max(r.seconds, 1e-9)).toFixed(0)} questions/s)`);
   } finally {
-    index.close();
+    await index.close();
   }
 }
 
@@ -44,26 +47,26 @@ export async function addCommand(ctx: IndexContext, text: string, id: string | u
       for (const d of duplicates) process.stdout.write(`  likely duplicate of ${d.id} (energy ${d.energy.toFixed(4)}): ${d.text}\n`);
     }
   } finally {
-    index.close();
+    await index.close();
   }
 }
 
 export async function removeCommand(ctx: IndexContext, id: string): Promise<void> {
   const index = await openIndex(ctx);
   try {
-    index.remove(id);
+    await index.remove(id);
     process.stdout.write(`removed ${id}\n`);
   } finally {
-    index.close();
+    await index.close();
   }
 }
 
 export async function statsCommand(ctx: IndexContext): Promise<void> {
   const index = await openIndex(ctx, true);
   try {
-    process.stdout.write(JSON.stringify(index.stats({ categories: true }), null, 2) + '\n');
+    process.stdout.write(JSON.stringify((await index.stats({ categories: true })), null, 2) + '\n');
   } finally {
-    index.close();
+    await index.close();
   }
 }
 
@@ -82,7 +85,7 @@ export async function searchCommand(ctx: IndexContext, text: string, opts: { mod
     if (opts.json) process.stdout.write(JSON.stringify({ mode: opts.mode, threshold: ctx.model.threshold, hits }) + '\n');
     else printHits(hits);
   } finally {
-    index.close();
+    await index.close();
   }
 }
 
@@ -94,6 +97,16 @@ export async function evalRetrievalCommand(ctx: IndexContext, opts: { queries: s
     if (opts.json) process.stdout.write(JSON.stringify(metrics) + '\n');
     else for (const [k, v] of Object.entries(metrics)) process.stdout.write(`${k.padEnd(10)} ${typeof v === 'number' && !Number.isInteger(v) ? v.toFixed(4) : v}\n`);
   } finally {
-    index.close();
+    await index.close();
   }
+}
+
+/** Copies one store into another (directory or PostgreSQL, either way) without re-encoding. */
+export async function migrateCommand(model: Model, from: string, to: string, log: (m: string) => void): Promise<void> {
+  let bar: ProgressBar | undefined;
+  const r = await migrateStore(from, to, model, (done, total) => (bar ??= new ProgressBar('migrating', total, 'questions')).update(done));
+  bar?.done();
+  // A directory's graph is built now rather than at the first search.
+  if (!isPostgresUrl(to)) await (await DuplicateIndex.open(to, { model, log, onProgress: stageBars('questions') })).close();
+  log(`${redactUrl(from)} -> ${redactUrl(to)}: copied ${r.copied} of ${r.questions} questions (${r.present} already there), ${r.feedback} feedback pairs; ${r.seconds.toFixed(1)} s`);
 }

@@ -3,7 +3,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import { DoppelError } from '../../errors.js';
-import { DuplicateIndex } from '../../search/duplicate-index.js';
+import { DuplicateIndex } from '../../search/open-index.js';
+import { isPostgresUrl, redactUrl } from '../../search/postgres/connection.js';
 import { countQuestions, importQuestions } from '../../search/import-file.js';
 import type { Model } from '../../model/load.js';
 import { closeOnSignals, startServer } from '../../service/server.js';
@@ -15,6 +16,8 @@ export const DEMO_QUESTIONS = join(ROOT, 'data/sample/questions.tsv');
 
 export interface ServeOptions {
   store?: string;
+  readUrl?: string;
+  poolSize?: number;
   demo: boolean;
   host: string;
   port: number;
@@ -39,14 +42,15 @@ export async function serveCommand(model: Model, opts: ServeOptions, log: (m: st
   const maxConnections = positive(opts.maxConnections ?? process.env.DOPPEL_MAX_CONNECTIONS, 'max connections');
   const shutdownSeconds = positive(opts.shutdownTimeout ?? process.env.DOPPEL_SHUTDOWN_TIMEOUT, 'shutdown timeout');
   const store = opts.store ?? DEMO_STORE;
-  const index = await DuplicateIndex.open(store, { model, log });
-  if (opts.demo && index.stats().questions === 0) {
+  if (opts.readUrl && !isPostgresUrl(store)) throw new DoppelError('INVALID_INPUT', '--read-url needs a postgres:// --store');
+  const index = await DuplicateIndex.open(store, { model, log, readUrl: opts.readUrl, poolSize: opts.poolSize });
+  if (opts.demo && (await index.stats()).questions === 0) {
     const total = await countQuestions(DEMO_QUESTIONS);
-    log(`first start: building the demo store in ${store} from ${total} sample questions`);
+    log(`first start: building the demo store in ${redactUrl(store)} from ${total} sample questions`);
     const bar = new ProgressBar('demo store', total, 'questions');
     const r = await importQuestions(index, DEMO_QUESTIONS, { onProgress: (n) => bar.update(n) });
     bar.done(`[doppel] demo store ready: ${r.added} questions in ${r.seconds.toFixed(1)} s`);
-    index.save();
+    await index.save();
   }
   const version = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
   const running = await startServer(index, {
@@ -61,6 +65,7 @@ export async function serveCommand(model: Model, opts: ServeOptions, log: (m: st
     saveIntervalMs: opts.saveInterval * 1000,
   });
   closeOnSignals(running, logger);
-  logger.info({ url: running.url, store, model: model.id, encoder: model.encoder.runtime, questions: index.stats().questions }, 'doppel is serving');
-  log(`serving ${index.stats().questions} questions on ${running.url}`);
+  const { questions } = await index.stats();
+  logger.info({ url: running.url, store: isPostgresUrl(store) ? redactUrl(store) : store, model: model.id, encoder: model.encoder.runtime, questions }, 'doppel is serving');
+  log(`serving ${questions} questions on ${running.url}`);
 }

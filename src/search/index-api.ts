@@ -1,0 +1,113 @@
+import type { Pair } from '../data/pairs.js';
+import type { Model } from '../model/load.js';
+import type { FusionWeights } from './fusion.js';
+import type { StoredQuestion } from './store.js';
+import type { HnswParams } from './vector-index.js';
+
+export type { StoredQuestion } from './store.js';
+
+export const SEARCH_MODES = ['dense', 'lexical', 'hybrid'] as const;
+export type SearchMode = (typeof SEARCH_MODES)[number];
+
+export interface SearchOptions {
+  k?: number;
+  mode?: SearchMode;
+  category?: string;
+  /** External ids left out of the results (e.g. the query's own entry). */
+  exclude?: string[];
+  /** Treat the last word as a prefix (search-as-you-type). */
+  prefix?: boolean;
+}
+
+export interface IndexStats {
+  /** Where the store lives: a directory (SQLite + hnswlib) or a PostgreSQL database. */
+  backend: 'directory' | 'postgres';
+  questions: number;
+  deleted: number;
+  feedback: number;
+  indexed: number;
+  capacity: number;
+  dim: number;
+  space: 'l2' | 'cosine' | 'l1';
+  hnsw: HnswParams;
+  model: string;
+  energy: string;
+  /**
+   * Directory stores: the store's last change, the last one applied to the graph in memory, and
+   * in the saved graph. A database keeps its own index in step, so it has none.
+   */
+  generation?: number;
+  appliedGeneration?: number;
+  savedGeneration?: number;
+  /** PostgreSQL stores: how BM25 is computed (pg_textsearch, or PostgreSQL's own ts_rank_cd). */
+  lexical?: 'fts5' | 'pg_textsearch' | 'tsvector';
+  categories?: { category: string; n: number }[];
+}
+
+export interface QuestionInput {
+  id?: string;
+  text: string;
+  category?: string | null;
+}
+
+export interface Hit {
+  id: string;
+  text: string;
+  category: string | null;
+  energy: number;
+  probability: number;
+  isDuplicate: boolean;
+}
+
+export interface FeedbackInput {
+  a?: string;
+  b?: string;
+  aId?: string;
+  bId?: string;
+  isDuplicate: boolean;
+}
+
+export interface OpenOptions {
+  model: Model;
+  hnsw?: Partial<HnswParams>;
+  fusion?: Partial<FusionWeights>;
+  readonly?: boolean;
+  /** Reports long jobs (re-encoding, rebuilding the graph). */
+  onProgress?: (task: string, done: number, total: number) => void;
+  log?: (message: string) => void;
+  /** PostgreSQL: a read replica's URL for searches and reads (writes go to the store's URL). */
+  readUrl?: string;
+  /** PostgreSQL: connections per pool (default: $DOPPEL_PG_POOL or 10). */
+  poolSize?: number;
+}
+
+/**
+ * Known questions, encoded once, searchable by energy (dense), BM25 (lexical) or both (hybrid).
+ * Two stores implement it: a directory (SQLite + an hnswlib graph; see DirectoryIndex) and a
+ * PostgreSQL database (pgvector + BM25 in the database; see PostgresIndex). openIndex picks one
+ * by location.
+ */
+export interface DuplicateIndex {
+  /** The model whose vectors the index holds: queries must be encoded with it. */
+  readonly model: Model;
+  /** Validates, encodes and stores questions, all or nothing; an id is generated where none is given. */
+  add(questions: QuestionInput[]): Promise<StoredQuestion[]>;
+  /** Search, then insert: the stored questions the new one duplicates, and the stored question. */
+  addIfNew(question: QuestionInput, options?: { k?: number }): Promise<{ question: StoredQuestion; duplicates: Hit[] }>;
+  remove(id: string): Promise<StoredQuestion>;
+  /** A live question. */
+  get(id: string): Promise<StoredQuestion | undefined>;
+  /** Whether the id is taken: by a live question, or by a removed one (ids are never reused). */
+  has(id: string): Promise<boolean>;
+  search(text: string, options?: SearchOptions): Promise<Hit[]>;
+  /** Many searches with the same options, the queries encoded in batches. */
+  searchMany(queries: { text: string; exclude?: string[] }[], options?: Omit<SearchOptions, 'exclude'>): Promise<Hit[][]>;
+  /** Stores a moderator's verdict on a pair: texts, or ids of stored questions. */
+  feedback(input: FeedbackInput): Promise<number>;
+  /** Every verdict, oldest first, as training pairs. */
+  feedbackPairs(): Promise<Pair[]>;
+  stats(options?: { categories?: boolean }): Promise<IndexStats>;
+  /** Persists what is only in memory (the directory's graph); a database has nothing to save. */
+  save(): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,215 @@
+import { randomUUID } from 'node:crypto';
+import type { Pair } from '../data/pairs.js';
+import { DoppelError, invalidInput } from '../errors.js';
+import type { Model } from '../model/load.js';
+import { checkText, nameProblem } from '../text/validate.js';
+import { type FusionWeights, fuseScores } from './fusion.js';
+import {
+  type DuplicateIndex,
+  type FeedbackInput,
+  type Hit,
+  type IndexStats,
+  type QuestionInput,
+  SEARCH_MODES,
+  type SearchMode,
+  type SearchOptions,
+} from './index-api.js';
+import type { FeedbackInput as FeedbackRow, NewQuestion, StoredQuestion } from './store.js';
+
+/** The energy's weight against normalised BM25; chosen on the held-out Quora retrieval task. */
+export const DEFAULT_FUSION: FusionWeights = { alpha: 1 };
+export const ENCODE_BATCH = 512;
+
+export const definedOnly = <T extends object>(o: T): Partial<T> => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+
+/** A dense candidate: its energy to the query; a backend that read the question on the way gives it too. */
+export interface DenseCandidate {
+  label: number;
+  energy: number;
+  question?: StoredQuestion;
+}
+
+/** A lexical candidate: its BM25 (higher is better), and what the backend read on the way. */
+export interface LexicalCandidate {
+  label: number;
+  bm25: number;
+  question?: StoredQuestion;
+  vector?: Float32Array;
+}
+
+/** The model's energies of the query to stored vectors: one code path for every backend. */
+export function energiesTo(model: Model, query: Float32Array, vectors: Iterable<[number, Float32Array]>): Map<number, number> {
+  const energies = new Map<number, number>();
+  for (const [label, v] of vectors) energies.set(label, model.energy.vectors(query, v));
+  return energies;
+}
+
+/** k and mode checked once for every backend. */
+function searchParams(options: SearchOptions): { k: number; mode: SearchMode } {
+  const k = options.k ?? 10;
+  if (!Number.isInteger(k) || k < 1 || k > 1000) throw invalidInput('k must be an integer from 1 to 1000');
+  const mode = options.mode ?? 'hybrid';
+  if (!(SEARCH_MODES as readonly string[]).includes(mode)) throw invalidInput(`mode must be one of ${SEARCH_MODES.join(', ')}`);
+  return { k, mode };
+}
+
+/**
+ * What every store does the same way: validation of questions and queries, encoding, the search
+ * pipeline (dense and lexical candidates, energies, hybrid fusion, hits with probabilities) and
+ * feedback. A backend supplies storage and candidate retrieval.
+ */
+export abstract class IndexCore implements DuplicateIndex {
+  protected constructor(
+    readonly model: Model,
+    protected readonly fusion: FusionWeights,
+    protected readonly readonly: boolean,
+  ) {}
+
+  /** Ids among `ids` that are taken (live or removed). */
+  protected abstract takenIds(ids: string[]): Promise<Set<string>>;
+  /** Stores validated questions with their vectors (row i for question i), all or nothing; CONFLICT for a taken id. */
+  protected abstract insertRows(questions: NewQuestion[], vectors: Float32Array): Promise<StoredQuestion[]>;
+  protected abstract removeRow(id: string): Promise<StoredQuestion>;
+  abstract get(id: string): Promise<StoredQuestion | undefined>;
+  /** Labels of the given external ids (unknown ids are left out). */
+  protected abstract labelsOf(ids: string[]): Promise<Set<number>>;
+  /** The k nearest live questions by the model's energy, least first. */
+  protected abstract dense(query: Float32Array, k: number, category: string | undefined, excluded: Set<number>): Promise<DenseCandidate[]>;
+  /** The k best live questions by BM25, best first. */
+  protected abstract lexical(text: string, k: number, options: SearchOptions, excluded: Set<number>): Promise<LexicalCandidate[]>;
+  /** Stored vectors of the given questions. */
+  protected abstract storedVectors(labels: number[]): Promise<Map<number, Float32Array>>;
+  protected abstract questionsByLabel(labels: number[]): Promise<Map<number, StoredQuestion>>;
+  protected abstract storeFeedback(row: FeedbackRow): Promise<number>;
+  abstract feedbackPairs(): Promise<Pair[]>;
+  abstract stats(options?: { categories?: boolean }): Promise<IndexStats>;
+  abstract save(): Promise<void>;
+  abstract close(): Promise<void>;
+
+  protected writable(): void {
+    if (this.readonly) throw new DoppelError('STORE_ERROR', 'this index was opened read-only');
+  }
+
+  async add(questions: QuestionInput[]): Promise<StoredQuestion[]> {
+    return this.insert(questions);
+  }
+
+  /**
+   * Search, then insert: the stored questions the new one duplicates (as they were before it was
+   * added; `k` nearest by hybrid search in its category), and the stored question. The text is
+   * encoded once for both.
+   */
+  async addIfNew(question: QuestionInput, options: { k?: number } = {}): Promise<{ question: StoredQuestion; duplicates: Hit[] }> {
+    this.writable();
+    if (question.id !== undefined && (await this.has(question.id))) throw new DoppelError('CONFLICT', `a question with id '${question.id}' already exists`);
+    const text = checkText(question.text);
+    const vector = await this.model.encoder.encode([text]);
+    const before = await this.searchEncoded(text, vector, { k: options.k ?? 5, mode: 'hybrid', category: question.category ?? undefined });
+    const [stored] = await this.insert([{ ...question, text }], vector);
+    return { question: stored, duplicates: before.filter((h) => h.isDuplicate) };
+  }
+
+  /** `vectors` skips encoding texts the caller has already encoded (row i for question i). */
+  private async insert(questions: QuestionInput[], vectors?: Float32Array): Promise<StoredQuestion[]> {
+    this.writable();
+    const clean = validQuestions(questions);
+    if (clean.length === 0) return [];
+    const taken = await this.takenIds(clean.map((q) => q.id));
+    const first = clean.find((q) => taken.has(q.id));
+    if (first) throw new DoppelError('CONFLICT', `a question with id '${first.id}' already exists`);
+    const dim = this.model.encoder.dim;
+    if (vectors && vectors.length !== clean.length * dim) throw invalidInput(`expected ${clean.length} vectors of ${dim} values`);
+    return this.insertRows(clean, vectors ?? (await this.model.encoder.encode(clean.map((q) => q.text))));
+  }
+
+  async remove(id: string): Promise<StoredQuestion> {
+    this.writable();
+    return this.removeRow(id);
+  }
+
+  async has(id: string): Promise<boolean> {
+    return (await this.takenIds([id])).has(id);
+  }
+
+  async search(text: string, options: SearchOptions = {}): Promise<Hit[]> {
+    return (await this.searchMany([{ text, exclude: options.exclude }], options))[0];
+  }
+
+  async searchMany(queries: { text: string; exclude?: string[] }[], options: Omit<SearchOptions, 'exclude'> = {}): Promise<Hit[][]> {
+    const texts = queries.map((q) => checkText(q.text));
+    searchParams(options);
+    const dim = this.model.encoder.dim;
+    const results: Hit[][] = [];
+    for (let start = 0; start < texts.length; start += ENCODE_BATCH) {
+      // Encoded in every mode: lexical hits report their energy too.
+      const vectors = await this.model.encoder.encode(texts.slice(start, start + ENCODE_BATCH));
+      for (let i = start; i < Math.min(texts.length, start + ENCODE_BATCH); i++) {
+        const j = i - start;
+        results.push(await this.searchEncoded(texts[i], vectors.subarray(j * dim, (j + 1) * dim), { ...options, exclude: queries[i].exclude }));
+      }
+    }
+    return results;
+  }
+
+  async feedback(input: FeedbackInput): Promise<number> {
+    this.writable();
+    const side = async (text: string | undefined, id: string | undefined) => {
+      if (text !== undefined) return { text: checkText(text), id: null };
+      const q = id === undefined ? undefined : await this.get(id);
+      if (!q) throw new DoppelError('NOT_FOUND', `no question with id '${id}'`);
+      return { text: q.text, id: q.id };
+    };
+    const a = await side(input.a, input.aId);
+    const b = await side(input.b, input.bId);
+    return this.storeFeedback({ a: a.text, b: b.text, aId: a.id, bId: b.id, isDuplicate: input.isDuplicate });
+  }
+
+  /** A stored question as a search result for the query `text`: the model's verdict on the pair. */
+  protected hit(text: string, q: StoredQuestion, energy: number): Hit {
+    return { id: q.id, text: q.text, category: q.category, energy, ...this.model.judge(text, q.text, energy) };
+  }
+
+  protected async searchEncoded(text: string, query: Float32Array, options: SearchOptions = {}): Promise<Hit[]> {
+    const { k, mode } = searchParams(options);
+    const excluded = options.exclude?.length ? await this.labelsOf(options.exclude) : new Set<number>();
+    // Candidates per list for fusion: 50 measured best; search-as-you-type trades a little for speed.
+    const pool = mode === 'hybrid' ? Math.max(options.prefix ? 20 : 50, 3 * k) : k;
+    const [dense, lexical] = await Promise.all([
+      mode === 'lexical' ? [] : this.dense(query, pool, options.category, excluded),
+      mode === 'dense' ? [] : this.lexical(text, pool, options, excluded),
+    ]);
+    const energies = new Map(dense.map((d) => [d.label, d.energy]));
+    const read = new Map<number, StoredQuestion>();
+    for (const c of [...dense, ...lexical]) if (c.question) read.set(c.label, c.question);
+    const unscored = lexical.filter((l) => !energies.has(l.label));
+    const carried = unscored.flatMap((l): [number, Float32Array][] => (l.vector ? [[l.label, l.vector]] : []));
+    const missing = unscored.filter((l) => !l.vector).map((l) => l.label);
+    const vectors = missing.length > 0 ? await this.storedVectors(missing) : new Map<number, Float32Array>();
+    for (const [label, e] of energiesTo(this.model, query, [...carried, ...vectors])) energies.set(label, e);
+    let labels: number[];
+    if (mode === 'dense') labels = dense.map((d) => d.label);
+    else if (mode === 'lexical') labels = lexical.map((l) => l.label);
+    else labels = fuseScores(lexical, energies, this.fusion);
+    labels = labels.slice(0, k);
+    const unread = labels.filter((l) => !read.has(l));
+    if (unread.length > 0) for (const [label, q] of await this.questionsByLabel(unread)) read.set(label, q);
+    return labels.flatMap((label) => {
+      const q = read.get(label);
+      return !q || q.deleted ? [] : [this.hit(text, q, energies.get(label) ?? NaN)];
+    });
+  }
+}
+
+/** Questions checked and normalised (ids generated where missing), or an INVALID_INPUT naming the bad one. */
+function validQuestions(questions: QuestionInput[]): NewQuestion[] {
+  const seen = new Set<string>();
+  return questions.map((q, i) => {
+    const id = q.id === undefined || q.id === null ? randomUUID() : String(q.id).trim();
+    const category = q.category ? String(q.category).trim() : null;
+    const problem = nameProblem(id, 'id') ?? (category ? nameProblem(category, 'category') : undefined);
+    if (problem) throw invalidInput(`question ${i + 1}: ${problem}`);
+    if (seen.has(id)) throw invalidInput(`id '${id}' appears twice`);
+    seen.add(id);
+    return { id, text: checkText(q.text), category: category || null };
+  });
+}

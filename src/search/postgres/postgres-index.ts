@@ -1,0 +1,147 @@
+import type { Pair } from '../../data/pairs.js';
+import { DoppelError } from '../../errors.js';
+import type { Model } from '../../model/load.js';
+import type { FusionWeights } from '../fusion.js';
+import type { IndexStats, OpenOptions, SearchOptions } from '../index-api.js';
+import { DEFAULT_FUSION, type DenseCandidate, definedOnly, IndexCore, type LexicalCandidate } from '../index-core.js';
+import type { FeedbackInput, NewQuestion, StoredQuestion } from '../store.js';
+import { DEFAULT_HNSW } from '../vector-index.js';
+import { Database, poolSize, redactUrl } from './connection.js';
+import { readFeedbackPairs } from './feedback.js';
+import { fromVectorText, QUESTION_COLUMNS, type QuestionRow, toQuestion } from './rows.js';
+import { DISTANCE, migrate, readSchema, type StoreMeta } from './schema.js';
+import { searchDense } from './search-dense.js';
+import { searchLexical } from './search-lexical.js';
+import { insertFeedback, insertQuestions, removeQuestion } from './write.js';
+
+/**
+ * A store in PostgreSQL: questions, pgvector embeddings (HNSW), a BM25 index and feedback live
+ * in the database, and this process keeps no state of its own, so any number of processes can
+ * serve one store. Writes go to the store's URL; searches and reads to `readUrl` when given (a
+ * read replica).
+ */
+export class PostgresIndex extends IndexCore {
+  private constructor(
+    private readonly primary: Database,
+    private readonly replica: Database,
+    private readonly meta: StoreMeta,
+    private readonly ef: number,
+    model: Model,
+    fusion: FusionWeights,
+    readonly: boolean,
+  ) {
+    super(model, fusion, readonly);
+  }
+
+  static async open(url: string, options: OpenOptions): Promise<PostgresIndex> {
+    const { model } = options;
+    const log = options.log ?? (() => {});
+    const hnsw = { ...DEFAULT_HNSW, ...definedOnly(options.hnsw ?? {}) };
+    const size = poolSize(options.poolSize);
+    const primary = new Database(url, size, { efSearch: hnsw.ef }, log);
+    const replica = options.readUrl ? new Database(options.readUrl, size, { efSearch: hnsw.ef }, log) : primary;
+    try {
+      const energy = model.files.config.energy;
+      const meta = options.readonly ? await readSchema(replica) : await migrate(primary, { modelId: model.id, dim: model.encoder.dim, energy, hnsw });
+      if (meta.modelId !== model.id || meta.dim !== model.encoder.dim || meta.energy !== energy) {
+        throw new DoppelError(
+          'STORE_ERROR',
+          `the store at ${redactUrl(url)} holds embeddings of model ${meta.modelId} (${meta.dim}-d, ${meta.energy}), not ${model.id}: ` +
+            'use that model, or re-encode with this one: doppel index migrate --from <url> --to <dir>, open <dir> once with --model (it re-encodes), then migrate <dir> to a new database',
+        );
+      }
+      return new PostgresIndex(primary, replica, meta, hnsw.ef, model, { ...DEFAULT_FUSION, ...definedOnly(options.fusion ?? {}) }, Boolean(options.readonly));
+    } catch (err) {
+      await Promise.all([primary.end(), replica === primary ? undefined : replica.end()]);
+      throw err;
+    }
+  }
+
+  /** Checked on the primary: a replica that lags must not let an id be taken twice. */
+  protected async takenIds(ids: string[]): Promise<Set<string>> {
+    const rows = await this.primary.read<{ id: string }>('SELECT id FROM doppel_questions WHERE id = ANY($1::text[])', [ids]);
+    return new Set(rows.map((r) => r.id));
+  }
+
+  protected async insertRows(questions: NewQuestion[], vectors: Float32Array): Promise<StoredQuestion[]> {
+    const dim = this.model.encoder.dim;
+    return insertQuestions(
+      this.primary,
+      questions.map((q, i) => ({ ...q, vector: vectors.subarray(i * dim, (i + 1) * dim), modelId: this.model.id })),
+    );
+  }
+
+  protected async removeRow(id: string): Promise<StoredQuestion> {
+    return removeQuestion(this.primary, id);
+  }
+
+  async get(id: string): Promise<StoredQuestion | undefined> {
+    const [row] = await this.replica.read<QuestionRow>(`SELECT ${QUESTION_COLUMNS} FROM doppel_questions WHERE id = $1 AND NOT deleted`, [id]);
+    return row && toQuestion(row);
+  }
+
+  protected async labelsOf(ids: string[]): Promise<Set<number>> {
+    const rows = await this.replica.read<{ label: string }>('SELECT label FROM doppel_questions WHERE id = ANY($1::text[])', [ids]);
+    return new Set(rows.map((r) => Number(r.label)));
+  }
+
+  protected dense(query: Float32Array, k: number, category: string | undefined, excluded: Set<number>): Promise<DenseCandidate[]> {
+    return searchDense(this.replica, this.meta, this.model, query, k, category, excluded);
+  }
+
+  protected lexical(text: string, k: number, options: SearchOptions, excluded: Set<number>): Promise<LexicalCandidate[]> {
+    return searchLexical(this.replica, this.meta.lexical, text, k, options, excluded);
+  }
+
+  protected async storedVectors(labels: number[]): Promise<Map<number, Float32Array>> {
+    const rows = await this.replica.read<{ label: string; v: string }>('SELECT label, embedding::text AS v FROM doppel_questions WHERE label = ANY($1::bigint[])', [labels]);
+    return new Map(rows.map((r) => [Number(r.label), fromVectorText(r.v)]));
+  }
+
+  protected async questionsByLabel(labels: number[]): Promise<Map<number, StoredQuestion>> {
+    const rows = await this.replica.read<QuestionRow>(`SELECT ${QUESTION_COLUMNS} FROM doppel_questions WHERE label = ANY($1::bigint[])`, [labels]);
+    return new Map(rows.map((r) => [Number(r.label), toQuestion(r)]));
+  }
+
+  protected storeFeedback(row: FeedbackInput): Promise<number> {
+    return insertFeedback(this.primary, row);
+  }
+
+  feedbackPairs(): Promise<Pair[]> {
+    return readFeedbackPairs(this.replica);
+  }
+
+  async stats(options: { categories?: boolean } = {}): Promise<IndexStats> {
+    const [counts] = await this.replica.read<{ live: string; deleted: string; feedback: string }>(
+      'SELECT count(*) FILTER (WHERE NOT deleted) AS live, count(*) FILTER (WHERE deleted) AS deleted, (SELECT count(*) FROM doppel_feedback) AS feedback FROM doppel_questions',
+    );
+    const live = Number(counts.live);
+    const categories = options.categories
+      ? (await this.replica.read<{ category: string; n: string }>(
+          'SELECT category, count(*) AS n FROM doppel_questions WHERE NOT deleted AND category IS NOT NULL GROUP BY category ORDER BY n DESC, category',
+        )).map((r) => ({ category: r.category, n: Number(r.n) }))
+      : undefined;
+    return {
+      backend: 'postgres',
+      questions: live,
+      deleted: Number(counts.deleted),
+      feedback: Number(counts.feedback),
+      indexed: live,
+      capacity: live,
+      dim: this.meta.dim,
+      space: DISTANCE[this.meta.energy].space,
+      hnsw: { m: this.meta.m, efConstruction: this.meta.efConstruction, ef: this.ef },
+      model: this.model.id,
+      energy: this.meta.energy,
+      lexical: this.meta.lexical,
+      categories,
+    };
+  }
+
+  /** Every write is durable when it returns: nothing is kept in memory. */
+  async save(): Promise<void> {}
+
+  async close(): Promise<void> {
+    await Promise.all([this.primary.end(), this.replica === this.primary ? undefined : this.replica.end()]);
+  }
+}
