@@ -59,4 +59,20 @@ describe('web page in headless Chromium', { skip: available ? false : `no Chromi
     assert.equal(await page.locator('#matches li').first().locator('.badge').textContent(), 'likely duplicate');
     await page.close();
   });
+
+  test('"Why?" highlights the aligned words and lists the reasons of the verdict', async () => {
+    const page = await browser.newPage();
+    await page.goto(server.url);
+    await page.fill('#question', 'How do I cook rice without a rice cooker?');
+    await page.click('#check button');
+    const first = page.locator('#matches > li').first();
+    await first.waitFor({ timeout: 10_000 });
+    await first.locator('.why summary').click();
+    await first.locator('.explain mark').first().waitFor({ timeout: 10_000 });
+    const marked = await first.locator('.explain .aligned').first().locator('mark').allTextContents();
+    assert.ok(marked.includes('rice'), `aligned words of the query: ${marked.join(', ')}`);
+    const reasons = await first.locator('.reasons li').allTextContents();
+    assert.ok(reasons.length > 0 && reasons.every((r) => /^[▲▼] /.test(r)), `reasons: ${reasons.join(' | ')}`);
+    await page.close();
+  });
 });

@@ -1,9 +1,11 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { readPairs } from '../../src/data/pairs.js';
+import { type Pair, readPairs } from '../../src/data/pairs.js';
+import { splitForTraining } from '../../src/data/split.js';
+import { defaultModelDir } from '../../src/model/model-dir.js';
 import { questionKey } from '../../src/text/question-key.js';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -65,3 +67,28 @@ export function pytorchPeer(mode: 'train' | 'encode', shape: Record<string, numb
 }
 
 export const round = (x: number, digits = 2) => Math.round(x * 10 ** digits) / 10 ** digits;
+
+/** The bundled model's training split as its training.json records it (seed and fractions). */
+export interface BundledSplit {
+  seed: number;
+  validFraction: number;
+  testFraction: number;
+}
+
+export function bundledSplit(): BundledSplit {
+  const training = JSON.parse(readFileSync(join(defaultModelDir(), 'training.json'), 'utf8')) as { settings: { seed: number }; split?: { seed: number; validFraction: number | null; testFraction: number | null } };
+  const s = training.split;
+  return { seed: s?.seed ?? training.settings.seed, validFraction: s?.validFraction ?? 0.1, testFraction: s?.testFraction ?? 0 };
+}
+
+/**
+ * The pairs of the bundled model's test clusters (no stage of it was fit on them), from the shared
+ * Quora pairs; undefined without ../shared (the sample was not held out of its training).
+ */
+export async function heldOutTestPairs(): Promise<{ pairs: Pair[]; split: BundledSplit } | undefined> {
+  const { path, dataset } = pairsFile();
+  if (!dataset.startsWith('qqp-pairs')) return undefined;
+  const split = bundledSplit();
+  const { test } = splitForTraining((await readPairs(path)).pairs, split);
+  return test.length > 0 ? { pairs: test, split } : undefined;
+}

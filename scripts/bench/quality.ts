@@ -1,42 +1,62 @@
 /**
- * Quality of the bundled model on pairs it did not train on: the validation split of its own
- * training run (the same cluster split, rebuilt from the seed its training.json records) and the
- * PAWS-QQP adversarial pairs. Needs ../shared/data/qqp-pairs (the bundled model's training data):
- * the sample's own split would not be held out from that model, so without it nothing is reported.
+ * Quality of the bundled model on pairs no stage of it was fit on: the test question clusters of
+ * its own training split (rebuilt from the seed and fractions its training.json records), and the
+ * PAWS-QQP adversarial pairs. Each is scored by the verdict stage and by the energy alone. Then
+ * the verdict's cost: judging 10 candidates of a query, with the stored questions' analyses cached
+ * as a store's are. Needs ../shared/data/qqp-pairs: the sample was not held out of the model.
  */
-import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { readPairs } from '../../src/data/pairs.js';
-import { splitByCluster } from '../../src/data/split.js';
-import { evaluatePairs } from '../../src/evaluation/binary-classification.js';
+import { type BinaryMetrics, evaluatePairs } from '../../src/evaluation/binary-classification.js';
 import { loadModel } from '../../src/model/load.js';
-import { defaultModelDir } from '../../src/model/model-dir.js';
-import { report, ROOT, round } from './common.js';
+import { verdictMetrics } from '../../src/verdict/fit.js';
+import { heldOutTestPairs, percentile, report, ROOT, round } from './common.js';
 
 const SHARED = resolve(ROOT, '../shared/data/qqp-pairs');
+const held = await heldOutTestPairs();
 
-if (!existsSync(join(SHARED, 'pairs.tsv'))) {
-  process.stderr.write('[bench quality] ../shared/data/qqp-pairs is missing: no held-out pairs for the bundled model, nothing reported\n');
+if (!held) {
+  process.stderr.write('[bench quality] ../shared/data/qqp-pairs is missing (or the model records no test split): no held-out pairs, nothing reported\n');
 } else {
-  const training = JSON.parse(readFileSync(join(defaultModelDir(), 'training.json'), 'utf8')) as { settings: { seed: number }; bestEpoch: number };
-  const { pairs } = await readPairs(join(SHARED, 'pairs.tsv'));
-  const { valid } = splitByCluster(pairs, 0.1, training.settings.seed);
   const { pairs: paws } = await readPairs(join(SHARED, 'paws-qqp-adversarial.tsv'));
   const model = await loadModel();
+  const metrics = (m: BinaryMetrics) => ({ accuracy: round(m.accuracy, 3), f1: round(m.f1, 3), averagePrecision: round(m.averagePrecision, 3), precision: round(m.precision, 3), recall: round(m.recall, 3) });
   for (const [name, set, what] of [
-    ['validation', valid, `the bundled model's validation split: question clusters held out of its training (seed ${training.settings.seed})`],
+    ['test', held.pairs, `the bundled model's test split: question clusters no stage was fit on (seed ${held.split.seed}, ${held.split.testFraction} of the pairs)`],
     ['PAWS-QQP', paws, 'adversarial word-swap pairs built from QQP questions'],
   ] as const) {
-    const { metrics: m } = await evaluatePairs(model.encoder, model.energy, set, model.threshold);
+    const { energies, metrics: energyOnly } = await evaluatePairs(model.encoder, model.energy, set, model.threshold);
+    const verdict = model.verdict ? verdictMetrics(model.verdict, set, energies) : undefined;
+    for (const [stage, m] of [['energy alone', energyOnly], ...(verdict ? [['verdict stage', verdict] as const] : [])] as const) {
+      report({
+        bench: 'quality',
+        metric: `bundled model, ${name} pairs, ${stage}: ROC-AUC`,
+        value: round(m.rocAuc, 3),
+        unit: 'ROC-AUC',
+        config: { pairs: set.length, data: what, stage, model: model.id },
+        ...metrics(m),
+      });
+    }
+  }
+  if (model.verdict) {
+    // Each query is new (analysed once), its 10 candidates are stored questions (analysed before).
+    const texts = held.pairs.flatMap((p) => [p.q1, p.q2]);
+    const candidates = texts.slice(0, 10);
+    for (const c of candidates) model.verdict.analysis(c);
+    const times: number[] = [];
+    for (let i = 10; i < Math.min(texts.length, 2010); i++) {
+      const started = process.hrtime.bigint();
+      for (const c of candidates) model.judge(texts[i], c, 0.3);
+      times.push(Number(process.hrtime.bigint() - started) / 1e6);
+    }
+    times.sort((x, y) => x - y);
     report({
       bench: 'quality',
-      metric: `bundled model, ${name} pairs: ROC-AUC`,
-      value: round(m.rocAuc, 3),
-      unit: 'ROC-AUC',
-      config: { pairs: set.length, data: what, threshold: round(model.threshold, 4), model: model.id },
-      accuracy: round(m.accuracy, 3),
-      f1: round(m.f1, 3),
-      averagePrecision: round(m.averagePrecision, 3),
+      metric: 'verdict stage for 10 candidates, p99',
+      value: round(percentile(times, 99), 3),
+      unit: 'ms',
+      config: { candidates: 10, queries: times.length, note: 'features, trees and regression for one new query against 10 stored questions; encoding not included' },
+      p50: round(percentile(times, 50), 3),
     });
   }
   model.dispose();

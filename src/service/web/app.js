@@ -5,7 +5,87 @@ const suggestions = $('suggestions');
 let timer;
 let latest = 0;
 
-function row(match) {
+// Names people read for the verdict's inputs (src/verdict/features.ts).
+const REASON_LABELS = {
+  energy: 'meaning (LSTM energy)',
+  word_tfidf_cosine: 'shared words, weighted by rarity',
+  trigram_tfidf_cosine: 'shared spelling (character trigrams)',
+  idf_overlap: 'share of the rare-word weight in common',
+  unshared_idf: 'weight of the words only one side has',
+  max_unshared_idf: 'rarest word only one side has',
+  numbers_mismatched: 'numbers that differ',
+  negation_one_side: 'negation on one side only',
+  same_question_type: 'same question word',
+};
+const reasonLabel = (feature) => REASON_LABELS[feature] ?? feature.replaceAll('_', ' ');
+
+/** The encoder's words of one text, the aligned ones marked with their pair's number. */
+function alignedWords(words, marks) {
+  const p = document.createElement('p');
+  p.className = 'aligned';
+  words.forEach((w, i) => {
+    const pair = marks.get(i);
+    const el = document.createElement(pair === undefined ? 'span' : 'mark');
+    el.textContent = w;
+    if (pair !== undefined) el.className = `pair${pair}`;
+    p.append(el, ' ');
+  });
+  return p;
+}
+
+function explanationView(e) {
+  const box = document.createElement('div');
+  box.className = 'explain';
+  if (e.alignment) {
+    const pairs = e.alignment.pairs.filter((x) => x.share > 0.02).slice(0, 5);
+    const marksA = new Map();
+    const marksB = new Map();
+    pairs.forEach((x, n) => {
+      if (!marksA.has(x.aIndex)) marksA.set(x.aIndex, n);
+      if (!marksB.has(x.bIndex)) marksB.set(x.bIndex, n);
+    });
+    const title = document.createElement('h3');
+    title.textContent = 'Words that carry the similarity';
+    box.append(title, alignedWords(e.alignment.wordsA, marksA), alignedWords(e.alignment.wordsB, marksB));
+  }
+  if (e.reasons) {
+    const title = document.createElement('h3');
+    title.textContent = e.rule === 'identical-text' ? 'The same question, once normalised' : 'What moved the verdict';
+    const list = document.createElement('ul');
+    list.className = 'reasons';
+    for (const r of e.reasons.slice(0, 5)) {
+      const li = document.createElement('li');
+      li.className = r.contribution >= 0 ? 'up' : 'down';
+      li.textContent = `${r.contribution >= 0 ? '▲' : '▼'} ${reasonLabel(r.feature)} (${Number(r.value.toFixed(3))})`;
+      list.append(li);
+    }
+    box.append(title, list);
+  }
+  return box;
+}
+
+/** A "Why?" disclosure: asks the API for the explanation when first opened. */
+function whyButton(query, match) {
+  const details = document.createElement('details');
+  details.className = 'why';
+  const summary = document.createElement('summary');
+  summary.textContent = 'Why?';
+  details.append(summary);
+  details.addEventListener('toggle', async () => {
+    if (!details.open || details.dataset.loaded) return;
+    details.dataset.loaded = '1';
+    const res = await fetch('/v1/similarity', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ a: query, b: match.text, explain: true }),
+    });
+    const body = await res.json();
+    details.append(res.ok ? explanationView(body.explanation) : document.createTextNode(body.error?.message ?? 'error'));
+  });
+  return details;
+}
+
+function row(match, query) {
   const li = document.createElement('li');
   const text = document.createElement('span');
   text.className = 'text';
@@ -20,11 +100,12 @@ function row(match) {
     badge.textContent = 'likely duplicate';
     li.append(badge);
   }
+  if (query) li.append(whyButton(query, match));
   return li;
 }
 
-function show(list, matches, emptyText) {
-  list.replaceChildren(...matches.map(row));
+function show(list, matches, emptyText, query) {
+  list.replaceChildren(...matches.map((m) => row(m, query)));
   if (matches.length === 0 && emptyText) {
     const li = document.createElement('li');
     li.className = 'empty';
@@ -70,7 +151,7 @@ $('check').addEventListener('submit', async (event) => {
   }
   verdict.className = body.isDuplicate ? 'verdict dup' : 'verdict ok';
   verdict.textContent = body.isDuplicate ? 'Likely a duplicate of an existing question.' : 'No duplicate found: go ahead and post it.';
-  show($('matches'), body.matches, 'No similar questions.');
+  show($('matches'), body.matches, 'No similar questions.', text);
 });
 
 fetch('/healthz')
