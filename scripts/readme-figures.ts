@@ -42,7 +42,7 @@ function comparison(f: Figure): string {
   if (typeof f.p50 === 'number') parts.push(`p50 ${num(f.p50)} ${f.unit === 'ms' ? 'ms' : ''}`.trim());
   if (typeof f.requestsPerSecond === 'number') parts.push(`${num(f.requestsPerSecond)} req/s, ${f.errors ?? 0} errors`);
   const evaluation = f.evaluation as { precision: number; recall: number; f1: number } | undefined;
-  if (evaluation) parts.push(`P ${num(evaluation.precision)} R ${num(evaluation.recall)} F1 ${num(evaluation.f1)} on held-out pairs`);
+  if (evaluation) parts.push(`P ${num(evaluation.precision)} R ${num(evaluation.recall)} F1 ${num(evaluation.f1)} on held-out pairs${f.linkedBy === 'verdict' ? ', links confirmed by the verdict stage' : ''}`);
   if (typeof f.largestCluster === 'number') parts.push(`largest group ${num(f.largestCluster)}`);
   if (typeof f.peakMemoryMb === 'number') parts.push(`peak ${num(f.peakMemoryMb)} MB`);
   if (typeof f.encodeShare === 'number') parts.push(`encoding ${Math.round(f.encodeShare * 100)} % of the time`);
@@ -58,10 +58,10 @@ function comparison(f: Figure): string {
 const BLOCKS: Record<string, (figures: Figure[]) => string> = {
   quality: (figures) =>
     table(
-      ['pairs (held out of training)', 'pairs', 'accuracy', 'F1', 'ROC-AUC', 'AP'],
+      ['pairs (no stage of the model was fit on them)', 'decided by', 'pairs', 'accuracy', 'F1', 'ROC-AUC', 'AP'],
       figures
-        .filter((f) => f.bench === 'quality')
-        .map((f) => [String(f.config.data), num(f.config.pairs), num(f.accuracy), num(f.f1), `**${num(f.value)}**`, num(f.averagePrecision)]),
+        .filter((f) => f.bench === 'quality' && f.unit === 'ROC-AUC')
+        .map((f) => [String(f.config.data), String(f.config.stage ?? 'energy alone'), num(f.config.pairs), num(f.accuracy), num(f.f1), `**${num(f.value)}**`, num(f.averagePrecision)]),
     ),
   retrieval: (figures) =>
     table(
@@ -72,7 +72,7 @@ const BLOCKS: Record<string, (figures: Figure[]) => string> = {
     table(
       ['benchmark', 'figure', 'target', 'measured beside it in the same run'],
       figures
-        .filter((f) => !['quality', 'retrieval'].includes(f.bench))
+        .filter((f) => !['quality', 'retrieval'].includes(f.bench) || (f.bench === 'quality' && f.unit !== 'ROC-AUC'))
         .map((f) => [`${f.bench}: ${f.metric}`, `**${num(f.value)} ${f.unit}**`, f.target ?? '', comparison(f)]),
     ),
 };

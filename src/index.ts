@@ -24,7 +24,7 @@ export { questionKey } from './text/question-key.js';
 // Data files.
 export { readPairs, type Pair } from './data/pairs.js';
 export { readQuestions, type QuestionRecord } from './data/questions.js';
-export { splitByCluster } from './data/split.js';
+export { splitByCluster, splitForTraining } from './data/split.js';
 
 // Evaluators.
 export {

@@ -20,9 +20,10 @@ import {
   type Model,
   type ModelDirectory,
   readPairs,
-  splitByCluster,
+  splitForTraining,
   startServer,
   train,
+  TRAIN_DEFAULTS,
 } from '../src/index.js';
 
 const ROOT = resolve(fileURLToPath(import.meta.url), '../../..');
@@ -82,7 +83,7 @@ describe('the library, through src/index.ts only', () => {
     const same = await model.scorePair('How do I learn Python?', 'How do I learn Python?');
     assert.ok(same.energy < 1e-3 && same.isDuplicate);
     // The validation split train() made, evaluated again with the loaded model.
-    const { valid } = splitByCluster((await readPairs(SAMPLE_PAIRS)).pairs, TINY.validFraction, TINY.seed);
+    const { valid } = splitForTraining((await readPairs(SAMPLE_PAIRS)).pairs, { validFraction: TINY.validFraction, testFraction: TRAIN_DEFAULTS.testFraction, seed: TINY.seed });
     const { metrics } = await evaluatePairs(model.encoder, model.energy, valid, model.threshold);
     assert.equal(metrics.pairs, trained.validation.pairs);
     assert.ok(Math.abs(metrics.rocAuc - trained.validation.rocAuc) < 1e-3, `${metrics.rocAuc} vs ${trained.validation.rocAuc}`);

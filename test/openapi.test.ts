@@ -288,8 +288,12 @@ describe('OpenAPI document (generated from the zod schemas) against the real ser
 
   test('responses carry what the schemas promise (not just their shape)', async () => {
     const sim = (await check(server.url, { method: 'POST', route: '/v1/similarity', body: { a: 'How do I cook rice?', b: 'How do I cook rice?' }, status: 200 })) as Record<string, unknown>;
-    assert.deepEqual(Object.keys(sim).sort(), ['energy', 'isDuplicate', 'probability', 'threshold']);
+    assert.deepEqual(Object.keys(sim).sort(), ['decidedBy', 'energy', 'isDuplicate', 'probability', 'threshold']);
     assert.equal(sim.threshold, model.threshold);
+    const why = (await check(server.url, { method: 'POST', route: '/v1/similarity', body: { a: 'How do I cook rice?', b: 'What is the best way to cook rice?', explain: true }, status: 200 })) as { explanation: { alignment: { pairs: { a: string }[] } } };
+    assert.ok(why.explanation.alignment.pairs.some((p) => p.a === 'rice'), 'the shared word carries similarity');
+    const dup = (await check(server.url, { method: 'POST', route: '/v1/duplicates', body: { text: 'How do I cook rice?', k: 2, explain: true }, status: 200 })) as { matches: { explanation?: object }[] };
+    assert.ok(dup.matches.length > 0 && dup.matches.every((m) => m.explanation));
     const created = (await check(server.url, { method: 'POST', route: '/v1/questions', body: { text: 'How do I get started with JavaScript?' }, headers: AUTH, status: 201 })) as { duplicates: { id: string }[] };
     assert.ok(created.duplicates.some((d) => d.id === 'js'));
     const plain = (await check(server.url, { method: 'GET', route: '/v1/questions/:id', path: '/v1/questions/plain', status: 200 })) as { category: unknown };

@@ -1,20 +1,16 @@
 /**
  * doppel dedup end to end: every real question (~58k), both clusterings, scored (--eval-pairs)
- * on the pairs of the bundled model's held-out validation clusters only, never on pairs it
- * trained on (without ../shared there are none, and no score is reported); then a synthetic archive of DOPPEL_BENCH_DEDUP_SCALE questions (default
+ * on the pairs of the bundled model's test clusters only, which no stage of it was fit on (without ../shared there are none, and no score is reported); then a synthetic archive of DOPPEL_BENCH_DEDUP_SCALE questions (default
  * 200k; 1,000,000 for the full run) made of real questions with small perturbations. Reports
  * questions/s, the time split, and peak memory (each run in its own process).
  */
 import { execFileSync } from 'node:child_process';
-import { createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { formatRow } from '../../src/data/delimited.js';
-import { readPairs } from '../../src/data/pairs.js';
-import { splitByCluster } from '../../src/data/split.js';
-import { defaultModelDir } from '../../src/model/model-dir.js';
 import { Random } from '../../src/util/random.js';
-import { pairsFile, realQuestions, report, ROOT, round } from './common.js';
+import { heldOutTestPairs, realQuestions, report, ROOT, round } from './common.js';
 
 const CLI = join(ROOT, 'dist/src/cli/main.js');
 const SCALE = Number(process.env.DOPPEL_BENCH_DEDUP_SCALE ?? 200_000);
@@ -33,15 +29,13 @@ function dedup(input: string, extra: string[]): Record<string, any> {
   return JSON.parse(stdout.toString());
 }
 
-/** The validation pairs of the bundled model's training run, written as a pairs file. */
+/** The bundled model's test pairs (no stage was fit on them), written as a pairs file. */
 async function heldOutPairs(): Promise<{ path: string; pairs: number } | undefined> {
-  const { path, dataset } = pairsFile();
-  if (!dataset.startsWith('qqp-pairs')) return undefined; // the sample was not held out of the bundled model's training
-  const { settings } = JSON.parse(readFileSync(join(defaultModelDir(), 'training.json'), 'utf8')) as { settings: { seed: number } };
-  const { valid } = splitByCluster((await readPairs(path)).pairs, 0.1, settings.seed);
+  const held = await heldOutTestPairs();
+  if (!held) return undefined;
   const out = join(dir, 'held-out-pairs.tsv');
-  writeFileSync(out, ['question1\tquestion2\tis_duplicate', ...valid.map((p) => formatRow([p.q1, p.q2, String(p.label)], '\t'))].join('\n') + '\n');
-  return { path: out, pairs: valid.length };
+  writeFileSync(out, ['question1\tquestion2\tis_duplicate', ...held.pairs.map((p) => formatRow([p.q1, p.q2, String(p.label)], '\t'))].join('\n') + '\n');
+  return { path: out, pairs: held.pairs.length };
 }
 
 try {
@@ -62,7 +56,8 @@ try {
       clusters: summary.clusters,
       largestCluster: summary.largestCluster,
       evaluation: summary.evaluation,
-      evaluatedOn: heldOut ? `${heldOut.pairs} pairs of the bundled model's held-out validation clusters` : 'not scored: no held-out pairs without ../shared',
+      linkedBy: summary.linkedBy,
+      evaluatedOn: heldOut ? `${heldOut.pairs} pairs of the bundled model's test clusters` : 'not scored: no held-out pairs without ../shared',
     });
   }
 

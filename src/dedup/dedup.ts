@@ -9,9 +9,15 @@ import { type Clustering, type Clusters, communities, connectedComponents, type 
 import { GrowableFloat32, GrowableInt32 } from './growable.js';
 import { nearestLinks } from './neighbours.js';
 
+/** How far past the energy threshold a neighbour may be for the verdict stage to confirm it. */
+const VERDICT_REACH = 1.5;
+
 export interface DedupOptions {
   model: Model;
-  /** Energy at or below which two questions are linked; default the model's calibrated threshold. */
+  /**
+   * Energy at or below which two questions are linked. Default: the model's verdict stage confirms
+   * neighbours near its calibrated energy threshold, or without one, that threshold alone.
+   */
   threshold?: number;
   k: number;
   clustering: Clustering;
@@ -41,6 +47,10 @@ export interface DedupSummary {
   questionsInClusters: number;
   largestCluster: number;
   links: number;
+  /** Neighbour pairs within reach of a link, before the verdict stage confirmed them (= links without one). */
+  candidateLinks: number;
+  /** What confirmed a link: the verdict stage, or the energy threshold alone. */
+  linkedBy: 'verdict' | 'energy';
   threshold: number;
   clustering: Clustering;
   seconds: number;
@@ -229,6 +239,12 @@ async function writeGroups(
 export async function dedupFile(path: string, options: DedupOptions, emit: (row: DedupRow) => void | Promise<void>): Promise<DedupSummary> {
   const { model } = options;
   const threshold = options.threshold ?? model.threshold;
+  // With a verdict stage (and no explicit energy threshold), links are neighbours a little beyond
+  // the energy threshold that the verdict confirms: lexical evidence can call a pair the energy
+  // alone would miss a duplicate, and veto one it would take. That needs the distinct texts kept.
+  const verdict = options.threshold === undefined ? model.verdict : undefined;
+  const reach = verdict ? threshold * VERDICT_REACH : threshold;
+  const texts: string[] = [];
   const started = performance.now();
   let invalid = 0;
   const onInvalid = options.strict
@@ -240,7 +256,10 @@ export async function dedupFile(path: string, options: DedupOptions, emit: (row:
 
   // 1-2. Read and group exact duplicates; encode each distinct text once, as it is first seen.
   const encoder = new StreamingEncoder(model.encoder, options.batchSize ?? 1024);
-  const exact = await readExactGroups(path, options, onInvalid, (text) => encoder.push(text));
+  const exact = await readExactGroups(path, options, onInvalid, (text) => {
+    if (verdict) texts.push(text);
+    return encoder.push(text);
+  });
   await encoder.flush();
   const pass1Seconds = (performance.now() - started) / 1000;
   const { rows } = exact;
@@ -249,18 +268,22 @@ export async function dedupFile(path: string, options: DedupOptions, emit: (row:
   options.onProgress?.('encode', rows.length, rows.length);
 
   // 3. Link each distinct text to its nearest neighbours under the threshold.
-  const { links, candidates, indexSeconds, linkSeconds } = nearestLinks(vectors, model.encoder.dim, {
+  const near = nearestLinks(vectors, model.encoder.dim, {
     k: options.k,
-    threshold,
+    threshold: reach,
     energyName: model.files.config.energy,
     energy: model.energy,
     collectCandidates: Boolean(options.evalPairs),
     onProgress: (stage, done, total) => options.onProgress?.(stage, done, total),
   });
+  const { candidates, indexSeconds } = near;
+  const confirmStarted = performance.now();
+  const links = verdict ? near.links.filter((l) => verdict.judge(texts[l.a], texts[l.b], l.energy).isDuplicate) : near.links;
+  const linkSeconds = near.linkSeconds + (performance.now() - confirmStarted) / 1000;
 
   // 4. Cluster.
   const clusterStarted = performance.now();
-  const grouping = clusterRows(rows, n, links, threshold, options);
+  const grouping = clusterRows(rows, n, links, reach, options);
   const clusterSeconds = (performance.now() - clusterStarted) / 1000;
 
   // 5. Write the grouped rows.
@@ -277,6 +300,8 @@ export async function dedupFile(path: string, options: DedupOptions, emit: (row:
     questionsInClusters: grouping.inClusters,
     largestCluster: grouping.largest,
     links: links.length,
+    candidateLinks: near.links.length,
+    linkedBy: verdict ? 'verdict' : 'energy',
     threshold,
     clustering: options.clustering,
     seconds,
