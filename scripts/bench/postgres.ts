@@ -8,7 +8,7 @@
  * PostgreSQL here is PGlite: PostgreSQL 18 compiled to WebAssembly, run inside this process and
  * served over the wire protocol by pglite-socket (scripts/pglite-server.ts). Its latency is that
  * of a single-threaded WebAssembly database sharing this process's event loop, not a server's; a
- * native PostgreSQL is expected to be faster. PGlite builds the HNSW graph at ~250 questions/s on
+ * native PostgreSQL is expected to be faster. PGlite builds the HNSW graph at 200-250 questions/s on
  * this machine, so the corpus is a slice: every judged question plus random distractors.
  * Needs ../shared/data/qqp-pairs, like the retrieval bench; without it nothing is reported.
  */
