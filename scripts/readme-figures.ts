@@ -72,9 +72,33 @@ const BLOCKS: Record<string, (figures: Figure[]) => string> = {
     table(
       ['benchmark', 'figure', 'target', 'measured beside it in the same run'],
       figures
-        .filter((f) => !['quality', 'retrieval'].includes(f.bench) || (f.bench === 'quality' && f.unit !== 'ROC-AUC'))
+        .filter((f) => !['quality', 'retrieval', 'postgres'].includes(f.bench) || (f.bench === 'quality' && f.unit !== 'ROC-AUC'))
         .map((f) => [`${f.bench}: ${f.metric}`, `**${num(f.value)} ${f.unit}**`, f.target ?? '', comparison(f)]),
     ),
+  postgres: (figures) => {
+    const both = figures.filter((f) => f.bench === 'postgres');
+    // The directory store's figures, measured beside PostgreSQL's in the same run.
+    const dir = (f: Figure) => (f.directory ?? {}) as Record<string, number>;
+    const signed = (x: unknown) => (typeof x === 'number' && x > 0 ? '+' : '') + num(x);
+    return [
+      table(
+        ['mode', 'questions', 'queries', 'nDCG@10 directory', 'nDCG@10 PostgreSQL', 'difference', 'MRR@10 directory', 'MRR@10 PostgreSQL'],
+        both
+          .filter((f) => f.unit === 'nDCG@10')
+          .map((f) => [String(f.config.mode), num(f.config.questions), num(f.config.queries), num(dir(f)['ndcg@10']), `**${num(f.value)}**`, signed(f.difference), num(dir(f)['mrr@10']), num(f['mrr@10'])]),
+      ),
+      '',
+      table(
+        ['search, encode + top-10 in process', 'questions', 'held-out queries', 'directory p50 / p99 ms', 'PGlite (WebAssembly) p50 / p99 ms', 'PGlite / directory, p50 / p99'],
+        both
+          .filter((f) => f.unit === 'ms')
+          .map((f) => {
+            const ratio = f.ratioToDirectory as { p50: number; p99: number };
+            return [String(f.config.mode), num(f.config.questions), num(f.config.queries), `${num(dir(f).p50)} / ${num(dir(f).p99)}`, `${num(f.p50)} / **${num(f.value)}**`, `${num(ratio.p50, 1)}x / ${num(ratio.p99, 1)}x`];
+          }),
+      ),
+    ].join('\n');
+  },
 };
 
 /** The README with every figures block rendered from `figures`. */

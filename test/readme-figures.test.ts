@@ -23,7 +23,7 @@ describe('README figures', () => {
     const names = (text: string) => [...text.matchAll(/<!-- figures:(\w+) -->/g)].map((m) => m[1]);
     const rendered = renderReadme(readme, readFigures());
     assert.deepEqual(names(rendered), names(readme));
-    assert.deepEqual(names(readme), ['quality', 'retrieval', 'benchmarks']);
+    assert.deepEqual(names(readme), ['quality', 'retrieval', 'benchmarks', 'postgres']);
     for (const [, body] of rendered.matchAll(/<!-- figures:\w+ -->\n([\s\S]*?)\n<!-- \/figures -->/g)) {
       assert.ok(body.split('\n').length > 2, 'a block has a header and at least one row');
     }
@@ -38,5 +38,17 @@ describe('README figures', () => {
     const out = renderReadme(readme, [{ bench: 'retrieval', metric: 'm', value: 0.5, unit: 'nDCG@10', config: { mode: 'dense' }, 'mrr@10': 0.6, 'recall@1': 0.4, 'recall@10': 0.7 }]);
     assert.match(out, /\| dense \| \*\*0\.5\*\* \| 0\.6 \| 0\.4 \| 0\.7 \|/);
     assert.throws(() => renderReadme('<!-- figures:nope -->\n\n<!-- /figures -->', []), /unknown figures block/);
+  });
+
+  test('the PostgreSQL block sets each store beside the other, and keeps its figures out of the benchmarks table', () => {
+    const config = { questions: 20000, queries: 1000 };
+    const figures = [
+      { bench: 'postgres', metric: 'q', value: 0.681, unit: 'nDCG@10', config: { ...config, mode: 'dense' }, 'mrr@10': 0.7, directory: { 'ndcg@10': 0.68, 'mrr@10': 0.71 }, difference: 0.001 },
+      { bench: 'postgres', metric: 's', value: 9.5, unit: 'ms', config: { ...config, mode: 'hybrid' }, p50: 4, directory: { p50: 1, p99: 5 }, ratioToDirectory: { p50: 4, p99: 1.9 } },
+    ];
+    const out = renderReadme('<!-- figures:postgres -->\n<!-- /figures -->\n<!-- figures:benchmarks -->\n<!-- /figures -->', figures);
+    assert.match(out, /\| dense \| 20,000 \| 1,000 \| 0\.68 \| \*\*0\.681\*\* \| \+0\.001 \| 0\.71 \| 0\.7 \|/);
+    assert.match(out, /\| hybrid \| 20,000 \| 1,000 \| 1 \/ 5 \| 4 \/ \*\*9\.5\*\* \| 4x \/ 1\.9x \|/);
+    assert.doesNotMatch(out.slice(out.indexOf('figures:benchmarks')), /postgres/);
   });
 });
