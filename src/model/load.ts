@@ -10,6 +10,7 @@ import { plattProbability } from './calibration/platt.js';
 import { FILES, loadModelFiles, type ModelFiles } from './model-dir.js';
 import { type TextEncoder, TfjsTextEncoder } from './text-encoder.js';
 import { type Judgement, type Reason, Verdict } from '../verdict/verdict.js';
+import { embeddingWordVectors } from '../verdict/word-vectors.js';
 import { alignWords, type WordAlignment } from './explain/word-alignment.js';
 
 export const RUNTIMES = ['auto', 'onnx', 'tfjs'] as const;
@@ -129,7 +130,7 @@ export async function loadModel(dir?: string, options: LoadModelOptions = {}): P
   const energy = ENERGIES[files.config.energy];
   const probability = (e: number) => plattProbability(calibration.platt, e);
   const isDuplicate = (e: number) => e <= calibration.threshold;
-  const verdict = files.verdict ? new Verdict(files.verdict) : undefined;
+  const verdict = files.verdict ? new Verdict(files.verdict, embeddingWordVectors(files.weights.get('embedding')!, files.tokenizer)) : undefined;
   const judge = (a: string, b: string, e: number): Judgement => (verdict ? verdict.judge(a, b, e) : { probability: probability(e), isDuplicate: isDuplicate(e) });
   const score = async (a: string, b: string): Promise<PairScore> => {
     const v = await encoder.encode([a, b]);

@@ -8,6 +8,8 @@ export type SparseVector = Map<string, number>;
 export interface TextAnalysis {
   words: string[];
   wordSet: Set<string>;
+  /** Adjacent word pairs: word order, which sets of words do not see. */
+  bigrams: Set<string>;
   /** TF-IDF of words and of character trigrams. */
   wordTfidf: SparseVector;
   trigramTfidf: SparseVector;
@@ -43,6 +45,7 @@ export function analyse(text: string, idf: Idf): TextAnalysis {
   return {
     words: ws,
     wordSet: new Set(ws),
+    bigrams: new Set(ws.slice(1).map((w, i) => `${ws[i]} ${w}`)),
     wordTfidf: tfidf(ws, (w) => idf.word(w)),
     trigramTfidf: tfidf(charTrigrams(ws), (t) => idf.trigram(t)),
     numbers: new Set(ws.filter(isNumber)),

@@ -32,8 +32,34 @@ export const FEATURE_NAMES = [
   'last_word_same',
   'word_tfidf_cosine',
   'trigram_tfidf_cosine',
+  'unshared_words_min_side',
+  'unshared_words_max_side',
+  'unshared_idf_min_side',
+  'unshared_idf_max_side',
+  'content_jaccard',
+  'bigram_jaccard',
+  'lcs_ratio',
+  'chars_diff',
 ] as const;
 export type FeatureName = (typeof FEATURE_NAMES)[number];
+
+function jaccard(x: Set<string>, y: Set<string>): number {
+  let shared = 0;
+  for (const t of x) if (y.has(t)) shared++;
+  const union = x.size + y.size - shared;
+  return union > 0 ? shared / union : 1;
+}
+
+/** Length of the longest common subsequence of two word lists: shared words in the same order. */
+function longestCommonSubsequence(x: readonly string[], y: readonly string[]): number {
+  let previous = new Uint16Array(y.length + 1);
+  let current = new Uint16Array(y.length + 1);
+  for (let i = 1; i <= x.length; i++) {
+    for (let j = 1; j <= y.length; j++) current[j] = x[i - 1] === y[j - 1] ? previous[j - 1] + 1 : Math.max(previous[j], current[j - 1]);
+    [previous, current] = [current, previous];
+  }
+  return previous[y.length];
+}
 
 export function pairFeatures(a: TextAnalysis, b: TextAnalysis, idf: Idf): Float64Array {
   let shared = 0;
@@ -46,22 +72,33 @@ export function pairFeatures(a: TextAnalysis, b: TextAnalysis, idf: Idf): Float6
     sharedIdf += x;
     if (x >= idf.rare) rareShared++;
   }
-  let unshared = 0;
-  let unsharedIdf = 0;
   let maxUnsharedIdf = 0;
   let rareUnshared = 0;
-  for (const [one, other] of [
+  const sides = ([
     [a, b],
     [b, a],
-  ] as const) {
+  ] as const).map(([one, other]) => {
+    let count = 0;
+    let mass = 0;
     for (const w of one.wordSet) {
       if (other.wordSet.has(w)) continue;
-      unshared++;
+      count++;
       const x = idf.word(w);
-      unsharedIdf += x;
+      mass += x;
       maxUnsharedIdf = Math.max(maxUnsharedIdf, x);
       if (x >= idf.rare) rareUnshared++;
     }
+    return { count, mass };
+  });
+  const unshared = sides[0].count + sides[1].count;
+  const unsharedIdf = sides[0].mass + sides[1].mass;
+  // Content words: those rarer than stop words (see Idf.common).
+  let contentShared = 0;
+  let contentAll = 0;
+  for (const w of new Set([...a.wordSet, ...b.wordSet])) {
+    if (idf.word(w) < idf.common) continue;
+    contentAll++;
+    if (a.wordSet.has(w) && b.wordSet.has(w)) contentShared++;
   }
   let numbersMismatched = 0;
   for (const n of a.numbers) if (!b.numbers.has(n)) numbersMismatched++;
@@ -93,6 +130,14 @@ export function pairFeatures(a: TextAnalysis, b: TextAnalysis, idf: Idf): Float6
     last_word_same: na > 0 && nb > 0 && a.words[na - 1] === b.words[nb - 1] ? 1 : 0,
     word_tfidf_cosine: cosine(a.wordTfidf, b.wordTfidf),
     trigram_tfidf_cosine: cosine(a.trigramTfidf, b.trigramTfidf),
+    unshared_words_min_side: Math.min(sides[0].count, sides[1].count),
+    unshared_words_max_side: Math.max(sides[0].count, sides[1].count),
+    unshared_idf_min_side: Math.min(sides[0].mass, sides[1].mass),
+    unshared_idf_max_side: Math.max(sides[0].mass, sides[1].mass),
+    content_jaccard: contentAll > 0 ? contentShared / contentAll : 1,
+    bigram_jaccard: jaccard(a.bigrams, b.bigrams),
+    lcs_ratio: longestCommonSubsequence(a.words, b.words) / Math.max(1, na, nb),
+    chars_diff: Math.abs(a.chars - b.chars),
   };
   return Float64Array.from(FEATURE_NAMES, (n) => values[n]);
 }

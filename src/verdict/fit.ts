@@ -6,6 +6,8 @@ import { Gbt, type GbtParams } from './gbt.js';
 import { Idf } from './idf.js';
 import { Logistic } from './logistic.js';
 import { STACK_INPUTS, Verdict } from './verdict.js';
+import { alignmentFeatures, type WordVectors } from './word-vectors.js';
+import { words } from './words.js';
 
 function featureRows(pairs: readonly Pair[], idf: Idf): Float64Array[] {
   const cache = new Map<string, ReturnType<typeof analyse>>();
@@ -31,7 +33,7 @@ export interface VerdictFit {
  * pairs), then the stacked regression on the validation pairs, whose energies come from an
  * encoder that never trained on them.
  */
-export function fitVerdict(train: readonly Pair[], valid: readonly Pair[], validEnergies: ArrayLike<number>, gbt: Partial<GbtParams> = {}): VerdictFit {
+export function fitVerdict(train: readonly Pair[], valid: readonly Pair[], validEnergies: ArrayLike<number>, vectors: WordVectors, gbt: Partial<GbtParams> = {}): VerdictFit {
   const idf = Idf.fit(train.flatMap((p) => [p.q1, p.q2]));
   const trainRows = featureRows(train, idf);
   const validRows = featureRows(valid, idf);
@@ -39,12 +41,15 @@ export function fitVerdict(train: readonly Pair[], valid: readonly Pair[], valid
   const validLabels = Float64Array.from(valid, (p) => p.label);
   const lexical = Gbt.fit(trainRows, trainLabels, gbt, { rows: validRows, labels: validLabels });
   const lexicalLogits = validRows.map((r) => lexical.logit(r));
-  const stackRows = validRows.map((r, i) => Float64Array.from([validEnergies[i], lexicalLogits[i], ...r]));
+  const stackRows = validRows.map((r, i) => {
+    const aligned = alignmentFeatures(words(valid[i].q1), words(valid[i].q2), vectors, (w) => idf.word(w), idf.common);
+    return Float64Array.from([validEnergies[i], lexicalLogits[i], ...r, aligned.mean, aligned.min]);
+  });
   const stack = Logistic.fit([...STACK_INPUTS], stackRows, validLabels);
   const probabilities = stackRows.map((r) => 1 / (1 + Math.exp(-stack.logit(r))));
   // Thresholds are found on "energies" (lower = duplicate): 1 - p is one.
   const threshold = 1 - maxAccuracyThreshold(probabilities.map((p) => 1 - p), validLabels);
-  const verdict = new Verdict({ format: 'doppel-verdict/1', idf: idf.toJson(), lexical: lexical.json, stack: stack.json, threshold });
+  const verdict = new Verdict({ format: 'doppel-verdict/1', idf: idf.toJson(), lexical: lexical.json, stack: stack.json, threshold }, vectors);
   const negLexical = lexicalLogits.map((z) => -z);
   return { verdict, trees: lexical.trees, lexicalValidation: binaryMetrics(negLexical, validLabels, maxAccuracyThreshold(negLexical, validLabels)) };
 }

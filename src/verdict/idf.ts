@@ -18,12 +18,15 @@ export class Idf {
   readonly documents: number;
   /** A word at least this rare (df <= 5) counts as a rare word. */
   readonly rare: number;
+  /** A word more common than this (in over 2 % of the questions) counts as a stop word. */
+  readonly common: number;
 
   constructor(json: IdfJson) {
     this.documents = json.documents;
     this.words = new Map(Object.entries(json.words));
     this.trigrams = new Map(Object.entries(json.trigrams));
     this.rare = this.fromDf(5);
+    this.common = this.fromDf(this.documents * 0.02);
   }
 
   /** Counts the questions (each distinct text once); terms seen only once are left out to keep the table small. */

@@ -6,9 +6,10 @@ import { FEATURE_NAMES, pairFeatures } from './features.js';
 import { Gbt, type GbtJson } from './gbt.js';
 import { Idf, type IdfJson } from './idf.js';
 import { Logistic, type LogisticJson } from './logistic.js';
+import { alignmentFeatures, type WordVectors } from './word-vectors.js';
 
 /** The stack's inputs: the encoder's energy, the lexical trees' logit, and the features themselves. */
-export const STACK_INPUTS = ['energy', 'lexical_logit', ...FEATURE_NAMES] as const;
+export const STACK_INPUTS = ['energy', 'lexical_logit', ...FEATURE_NAMES, 'alignment_mean', 'alignment_min'] as const;
 
 export const VerdictJsonSchema = z.object({
   format: z.literal('doppel-verdict/1'),
@@ -55,7 +56,14 @@ export class Verdict {
   /** Analyses of recent texts: a stored question is analysed once, not on every search. */
   private readonly analyses = new LruCache<TextAnalysis>(ANALYSIS_CACHE);
 
-  constructor(readonly json: VerdictJson) {
+  /**
+   * `vectors`: the encoder's word vectors, for the alignment inputs of the stack (they are fit on
+   * the encoder's training pairs, so only the stack, fit on other pairs, may use them).
+   */
+  constructor(
+    readonly json: VerdictJson,
+    private readonly vectors: WordVectors,
+  ) {
     this.idf = new Idf(json.idf);
     this.lexical = new Gbt(json.lexical);
     this.stack = new Logistic(json.stack);
@@ -78,13 +86,14 @@ export class Verdict {
     return pairFeatures(this.analysis(a), this.analysis(b), this.idf);
   }
 
-  private stackInputs(features: Float64Array, energy: number): Float64Array {
-    return Float64Array.from([energy, this.lexical.logit(features), ...features]);
+  private stackInputs(a: string, b: string, features: Float64Array, energy: number): Float64Array {
+    const aligned = alignmentFeatures(this.analysis(a).words, this.analysis(b).words, this.vectors, (w) => this.idf.word(w), this.idf.common);
+    return Float64Array.from([energy, this.lexical.logit(features), ...features, aligned.mean, aligned.min]);
   }
 
   judge(a: string, b: string, energy: number): Judgement {
     if (questionKey(a) === questionKey(b)) return { probability: 1, isDuplicate: true };
-    const probability = 1 / (1 + Math.exp(-this.stack.logit(this.stackInputs(this.features(a, b), energy))));
+    const probability = 1 / (1 + Math.exp(-this.stack.logit(this.stackInputs(a, b, this.features(a, b), energy))));
     return { probability, isDuplicate: probability >= this.threshold };
   }
 
@@ -95,7 +104,7 @@ export class Verdict {
    */
   explain(a: string, b: string, energy: number): VerdictExplanation {
     const features = this.features(a, b);
-    const inputs = this.stackInputs(features, energy);
+    const inputs = this.stackInputs(a, b, features, energy);
     const { bias, values } = this.stack.contributions(inputs);
     const { mean, scale, weights } = this.stack.json;
     const lexicalWeight = weights[1] / scale[1];
@@ -105,6 +114,7 @@ export class Verdict {
     FEATURE_NAMES.forEach((name, i) => {
       reasons.push({ feature: name, value: features[i], contribution: values[i + 2] + lexicalWeight * trees.values[i] });
     });
+    for (let i = 2 + FEATURE_NAMES.length; i < STACK_INPUTS.length; i++) reasons.push({ feature: STACK_INPUTS[i], value: inputs[i], contribution: values[i] });
     reasons.sort((x, y) => Math.abs(y.contribution) - Math.abs(x.contribution));
     const rule = questionKey(a) === questionKey(b) ? { rule: 'identical-text' as const } : {};
     return { ...this.judge(a, b, energy), baseline, reasons, ...rule };

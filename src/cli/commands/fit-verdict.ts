@@ -7,6 +7,7 @@ import { TrainOptionsSchema } from '../../model/training/options.js';
 import { loadTrainingPairs } from '../../model/training/pipeline.js';
 import { verdictStage } from '../../model/training/verdict-stage.js';
 import { writeFileAtomic } from '../../util/atomic-write.js';
+import { embeddingWordVectors } from '../../verdict/word-vectors.js';
 
 interface FitVerdictFlags {
   train: string;
@@ -41,7 +42,8 @@ export async function fitVerdictCommand(model: Model, flags: FitVerdictFlags, lo
   }
   const data = await loadTrainingPairs(options, log);
   if (data.valid.length === 0) throw new DoppelError('INVALID_INPUT', 'no validation pairs: the stack must be fit on pairs the encoder did not train on');
-  const { verdict, report } = await verdictStage(model.encoder, model.energy, model.threshold, data, log);
+  const vectors = embeddingWordVectors(model.files.weights.get('embedding')!, model.files.tokenizer);
+  const { verdict, report } = await verdictStage(model.encoder, model.energy, model.threshold, data, vectors, log);
   await writeFileAtomic(join(dir, FILES.verdict), JSON.stringify(verdict));
   const split = { seed: options.seed, validFraction: options.valid ? null : options.validFraction, testFraction: options.test ? null : options.testFraction, train: data.train.length, valid: data.valid.length, test: data.test.length };
   await writeFileAtomic(trainingPath, JSON.stringify({ ...training, split, verdict: report }, null, 2));

@@ -29,6 +29,7 @@ import { exportModelDir } from '../onnx/export-model-dir.js';
 import { variablesToWeights, type WeightMap } from '../weights.js';
 import { CHECKPOINT, copyWeights, readCheckpoint, resumeDir, runCheckpointDir, writeCheckpoint } from './checkpoint.js';
 import { PRESETS, type ResolvedTrainOptions, type TrainOptions, TrainOptionsSchema } from './options.js';
+import { embeddingWordVectors } from '../../verdict/word-vectors.js';
 import { verdictStage } from './verdict-stage.js';
 import { type EpochReport, type Progress, type ResumeFrom, type TrainerState, type TrainSettings, trainEncoder, validate } from './train.js';
 
@@ -254,7 +255,8 @@ async function calibrateModel(config: ModelConfig, weights: WeightMap, tokenizer
 async function fitVerdictStage(config: ModelConfig, weights: WeightMap, tokenizer: Tokenizer, threshold: number, data: TrainingData, log: Log) {
   const encoder = SiameseEncoder.fromWeights(config, weights);
   try {
-    return await verdictStage(new TfjsTextEncoder(encoder, tokenizer), ENERGIES[config.energy], threshold, data, log);
+    const vectors = embeddingWordVectors(weights.get('embedding')!, tokenizer);
+    return await verdictStage(new TfjsTextEncoder(encoder, tokenizer), ENERGIES[config.energy], threshold, data, vectors, log);
   } finally {
     encoder.dispose();
   }

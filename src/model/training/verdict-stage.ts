@@ -2,6 +2,7 @@ import type { Pair } from '../../data/pairs.js';
 import { binaryMetrics, type BinaryMetrics, pairEnergies } from '../../evaluation/binary-classification.js';
 import { fitVerdict, verdictMetrics } from '../../verdict/fit.js';
 import type { VerdictJson } from '../../verdict/verdict.js';
+import type { WordVectors } from '../../verdict/word-vectors.js';
 import type { Energy } from '../energies/registry.js';
 import type { TextEncoder } from '../text-encoder.js';
 
@@ -25,11 +26,12 @@ export async function verdictStage(
   energy: Energy,
   energyThreshold: number,
   data: { train: Pair[]; valid: Pair[]; test: Pair[] },
+  vectors: WordVectors,
   log: (message: string) => void,
 ): Promise<{ verdict: VerdictJson; report: VerdictReport }> {
   const started = Date.now();
   const { energies: validEnergies } = await pairEnergies(encoder, energy, data.valid);
-  const fit = fitVerdict(data.train, data.valid, validEnergies);
+  const fit = fitVerdict(data.train, data.valid, validEnergies, vectors);
   const lex = fit.lexicalValidation;
   log(`verdict: ${fit.trees} lexical trees (alone on validation: accuracy ${lex.accuracy.toFixed(4)}, ROC-AUC ${lex.rocAuc.toFixed(4)}); stack fit on ${data.valid.length} validation pairs`);
   const report: VerdictReport = { seconds: 0, trees: fit.trees, lexicalValidation: lex };

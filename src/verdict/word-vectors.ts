@@ -1,0 +1,62 @@
+import type { Tokenizer } from '../text/tokenizer.js';
+
+/** A word's vector, or undefined for a word the table has no row for. */
+export type WordVectors = (word: string) => Float32Array | undefined;
+
+/**
+ * Word vectors from the encoder's own embedding table: a word is the mean of its word pieces'
+ * rows, L2-normalised. Cached per word.
+ */
+export function embeddingWordVectors(embedding: { shape: number[]; values: Float32Array }, tokenizer: Tokenizer): WordVectors {
+  const dim = embedding.shape[1];
+  const cache = new Map<string, Float32Array | undefined>();
+  return (word) => {
+    if (cache.has(word)) return cache.get(word);
+    const ids = tokenizer.encode(word);
+    let v: Float32Array | undefined;
+    if (ids.length > 0) {
+      v = new Float32Array(dim);
+      for (const id of ids) for (let d = 0; d < dim; d++) v[d] += embedding.values[id * dim + d];
+      const norm = Math.sqrt(v.reduce((s, x) => s + x * x, 0));
+      if (norm > 0) for (let d = 0; d < dim; d++) v[d] /= norm;
+      else v = undefined;
+    }
+    if (cache.size > 200_000) cache.clear();
+    cache.set(word, v);
+    return v;
+  };
+}
+
+/**
+ * How well each word of one question finds a partner in the other: for every word, its best
+ * cosine to the other side's words, averaged with IDF weights over both sides (mean), and the
+ * worst such match among words rarer than stop words (min). A paraphrase aligns well even where
+ * its words differ ("buy" ~ "purchase"); a question about something else leaves a word alone.
+ */
+export function alignmentFeatures(a: readonly string[], b: readonly string[], vectors: WordVectors, idf: (w: string) => number, common: number): { mean: number; min: number } {
+  let weighted = 0;
+  let weight = 0;
+  let min = 1;
+  for (const [one, other] of [
+    [a, b],
+    [b, a],
+  ] as const) {
+    const others = other.map(vectors).filter((v): v is Float32Array => v !== undefined);
+    for (const w of new Set(one)) {
+      const v = vectors(w);
+      if (!v) continue;
+      let best = other.includes(w) ? 1 : 0;
+      for (const u of others) {
+        if (best >= 1) break;
+        let dot = 0;
+        for (let d = 0; d < v.length; d++) dot += v[d] * u[d];
+        best = Math.max(best, dot);
+      }
+      const x = idf(w);
+      weighted += x * best;
+      weight += x;
+      if (x >= common) min = Math.min(min, best);
+    }
+  }
+  return { mean: weight > 0 ? weighted / weight : 0, min };
+}
