@@ -24,7 +24,7 @@ describe('doppel train / eval / score (integration, tiny model on the sample)', 
   test('training lowers the loss, beats chance on held-out clusters, and writes a loadable model', async (t) => {
     const out = join(tempDir((fn) => t.after(fn)), 'model');
     await doppel(['train', '--train', SAMPLE_PAIRS, '--out', out, '--epochs', '3', ...TINY]);
-    for (const f of ['config.json', 'tokenizer.json', 'weights.bin', 'weights.json', 'calibration.json', 'training.json', 'report.json', 'report.html']) {
+    for (const f of ['config.json', 'tokenizer.json', 'weights.bin', 'weights.json', 'calibration.json', 'verdict.json', 'training.json', 'report.json', 'report.html']) {
       assert.ok(existsSync(join(out, f)), `${f} written`);
     }
     const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
@@ -36,10 +36,14 @@ describe('doppel train / eval / score (integration, tiny model on the sample)', 
     const training = JSON.parse(readFileSync(join(out, 'training.json'), 'utf8'));
     assert.equal(training.data[0].sha256.length, 64);
     assert.equal(training.backend, 'wasm');
+    assert.ok(training.split.test > 0 && training.verdict.test.verdict.pairs === training.split.test, 'the verdict is measured on the test split');
 
     const { stdout } = await doppel(['eval', '--model', out, '--pairs', SAMPLE_PAIRS, '--json']);
     const metrics = JSON.parse(stdout);
-    assert.deepEqual(Object.keys(metrics), ['pairs', 'accuracy', 'f1', 'precision', 'recall', 'rocAuc', 'averagePrecision', 'threshold']);
+    const keys = ['pairs', 'accuracy', 'f1', 'precision', 'recall', 'rocAuc', 'averagePrecision', 'threshold'];
+    assert.deepEqual(Object.keys(metrics), [...keys, 'decidedBy', 'energyOnly']);
+    assert.equal(metrics.decidedBy, 'verdict');
+    assert.deepEqual(Object.keys(metrics.energyOnly), keys);
     assert.equal(metrics.pairs, 2000);
     assert.equal(stdout.trim().split('\n').length, 1, 'exactly one JSON object on stdout');
 
@@ -66,6 +70,26 @@ describe('doppel train / eval / score (integration, tiny model on the sample)', 
     assert.match(stderr, /"clipNorm":0,"dropout":0/);
     const training = JSON.parse(readFileSync(join(out, 'training.json'), 'utf8'));
     assert.deepEqual(training.data.find((d: { role: string }) => d.role === 'feedback')?.pairs, 2);
+  });
+
+  test('fit-verdict adds the verdict stage to a model trained without one; score --explain says why', async (t) => {
+    const dir = tempDir((fn) => t.after(fn));
+    const out = join(dir, 'model');
+    await doppel(['train', '--train', SAMPLE_PAIRS, '--out', out, '--epochs', '1', '--no-verdict', ...TINY, '--pooling', 'max']);
+    assert.ok(!existsSync(join(out, 'verdict.json')));
+    assert.equal(JSON.parse((await doppel(['eval', '--model', out, '--pairs', SAMPLE_PAIRS, '--json'])).stdout).decidedBy, 'energy');
+    const { stderr } = await doppel(['fit-verdict', '--model', out, '--train', SAMPLE_PAIRS]);
+    assert.match(stderr, /test \(\d+ pairs no stage was fit on\): energy alone .*; verdict /);
+    assert.ok(existsSync(join(out, 'verdict.json')));
+    assert.ok(JSON.parse(readFileSync(join(out, 'training.json'), 'utf8')).verdict.test.verdict.rocAuc > 0.5);
+    const why = JSON.parse((await doppel(['score', '--model', out, '--explain', '--json', 'How do I learn Python fast?', 'How can I learn Python quickly?'])).stdout);
+    assert.equal(why.decidedBy, 'verdict');
+    assert.ok(why.alignment.pairs.some((p: { a: string; b: string }) => p.a === 'python' && p.b === 'python'));
+    const logOdds = Math.log(why.probability / (1 - why.probability));
+    const sum = why.baseline + why.reasons.reduce((s: number, r: { contribution: number }) => s + r.contribution, 0);
+    assert.ok(Math.abs(sum - logOdds) < 1e-6, `reasons add up to the verdict: ${sum} vs ${logOdds}`);
+    const e = await fails(['fit-verdict', '--model', out, '--train', join(dir, 'nope.tsv')]);
+    assert.match(e.stderr, /no such file/);
   });
 
   test('bad input gives a clear message and a non-zero exit', async (t) => {

@@ -1,16 +1,15 @@
 /**
- * Duplicate retrieval with the bundled model on held-out question clusters: builds the task
+ * Duplicate retrieval with the bundled model on its test question clusters: builds the task
  * (scripts/build-retrieval-task.ts, the same cluster split as the model's training run), a store
  * of every distinct question, and scores dense, lexical and hybrid search with eval-retrieval.
  * Needs ../shared/data/qqp-pairs, the bundled model's training data; without it the held-out
  * clusters cannot be rebuilt and nothing is reported.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { defaultModelDir } from '../../src/model/model-dir.js';
-import { report, ROOT, round } from './common.js';
+import { bundledSplit, report, ROOT, round } from './common.js';
 
 const PAIRS = resolve(ROOT, '../shared/data/qqp-pairs/pairs.tsv');
 const CLI = join(ROOT, 'dist/src/cli/main.js');
@@ -20,10 +19,10 @@ if (!existsSync(PAIRS)) {
 } else {
   const dir = mkdtempSync(join(tmpdir(), 'doppel-bench-retrieval-'));
   try {
-    const { settings } = JSON.parse(readFileSync(join(defaultModelDir(), 'training.json'), 'utf8')) as { settings: { seed: number } };
+    const split = bundledSplit();
     const task = join(dir, 'task');
     const run = (script: string, args: string[]) => execFileSync(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 1 << 26 }).toString();
-    run(join(ROOT, 'dist/scripts/build-retrieval-task.js'), ['--pairs', PAIRS, '--out', task, '--seed', String(settings.seed)]);
+    run(join(ROOT, 'dist/scripts/build-retrieval-task.js'), ['--pairs', PAIRS, '--out', task, '--seed', String(split.seed), '--valid-fraction', String(split.validFraction), '--test-fraction', String(split.testFraction)]);
     const store = join(dir, 'store');
     run(CLI, ['index', 'build', '--store', store, '--questions', join(task, 'corpus.tsv')]);
     for (const mode of ['dense', 'lexical', 'hybrid']) {
@@ -33,7 +32,7 @@ if (!existsSync(PAIRS)) {
         metric: `${mode} retrieval, nDCG@10`,
         value: round(m['ndcg@10'], 3),
         unit: 'nDCG@10',
-        config: { mode, queries: m.queries, data: `held-out question clusters of qqp-pairs (seed ${settings.seed}); every distinct question of the file is in the corpus` },
+        config: { mode, queries: m.queries, data: `test question clusters of qqp-pairs (seed ${split.seed}); every distinct question of the file is in the corpus` },
         'mrr@10': round(m['mrr@10'], 3),
         'recall@1': round(m['recall@1'], 3),
         'recall@10': round(m['recall@10'], 3),
