@@ -43,6 +43,8 @@ function comparison(f: Figure): string {
   if (typeof f.requestsPerSecond === 'number') parts.push(`${num(f.requestsPerSecond)} req/s, ${f.errors ?? 0} errors`);
   const evaluation = f.evaluation as { precision: number; recall: number; f1: number } | undefined;
   if (evaluation) parts.push(`P ${num(evaluation.precision)} R ${num(evaluation.recall)} F1 ${num(evaluation.f1)} on held-out pairs${f.linkedBy === 'verdict' ? ', links confirmed by the verdict stage' : ''}`);
+  const alone = f.energyAlone as { evaluation: { f1: number }; questionsPerSecond: number; peakMemoryMb: number } | undefined;
+  if (alone) parts.push(`energy alone: F1 ${num(alone.evaluation.f1)}, ${num(alone.questionsPerSecond)} questions/s, peak ${num(alone.peakMemoryMb)} MB`);
   if (typeof f.largestCluster === 'number') parts.push(`largest group ${num(f.largestCluster)}`);
   if (typeof f.peakMemoryMb === 'number') parts.push(`peak ${num(f.peakMemoryMb)} MB`);
   if (typeof f.encodeShare === 'number') parts.push(`encoding ${Math.round(f.encodeShare * 100)} % of the time`);

@@ -45,6 +45,8 @@ try {
   const heldOut = await heldOutPairs();
   for (const clustering of ['community', 'components']) {
     const summary = dedup(real, ['--clustering', clustering, ...(heldOut ? ['--eval-pairs', heldOut.path] : [])]);
+    // The same run with links decided by the energy threshold alone: what the verdict stage adds.
+    const energyAlone = summary.linkedBy === 'verdict' && heldOut ? dedup(real, ['--clustering', clustering, '--eval-pairs', heldOut.path, '--threshold', String(summary.threshold)]) : undefined;
     report({
       bench: 'dedup',
       metric: `dedup ${texts.length} real questions, ${clustering}`,
@@ -57,6 +59,7 @@ try {
       largestCluster: summary.largestCluster,
       evaluation: summary.evaluation,
       linkedBy: summary.linkedBy,
+      energyAlone: energyAlone && { evaluation: energyAlone.evaluation, questionsPerSecond: round(energyAlone.questionsPerSecond, 0), peakMemoryMb: energyAlone.peakMemoryMb },
       evaluatedOn: heldOut ? `${heldOut.pairs} pairs of the bundled model's test clusters` : 'not scored: no held-out pairs without ../shared',
     });
   }
