@@ -24,6 +24,15 @@ export async function realQuestions(): Promise<{ texts: string[]; dataset: strin
   return { texts: [...seen.values()], dataset };
 }
 
+/**
+ * Every 29th question (up to `heldOut` of them) is held out of a benchmark's store, so that the
+ * queries are new questions, as a service sees them.
+ */
+export function splitHeldOut(all: string[], heldOut = 2000): { stored: string[]; queries: string[] } {
+  const queries = all.filter((_, i) => i % 29 === 0).slice(0, heldOut);
+  return { stored: all.filter((_, i) => i % 29 !== 0 || i / 29 >= heldOut), queries };
+}
+
 export function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];

@@ -17,7 +17,7 @@ import { importQuestions } from '../../src/search/import-file.js';
 import { databasePath, indexPath } from '../../src/search/paths.js';
 import { DEFAULT_HNSW, spaceFor, VectorIndex } from '../../src/search/vector-index.js';
 import { Random } from '../../src/util/random.js';
-import { percentile, realQuestions, report, round } from './common.js';
+import { percentile, realQuestions, report, round, splitHeldOut } from './common.js';
 
 const TARGET = 100_000;
 const HELD_OUT = 2000;
@@ -38,9 +38,7 @@ function exactTopK(query: Float32Array, vectors: Float32Array, dim: number, k: n
 const dir = mkdtempSync(join(tmpdir(), 'doppel-bench-index-'));
 try {
   const { texts: all, dataset } = await realQuestions();
-  // Every 29th question is held out of the store: queries are then new questions, as in service.
-  const heldOut = all.filter((_, i) => i % 29 === 0).slice(0, HELD_OUT);
-  const texts = all.filter((_, i) => i % 29 !== 0 || i / 29 >= HELD_OUT);
+  const { stored: texts, queries: heldOut } = splitHeldOut(all, HELD_OUT);
   const model = await loadModel(undefined, { runtime: (process.env.DOPPEL_RUNTIME as 'onnx') ?? 'auto' });
   const dim = model.encoder.dim;
   const file = join(dir, 'questions.tsv');

@@ -5,8 +5,8 @@ import { DoppelError, invalidInput } from '../errors.js';
 import type { Model } from '../model/load.js';
 import { checkText, nameProblem } from '../text/validate.js';
 import { LruCache } from '../util/lru-cache.js';
-import { ftsQuery } from './fts-query.js';
 import { type FusionWeights, fuseScores } from './fusion.js';
+import { LexicalIndex } from './lexical/lexical-index.js';
 import { indexPath, manifestPath } from './paths.js';
 import { type NewQuestion, QuestionStore, type StoredQuestion } from './store.js';
 import { DEFAULT_HNSW, type HnswParams, searchByEnergy, spaceFor, VectorIndex } from './vector-index.js';
@@ -22,6 +22,8 @@ export interface SearchOptions {
   exclude?: string[];
   /** Treat the last word as a prefix (search-as-you-type). */
   prefix?: boolean;
+  /** Read words that look like slips as the corpus word one edit away. Default: with `prefix`. */
+  typos?: boolean;
 }
 
 export interface IndexStats {
@@ -86,8 +88,8 @@ type CategoryView = { scan: Map<number, Float32Array> } | { members: Set<number>
 
 /**
  * Known questions, encoded once: SQLite holds the truth, an HNSW graph answers nearest-energy
- * queries and FTS5 answers BM25 ones. New questions are searchable as soon as they are added,
- * with no retraining.
+ * queries and an in-memory inverted index BM25 ones (both built from the store and kept in step
+ * with it). New questions are searchable as soon as they are added, with no retraining.
  */
 export class DuplicateIndex {
   private readonly categoryCache = new LruCache<CategoryView>(CATEGORY_CACHE_SIZE);
@@ -96,6 +98,7 @@ export class DuplicateIndex {
     private readonly dir: string,
     private readonly store: QuestionStore,
     private readonly vectors: VectorIndex,
+    private readonly lexicalIndex: LexicalIndex,
     /** The model whose vectors the index holds: queries must be encoded with it. */
     readonly model: Model,
     private readonly fusion: FusionWeights,
@@ -121,13 +124,16 @@ export class DuplicateIndex {
         removeTemporaries(dir);
         await DuplicateIndex.reencode(store, model, options);
       }
+      // Built from the rows at this generation; the changes after it are replayed below.
+      const lexicalGeneration = store.generation;
+      const lexical = DuplicateIndex.buildLexical(store, options.onProgress);
       const loaded = VectorIndex.load(indexPath(dir), manifestPath(dir), { modelId: model.id, space, dim });
       let vectors: VectorIndex;
       let applied: number;
       if (loaded && loaded.manifest.generation <= store.generation) {
         vectors = loaded.index;
         if (options.hnsw?.ef) vectors.ef = options.hnsw.ef;
-        const caught = DuplicateIndex.catchUp(store, vectors, loaded.manifest.generation, model.id);
+        const caught = DuplicateIndex.catchUp(store, { vectors }, loaded.manifest.generation, model.id);
         if (caught.changes > 0) log(`vector index: applied ${caught.changes} changes made after it was last saved`);
         applied = caught.generation;
       } else {
@@ -136,9 +142,10 @@ export class DuplicateIndex {
         applied = store.generation;
         vectors = DuplicateIndex.rebuild(store, space, dim, params, model.id, options.onProgress);
       }
+      DuplicateIndex.catchUp(store, { lexical }, lexicalGeneration, model.id);
       const fusion = { ...DEFAULT_FUSION, ...definedOnly(options.fusion ?? {}) };
       const saved = loaded?.index === vectors ? loaded.manifest.generation : -1;
-      const index = new DuplicateIndex(dir, store, vectors, model, fusion, Boolean(options.readonly), applied, saved, store.counts(), log);
+      const index = new DuplicateIndex(dir, store, vectors, lexical, model, fusion, Boolean(options.readonly), applied, saved, store.counts(), log);
       if (!options.readonly) {
         store.setMeta('model_id', model.id);
         index.save();
@@ -163,6 +170,17 @@ export class DuplicateIndex {
     }
   }
 
+  /** The lexical index of the live questions, read at the same generation as the graph or before it (catch-up is idempotent). */
+  private static buildLexical(store: QuestionStore, onProgress?: OpenOptions['onProgress']): LexicalIndex {
+    const lexical = new LexicalIndex();
+    const total = store.counts().live;
+    for (const row of store.liveTexts()) {
+      lexical.add(row.label, row.text);
+      if (lexical.documents % 100_000 === 0) onProgress?.('building the lexical index', lexical.documents, total);
+    }
+    return lexical;
+  }
+
   private static rebuild(store: QuestionStore, space: 'l2' | 'cosine', dim: number, params: HnswParams, modelId: string, onProgress?: OpenOptions['onProgress']): VectorIndex {
     const total = store.counts().live;
     const vectors = VectorIndex.create(space, dim, params, Math.max(1024, total));
@@ -178,19 +196,34 @@ export class DuplicateIndex {
   }
 
   /**
-   * Applies the store's changes after `generation` to the graph (a crash before its save, or
-   * writes it has not seen); returns how many and the last change applied.
+   * Applies the store's changes after `generation` to the graph, and to the lexical index when
+   * given (a crash before the graph's save, or writes this process has not seen); returns how
+   * many and the last change applied. Replaying a change is harmless for both.
    */
-  private static catchUp(store: QuestionStore, vectors: VectorIndex, generation: number, modelId: string): { changes: number; generation: number } {
+  private static catchUp(store: QuestionStore, to: { vectors?: VectorIndex; lexical?: LexicalIndex }, generation: number, modelId: string): { changes: number; generation: number } {
+    const { vectors, lexical } = to;
     let changes = 0;
     let last = generation;
     for (const row of store.changedSince(generation)) {
       changes++;
       last = Math.max(last, row.generation);
+      if (row.deleted) lexical?.remove(row.label, row.text);
+      else lexical?.add(row.label, row.text);
+      if (!vectors) continue;
       if (row.deleted || !row.vector || row.model_id !== modelId) vectors.remove(row.label);
       else vectors.add(row.label, new Float32Array(row.vector.buffer, row.vector.byteOffset, vectors.dim), true);
     }
     return { changes, generation: last };
+  }
+
+  /**
+   * A read-only index follows the store's writer: before a search it applies the changes
+   * committed since it last looked (one read of the generation when there are none).
+   */
+  private follow(): void {
+    if (!this.readonly || this.store.generation === this.applied) return;
+    this.applied = DuplicateIndex.catchUp(this.store, { vectors: this.vectors, lexical: this.lexicalIndex }, this.applied, this.model.id).generation;
+    this.categoryCache.clear();
   }
 
   /**
@@ -203,7 +236,7 @@ export class DuplicateIndex {
   private applyWrite(generation: number, direct: () => void, changed: { label: number; category: string | null; vector?: Float32Array }[]): void {
     try {
       if (generation === this.applied + 1) direct();
-      else DuplicateIndex.catchUp(this.store, this.vectors, this.applied, this.model.id);
+      else DuplicateIndex.catchUp(this.store, { vectors: this.vectors, lexical: this.lexicalIndex }, this.applied, this.model.id);
       this.applied = generation;
     } catch (err) {
       this.log(`vector index: change ${generation} is stored but not yet in the graph (${(err as Error).message}); the next write or start applies it`);
@@ -264,6 +297,7 @@ export class DuplicateIndex {
     if (vectors && vectors.length !== clean.length * dim) throw invalidInput(`expected ${clean.length} vectors of ${dim} values`);
     const encoded = vectors ?? (await this.model.encoder.encode(clean.map((q) => q.text)));
     const { questions: stored, generation } = this.store.insert(clean, encoded, dim, this.model.id);
+    for (const q of stored) this.lexicalIndex.add(q.label, q.text);
     this.counts.live += stored.length;
     this.counts.total += stored.length;
     const vectorOf = (i: number) => encoded.slice(i * dim, (i + 1) * dim);
@@ -278,6 +312,7 @@ export class DuplicateIndex {
   remove(id: string): StoredQuestion {
     this.writable();
     const { question, generation } = this.store.remove(id);
+    this.lexicalIndex.remove(question.label, question.text);
     this.counts.live--;
     this.applyWrite(generation, () => this.vectors.remove(question.label), [{ label: question.label, category: question.category }]);
     return question;
@@ -299,7 +334,10 @@ export class DuplicateIndex {
 
   /** Many searches with the same options, the queries encoded in batches. */
   async searchMany(queries: { text: string; exclude?: string[] }[], options: Omit<SearchOptions, 'exclude'> = {}): Promise<Hit[][]> {
-    const texts = queries.map((q) => checkText(q.text));
+    this.follow();
+    const typos = options.typos ?? Boolean(options.prefix);
+    // A corrected text is what both halves search: the encoder, too, knows "python", not "pyhton".
+    const texts = queries.map((q) => checkText(q.text)).map((t) => (typos ? this.lexicalIndex.correct(t, { prefix: options.prefix }) : t));
     const dim = this.model.encoder.dim;
     const results: Hit[][] = [];
     for (let start = 0; start < texts.length; start += ENCODE_BATCH) {
@@ -394,14 +432,12 @@ export class DuplicateIndex {
     return searchByEnergy(this.vectors, query, k, this.model.files.config.energy, trueEnergies, filter);
   }
 
-  /** BM25 candidates, best first; FTS5 reports bm25 negated, so it is flipped back here. */
+  /** BM25 candidates, best first, in the category and not excluded. */
   private lexical(text: string, k: number, options: SearchOptions, excluded: Set<number>): { label: number; bm25: number }[] {
-    const match = ftsQuery(text, { prefix: options.prefix });
-    return this.store
-      .lexical(match, k + excluded.size, options.category)
-      .filter((r) => !excluded.has(r.label))
-      .slice(0, k)
-      .map((r) => ({ label: r.label, bm25: -r.score }));
+    const view = options.category === undefined ? undefined : this.categoryView(options.category);
+    const members = view && ('scan' in view ? view.scan : view.members);
+    const accept = members || excluded.size > 0 ? (label: number) => !excluded.has(label) && (!members || members.has(label)) : undefined;
+    return this.lexicalIndex.search(text, k, { prefix: options.prefix, accept });
   }
 
   /**
