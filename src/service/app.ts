@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { DoppelError, ERROR_CODES, type ErrorCode } from '../errors.js';
 import type { DuplicateIndex, Hit } from '../search/duplicate-index.js';
 import { LruCache } from '../util/lru-cache.js';
+import { Admission, type AdmissionOptions, DEFAULT_ADMISSION } from './admission.js';
 import { Metrics, UNMATCHED_ROUTE } from './metrics.js';
 import { openApiDocument } from './openapi.js';
 import { RateLimiter } from './rate-limit.js';
@@ -38,6 +39,8 @@ export interface ServiceOptions {
   maxBodyBytes?: number;
   /** Most characters (keys plus cached JSON) the suggestion cache holds; default 8 M (about 16 MB). */
   suggestCacheChars?: number;
+  /** Bounds on the requests that encode and search (default DEFAULT_ADMISSION). */
+  admission?: Partial<AdmissionOptions>;
   logger: Logger;
   version: string;
 }
@@ -108,13 +111,17 @@ function routeLabel(req: Request, res: Response): string {
 export function createApp(index: DuplicateIndex, options: ServiceOptions) {
   const app = express();
   const model = index.model;
+  let admission: Admission | undefined;
   const metrics = new Metrics({
+    queued: () => admission?.queued ?? 0,
     index: () => {
       const s = index.stats();
       return { indexed: s.indexed, deleted: s.deleted, feedback: s.feedback };
     },
     model: { model: model.id, energy: model.files.config.energy, encoder: model.encoder.runtime },
   });
+  admission = new Admission({ ...DEFAULT_ADMISSION, ...options.admission }, (reason) => metrics.refused(reason));
+  const admit = <T>(work: () => Promise<T>) => admission!.run(work);
   const doc = openApiDocument(options.version);
   const limiter = options.rateLimit ? new RateLimiter(options.rateLimit.rate, options.rateLimit.burst) : undefined;
   const maxBodyBytes = options.maxBodyBytes ?? 64 * 1024;
@@ -160,13 +167,13 @@ export function createApp(index: DuplicateIndex, options: ServiceOptions) {
 
   app.post('/v1/duplicates', jsonBody, async (req: Request, res: Response) => {
     const body = parse(DuplicatesBody, req.body);
-    const hits = await index.search(body.text, { k: body.k ?? 5, mode: body.mode ?? 'hybrid', category: body.category });
+    const hits = await admit(() => index.search(body.text, { k: body.k ?? 5, mode: body.mode ?? 'hybrid', category: body.category }));
     send(res, 200, DuplicatesResponse, { isDuplicate: hits.some((h) => h.isDuplicate), threshold: model.threshold, matches: hits.map(match) });
   });
 
   app.post('/v1/questions', auth, jsonBody, async (req: Request, res: Response) => {
     const body = parse(QuestionBody, req.body);
-    const { question, duplicates } = await index.addIfNew({ id: body.id, text: body.text, category: body.category });
+    const { question, duplicates } = await admit(() => index.addIfNew({ id: body.id, text: body.text, category: body.category }));
     suggestCache.clear();
     send(res, 201, QuestionCreated, { id: question.id, duplicates: duplicates.map(match) });
   });
@@ -186,7 +193,7 @@ export function createApp(index: DuplicateIndex, options: ServiceOptions) {
 
   app.post('/v1/similarity', jsonBody, async (req: Request, res: Response) => {
     const { a, b } = parse(SimilarityBody, req.body);
-    const { energy, probability, isDuplicate, threshold } = await model.scorePair(a, b);
+    const { energy, probability, isDuplicate, threshold } = await admit(() => model.scorePair(a, b));
     send(res, 200, SimilarityResponse, { energy, probability, isDuplicate, threshold });
   });
 
@@ -197,8 +204,9 @@ export function createApp(index: DuplicateIndex, options: ServiceOptions) {
     if (q.trim().length < 2) return send(res, 200, SuggestResponse, { suggestions: [] });
     const key = `${k}|${query.category ?? ''}|${q.toLowerCase()}`;
     let payload = suggestCache.get(key);
+    metrics.suggestion(payload !== undefined);
     if (payload === undefined) {
-      const hits = await index.search(q, { k, mode: 'hybrid', category: query.category, prefix: true });
+      const hits = await admit(() => index.search(q, { k, mode: 'hybrid', category: query.category, prefix: true }));
       const body: z.output<typeof SuggestResponse> = { suggestions: hits.map(match) };
       payload = JSON.stringify(body);
       suggestCache.set(key, payload);
@@ -240,7 +248,10 @@ export function createApp(index: DuplicateIndex, options: ServiceOptions) {
     // Too late for a JSON answer: Express's default handler closes the connection.
     if (res.headersSent) return next(err);
     const e = (typeof err === 'object' && err !== null ? err : {}) as { type?: unknown; status?: unknown; message?: unknown };
-    if (err instanceof DoppelError) return sendError(res, err.code, err.message);
+    if (err instanceof DoppelError) {
+      if (err.code === 'OVERLOADED') res.setHeader('Retry-After', '1');
+      return sendError(res, err.code, err.message);
+    }
     if (e.type === 'entity.too.large') return sendError(res, 'PAYLOAD_TOO_LARGE', `body larger than ${maxBodyBytes} bytes`);
     if (e.type === 'entity.parse.failed') return sendError(res, 'INVALID_INPUT', 'body is not valid JSON');
     // body-parser and Express mark client faults (bad charset or encoding, aborted body, bad
