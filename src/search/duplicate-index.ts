@@ -437,7 +437,7 @@ export class DuplicateIndex {
     const view = options.category === undefined ? undefined : this.categoryView(options.category);
     const members = view && ('scan' in view ? view.scan : view.members);
     const accept = members || excluded.size > 0 ? (label: number) => !excluded.has(label) && (!members || members.has(label)) : undefined;
-    return this.lexicalIndex.search(text, k, { prefix: options.prefix, accept });
+    return this.lexicalIndex.search(text, k, { prefix: options.prefix, typos: options.typos ?? Boolean(options.prefix), accept });
   }
 
   /**

@@ -1,15 +1,18 @@
 /**
  * Typo tolerance by the corpus's own words (as Meilisearch and Typesense do, and Norvig's
- * corrector): a word no document holds, or one far rarer than a word one edit away (a
- * deletion, insertion, substitution or transposition), is taken for a slip of that word. A word
- * shorter than MIN_LENGTH is left alone: too many real words lie one edit from it.
+ * corrector): a word no document holds, or a rare one (in at most 1 in RARE documents) far
+ * rarer than a word one edit away (a deletion, insertion, substitution or transposition), is
+ * taken for a slip of that word ("yo" -> "you", "recieve" -> "receive"; but "form", "two" or
+ * "Jon" stay as they are).
  */
 import type { Vocabulary } from './vocabulary.js';
 
 const ALPHABET = 'abcdefghijklmnopqrstuvwxyz';
-const MIN_LENGTH = 3;
-/** A known word is replaced only by one this many times as frequent ("recieve" -> "receive", not "form" -> "from"). */
+const MIN_LENGTH = 2;
+/** A known word is replaced only by one this many times as frequent... */
 const RATIO = 20;
+/** ...and only if at most one document in RARE holds it. */
+const RARE = 20_000;
 
 /** Every string one edit from `word` (letters a-z). */
 export function edits1(word: string): string[] {
@@ -29,20 +32,46 @@ export function edits1(word: string): string[] {
 
 const correctable = (word: string) => word.length >= MIN_LENGTH && /^[a-z]+$/.test(word);
 
-/** The word a whole (folded) word was probably meant to be, or undefined when it looks right. */
-export function correctWord(word: string, vocabulary: Vocabulary): string | undefined {
-  if (!correctable(word)) return undefined;
+/** Candidates kept per word for the context to choose from. */
+const CANDIDATES = 4;
+
+/**
+ * The words a whole (folded) word was probably meant to be, most frequent first; empty when it
+ * looks right.
+ */
+export function corrections(word: string, vocabulary: Vocabulary): string[] {
+  if (!correctable(word)) return [];
   const own = vocabulary.frequency(word);
-  let best: string | undefined;
-  let bestDf = Math.max(1, own * RATIO) - 1;
+  if (own > vocabulary.documents / RARE || own * RATIO >= vocabulary.maxFrequency) return [];
+  const floor = Math.max(1, own * RATIO);
+  const found = new Map<string, number>();
   for (const candidate of edits1(word)) {
     const df = vocabulary.frequency(candidate);
-    if (df > bestDf) {
-      best = candidate;
-      bestDf = df;
-    }
+    if (df >= floor) found.set(candidate, df);
   }
-  return best;
+  return [...found].sort((a, b) => b[1] - a[1]).slice(0, CANDIDATES).map(([w]) => w);
+}
+
+const CACHE_SIZE = 50_000;
+/** Vocabulary changes a cached correction may outlive (one more question rarely changes one). */
+const CACHE_CHANGES = 1000;
+
+/** corrections(), remembered per word until the vocabulary has changed enough. */
+export class TypoCorrector {
+  private readonly cache = new Map<string, string[]>();
+  private version = 0;
+
+  constructor(private readonly vocabulary: Vocabulary) {}
+
+  corrections(word: string): string[] {
+    if (this.cache.size >= CACHE_SIZE || this.vocabulary.version - this.version > CACHE_CHANGES) {
+      this.cache.clear();
+      this.version = this.vocabulary.version;
+    }
+    let found = this.cache.get(word);
+    if (found === undefined) this.cache.set(word, (found = corrections(word, this.vocabulary)));
+    return found;
+  }
 }
 
 /**

@@ -10,26 +10,38 @@ export class Vocabulary {
   private readonly df = new Map<string, number>();
   private sorted: string[] = [];
   private pending: string[] = [];
+  /** The largest frequency any word has had: no word is more frequent than this. */
+  maxFrequency = 0;
+  /** Documents whose words are counted. */
+  documents = 0;
+  /** Bumped by every change, so that what is derived from the vocabulary knows when to forget. */
+  version = 0;
 
   frequency(word: string): number {
     return this.df.get(word) ?? 0;
   }
 
+  /** Counts one document's distinct words. */
   add(words: Iterable<string>): void {
+    this.documents++;
     for (const w of words) {
       const n = this.df.get(w);
       if (n === undefined) this.pending.push(w);
       this.df.set(w, (n ?? 0) + 1);
+      this.maxFrequency = Math.max(this.maxFrequency, (n ?? 0) + 1);
     }
+    this.version++;
     if (this.pending.length >= MERGE_AT) this.merge();
   }
 
   /** Words no longer in any document stay listed with frequency 0 (cheaper than re-sorting). */
   remove(words: Iterable<string>): void {
+    this.documents--;
     for (const w of words) {
       const n = this.df.get(w);
       if (n !== undefined) this.df.set(w, Math.max(0, n - 1));
     }
+    this.version++;
   }
 
   private merge(): void {
