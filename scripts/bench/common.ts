@@ -38,6 +38,12 @@ export function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
+/** p50 and p99 of a list of milliseconds. */
+export function latencies(times: number[]): { p50: number; p99: number } {
+  const sorted = [...times].sort((a, b) => a - b);
+  return { p50: round(percentile(sorted, 50), 3), p99: round(percentile(sorted, 99), 3) };
+}
+
 export interface BenchResult {
   bench: string;
   metric: string;

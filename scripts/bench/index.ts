@@ -17,16 +17,11 @@ import { importQuestions } from '../../src/search/import-file.js';
 import { databasePath, indexPath } from '../../src/search/paths.js';
 import { DEFAULT_HNSW, spaceFor, VectorIndex } from '../../src/search/vector-index.js';
 import { Random } from '../../src/util/random.js';
-import { percentile, realQuestions, report, round, splitHeldOut } from './common.js';
+import { latencies, realQuestions, report, round, splitHeldOut } from './common.js';
 
 const TARGET = 100_000;
 const HELD_OUT = 2000;
 const PROBES = 300;
-
-function latencies(times: number[]) {
-  const sorted = [...times].sort((a, b) => a - b);
-  return { p50: round(percentile(sorted, 50), 3), p99: round(percentile(sorted, 99), 3) };
-}
 
 /** The k labels of least energy, by brute force. */
 function exactTopK(query: Float32Array, vectors: Float32Array, dim: number, k: number, energy: Energy): number[] {

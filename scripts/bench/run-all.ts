@@ -9,7 +9,7 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from './common.js';
 
-const BENCHES = ['train', 'encode', 'index', 'category', 'service', 'dedup', 'reader', 'robustness', 'quality', 'retrieval'];
+const BENCHES = ['train', 'encode', 'index', 'category', 'service', 'scale', 'typos', 'dedup', 'reader', 'robustness', 'quality', 'retrieval'];
 const only = process.argv.slice(2);
 const RESULTS = join(ROOT, 'bench-results.json');
 const kept = only.length > 0 && existsSync(RESULTS) ? (JSON.parse(readFileSync(RESULTS, 'utf8')) as { results: { bench: string }[] }).results.filter((r) => !only.includes(r.bench)) : [];

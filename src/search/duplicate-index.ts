@@ -318,6 +318,11 @@ export class DuplicateIndex {
     return question;
   }
 
+  /** The store's last change (a read of one row): changes when any process writes. */
+  get generation(): number {
+    return this.store.generation;
+  }
+
   /** A live question. */
   get(id: string): StoredQuestion | undefined {
     return this.store.get(id);

@@ -1,4 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import express, { type NextFunction, type Request, type Response } from 'express';
@@ -39,6 +40,11 @@ export interface ServiceOptions {
   maxBodyBytes?: number;
   /** Most characters (keys plus cached JSON) the suggestion cache holds; default 8 M (about 16 MB). */
   suggestCacheChars?: number;
+  /**
+   * The writer process's URL, in a read-only worker of `serve --workers`: writes are forwarded
+   * there as they came (the store has one writer), reads are answered here.
+   */
+  writer?: string;
   /** Bounds on the requests that encode and search (default DEFAULT_ADMISSION). */
   admission?: Partial<AdmissionOptions>;
   logger: Logger;
@@ -107,6 +113,28 @@ function routeLabel(req: Request, res: Response): string {
   return UNMATCHED_ROUTE;
 }
 
+/**
+ * A handler that replays the request on another server (the writer) and streams its answer
+ * back, status, headers and body as they are; 503 when the writer cannot be reached.
+ */
+function forwardTo(base: string, log: Logger) {
+  const target = new URL(base);
+  return (req: Request, res: Response) => {
+    const upstream = httpRequest({ host: target.hostname, port: target.port, method: req.method, path: req.originalUrl, headers: req.headers }, (answer) => {
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(res);
+    });
+    upstream.on('error', (err) => {
+      log.error({ err }, 'forwarding a write to the writer process failed');
+      if (!res.headersSent) {
+        res.setHeader('Retry-After', '1');
+        sendError(res, 'OVERLOADED', 'the writer process is not answering; retry shortly');
+      } else res.destroy();
+    });
+    req.pipe(upstream);
+  };
+}
+
 /** The HTTP API and the web page over one open duplicate index. */
 export function createApp(index: DuplicateIndex, options: ServiceOptions) {
   const app = express();
@@ -120,13 +148,23 @@ export function createApp(index: DuplicateIndex, options: ServiceOptions) {
     },
     model: { model: model.id, energy: model.files.config.energy, encoder: model.encoder.runtime },
   });
-  admission = new Admission({ ...DEFAULT_ADMISSION, ...options.admission }, (reason) => metrics.refused(reason));
+  const bounds = options.admission ?? {};
+  admission = new Admission(
+    {
+      concurrency: bounds.concurrency ?? DEFAULT_ADMISSION.concurrency,
+      queue: Math.floor(bounds.queue ?? DEFAULT_ADMISSION.queue),
+      deadlineMs: bounds.deadlineMs ?? DEFAULT_ADMISSION.deadlineMs,
+    },
+    (reason) => metrics.refused(reason),
+  );
   const admit = <T>(work: () => Promise<T>) => admission!.run(work);
   const doc = openApiDocument(options.version);
   const limiter = options.rateLimit ? new RateLimiter(options.rateLimit.rate, options.rateLimit.burst) : undefined;
   const maxBodyBytes = options.maxBodyBytes ?? 64 * 1024;
   // Cached as JSON text, so the cache is bounded by characters as well as by entries.
   const suggestCache = new LruCache<string>(5000, { maxWeight: options.suggestCacheChars ?? 8_000_000, weigh: (key, json) => key.length + json.length });
+  // Suggestions are cached for one store generation: any write, by any process, empties the cache.
+  let cachedGeneration = index.generation;
   const log = options.logger;
   app.disable('x-powered-by');
   app.set('etag', false);
@@ -156,6 +194,12 @@ export function createApp(index: DuplicateIndex, options: ServiceOptions) {
 
   // Per route, in this order: the key (writes only), then the content type, then the body. An
   // unauthenticated write is refused before its body is read.
+  if (options.writer) {
+    const forward = forwardTo(options.writer, log);
+    app.post('/v1/questions', forward);
+    app.delete('/v1/questions/:id', forward);
+    app.post('/v1/feedback', forward);
+  }
   const auth = requireKey(options.apiKey);
   const jsonBody = [
     (req: Request, res: Response, next: NextFunction) => {
@@ -174,7 +218,6 @@ export function createApp(index: DuplicateIndex, options: ServiceOptions) {
   app.post('/v1/questions', auth, jsonBody, async (req: Request, res: Response) => {
     const body = parse(QuestionBody, req.body);
     const { question, duplicates } = await admit(() => index.addIfNew({ id: body.id, text: body.text, category: body.category }));
-    suggestCache.clear();
     send(res, 201, QuestionCreated, { id: question.id, duplicates: duplicates.map(match) });
   });
 
@@ -187,7 +230,6 @@ export function createApp(index: DuplicateIndex, options: ServiceOptions) {
 
   app.delete('/v1/questions/:id', auth, (req, res) => {
     const removed = index.remove(parse(QuestionParams, req.params).id);
-    suggestCache.clear();
     send(res, 200, QuestionDeleted, { id: removed.id, deleted: true });
   });
 
@@ -203,6 +245,10 @@ export function createApp(index: DuplicateIndex, options: ServiceOptions) {
     const k = query.k ?? 5;
     if (q.trim().length < 2) return send(res, 200, SuggestResponse, { suggestions: [] });
     const key = `${k}|${query.category ?? ''}|${q.toLowerCase()}`;
+    if (index.generation !== cachedGeneration) {
+      suggestCache.clear();
+      cachedGeneration = index.generation;
+    }
     let payload = suggestCache.get(key);
     metrics.suggestion(payload !== undefined);
     if (payload === undefined) {

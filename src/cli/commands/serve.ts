@@ -7,6 +7,7 @@ import { DuplicateIndex } from '../../search/duplicate-index.js';
 import { countQuestions, importQuestions } from '../../search/import-file.js';
 import type { Model } from '../../model/load.js';
 import { closeOnSignals, startServer } from '../../service/server.js';
+import { superviseWorkers, type WorkerReady, workerRole } from '../../service/workers.js';
 import { ProgressBar } from '../progress.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..');
@@ -24,6 +25,12 @@ export interface ServeOptions {
   maxConnections?: number;
   /** Seconds shutdown waits for open requests before cutting them (default: $DOPPEL_SHUTDOWN_TIMEOUT or 10). */
   shutdownTimeout?: number;
+  /** Server processes sharing the port (one writes, the others read). Default 1. */
+  workers: number;
+  /** Requests that wait for a slot before more are refused with 503. */
+  maxQueue?: number;
+  /** Milliseconds a request may wait for a slot before it is refused with 503. */
+  deadline?: number;
 }
 
 /** A positive number from an option or the environment; undefined leaves the server default. */
@@ -35,12 +42,14 @@ function positive(value: number | string | undefined, name: string): number | un
 }
 
 export async function serveCommand(model: Model, opts: ServeOptions, log: (m: string) => void): Promise<void> {
+  const { role, writer } = workerRole();
+  if (opts.workers > 1 && !role) return superviseWorkers(opts.workers, log);
   const logger = pino({ level: process.env.LOG_LEVEL ?? 'info' });
   const maxConnections = positive(opts.maxConnections ?? process.env.DOPPEL_MAX_CONNECTIONS, 'max connections');
   const shutdownSeconds = positive(opts.shutdownTimeout ?? process.env.DOPPEL_SHUTDOWN_TIMEOUT, 'shutdown timeout');
   const store = opts.store ?? DEMO_STORE;
-  const index = await DuplicateIndex.open(store, { model, log });
-  if (opts.demo && index.stats().questions === 0) {
+  const index = await DuplicateIndex.open(store, { model, log, readonly: role === 'reader' });
+  if (opts.demo && role !== 'reader' && index.stats().questions === 0) {
     const total = await countQuestions(DEMO_QUESTIONS);
     log(`first start: building the demo store in ${store} from ${total} sample questions`);
     const bar = new ProgressBar('demo store', total, 'questions');
@@ -59,8 +68,16 @@ export async function serveCommand(model: Model, opts: ServeOptions, log: (m: st
     logger,
     version,
     saveIntervalMs: opts.saveInterval * 1000,
+    admission: { queue: positive(opts.maxQueue, 'max queue'), deadlineMs: positive(opts.deadline, 'deadline') },
+    internal: role === 'writer',
+    writer,
   });
   closeOnSignals(running, logger);
+  if (role) {
+    const ready: WorkerReady = { url: running.url, internalUrl: running.internalUrl, questions: index.stats().questions };
+    process.send!(ready);
+    return;
+  }
   logger.info({ url: running.url, store, model: model.id, encoder: model.encoder.runtime, questions: index.stats().questions }, 'doppel is serving');
   log(`serving ${index.stats().questions} questions on ${running.url}`);
 }
