@@ -8,7 +8,7 @@
 import { DoppelError } from '../errors.js';
 
 export interface AdmissionOptions {
-  /** Requests doing work at once. */
+  /** Requests doing work at once (0 refuses them all: a server being drained). */
   concurrency: number;
   /** Requests allowed to wait for a slot; one more is refused at once. */
   queue: number;
