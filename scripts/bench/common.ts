@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readPairs } from '../../src/data/pairs.js';
@@ -57,7 +57,8 @@ export interface BenchResult {
 
 /** One JSON line per figure on stdout, with the command that reproduces it: run-all.ts collects them. */
 export function report(result: BenchResult): void {
-  const stamp = { command: `npm run bench -- ${result.bench}`, date: new Date().toISOString(), machine: `${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}` };
+  // The load average says how busy the shared machine was while the figure was taken.
+  const stamp = { command: `npm run bench -- ${result.bench}`, date: new Date().toISOString(), machine: `${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}`, loadAverage: round(loadavg()[0], 1) };
   process.stdout.write(JSON.stringify({ ...result, ...stamp }) + '\n');
 }
 
