@@ -46,7 +46,10 @@ function comparison(f: Figure, figures: Figure[]): string {
     parts.push(`main before #12: ${num(before.value)} ${before.unit}${rps}${ratio}`);
   }
   const fts5 = f.fts5 as { p50: number; p99: number } | undefined;
-  if (fts5) parts.push(`FTS5 p99 ${num(fts5.p99)} / p50 ${num(fts5.p50)} ms (${num(f.speedupP99OverFts5, 1)}x / ${num(f.speedupP50OverFts5, 1)}x faster)`);
+  if (fts5) {
+    parts.push(`FTS5 p99 ${num(fts5.p99)} / p50 ${num(fts5.p50)} ms (${num(f.speedupP99OverFts5, 1)}x / ${num(f.speedupP50OverFts5, 1)}x faster)`);
+    parts.push(`index built in ${num(f.buildSeconds)} s, about ${num(f.memoryMb)} MB`);
+  }
   const pytorch = f.pytorch as { pairsPerSecond?: number; questionsPerSecond?: number; threads?: number } | string | undefined;
   if (typeof f.ratioToPyTorch === 'number' && typeof pytorch === 'object') {
     parts.push(`${num(f.ratioToPyTorch, 2)}x PyTorch ${num(pytorch.pairsPerSecond ?? pytorch.questionsPerSecond)} (${pytorch.threads} thread${pytorch.threads === 1 ? '' : 's'})`);

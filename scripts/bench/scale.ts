@@ -36,8 +36,11 @@ async function time(run: (q: string) => unknown, texts: string[]): Promise<numbe
   const sqlite = new QuestionStore(store, { readonly: true });
   const lexical = new LexicalIndex();
   const started = performance.now();
+  const heapBefore = process.memoryUsage();
   for (const row of sqlite.liveTexts()) lexical.add(row.label, row.text);
   const buildSeconds = (performance.now() - started) / 1000;
+  const heapAfter = process.memoryUsage();
+  const memoryMb = round((heapAfter.heapUsed + heapAfter.arrayBuffers - heapBefore.heapUsed - heapBefore.arrayBuffers) / 1e6, 0);
   const fts = latencies(await time((q) => sqlite.lexical(ftsQuery(q), 50), queries));
   const ours = latencies(await time((q) => lexical.search(q, 50), queries));
   report({
@@ -51,6 +54,7 @@ async function time(run: (q: string) => unknown, texts: string[]): Promise<numbe
     speedupP99OverFts5: round(fts.p99 / ours.p99, 1),
     speedupP50OverFts5: round(fts.p50 / ours.p50, 1),
     buildSeconds: round(buildSeconds, 1),
+    memoryMb,
   });
   sqlite.close();
 }
