@@ -93,12 +93,13 @@ type CategoryView = { scan: Map<number, Float32Array> } | { members: Set<number>
  */
 export class DuplicateIndex {
   private readonly categoryCache = new LruCache<CategoryView>(CATEGORY_CACHE_SIZE);
+  /** Built on first use (see lexicalIndex): a command that only writes never pays for it. */
+  private lexicalState?: LexicalIndex;
 
   private constructor(
     private readonly dir: string,
     private readonly store: QuestionStore,
     private readonly vectors: VectorIndex,
-    private readonly lexicalIndex: LexicalIndex,
     /** The model whose vectors the index holds: queries must be encoded with it. */
     readonly model: Model,
     private readonly fusion: FusionWeights,
@@ -124,9 +125,6 @@ export class DuplicateIndex {
         removeTemporaries(dir);
         await DuplicateIndex.reencode(store, model, options);
       }
-      // Built from the rows at this generation; the changes after it are replayed below.
-      const lexicalGeneration = store.generation;
-      const lexical = DuplicateIndex.buildLexical(store, options.onProgress);
       const loaded = VectorIndex.load(indexPath(dir), manifestPath(dir), { modelId: model.id, space, dim });
       let vectors: VectorIndex;
       let applied: number;
@@ -142,10 +140,9 @@ export class DuplicateIndex {
         applied = store.generation;
         vectors = DuplicateIndex.rebuild(store, space, dim, params, model.id, options.onProgress);
       }
-      DuplicateIndex.catchUp(store, { lexical }, lexicalGeneration, model.id);
       const fusion = { ...DEFAULT_FUSION, ...definedOnly(options.fusion ?? {}) };
       const saved = loaded?.index === vectors ? loaded.manifest.generation : -1;
-      const index = new DuplicateIndex(dir, store, vectors, lexical, model, fusion, Boolean(options.readonly), applied, saved, store.counts(), log);
+      const index = new DuplicateIndex(dir, store, vectors, model, fusion, Boolean(options.readonly), applied, saved, store.counts(), log);
       if (!options.readonly) {
         store.setMeta('model_id', model.id);
         index.save();
@@ -168,17 +165,6 @@ export class DuplicateIndex {
       store.putEmbeddings(batch.map((q) => q.label), vectors, model.encoder.dim, model.id);
       options.onProgress?.('re-encoding', Math.min(stale.length, i + ENCODE_BATCH), stale.length);
     }
-  }
-
-  /** The lexical index of the live questions, read at the same generation as the graph or before it (catch-up is idempotent). */
-  private static buildLexical(store: QuestionStore, onProgress?: OpenOptions['onProgress']): LexicalIndex {
-    const lexical = new LexicalIndex();
-    const total = store.counts().live;
-    for (const row of store.liveTexts()) {
-      lexical.add(row.label, row.text);
-      if (lexical.documents % 100_000 === 0) onProgress?.('building the lexical index', lexical.documents, total);
-    }
-    return lexical;
   }
 
   private static rebuild(store: QuestionStore, space: 'l2' | 'cosine', dim: number, params: HnswParams, modelId: string, onProgress?: OpenOptions['onProgress']): VectorIndex {
@@ -217,12 +203,33 @@ export class DuplicateIndex {
   }
 
   /**
+   * The lexical index, built from the live rows at first use (seconds at a million questions)
+   * and kept in step from then on: rows read at generation g, then the changes after g replayed
+   * (a change read twice is harmless).
+   */
+  private get lexicalIndex(): LexicalIndex {
+    if (!this.lexicalState) {
+      const generation = this.store.generation;
+      const lexical = new LexicalIndex();
+      for (const row of this.store.liveTexts()) lexical.add(row.label, row.text);
+      DuplicateIndex.catchUp(this.store, { lexical }, generation, this.model.id);
+      this.lexicalState = lexical;
+    }
+    return this.lexicalState;
+  }
+
+  /** Builds now what the first search would build: a server calls it before it listens. */
+  warm(): void {
+    void this.lexicalIndex;
+  }
+
+  /**
    * A read-only index follows the store's writer: before a search it applies the changes
    * committed since it last looked (one read of the generation when there are none).
    */
   private follow(): void {
     if (!this.readonly || this.store.generation === this.applied) return;
-    this.applied = DuplicateIndex.catchUp(this.store, { vectors: this.vectors, lexical: this.lexicalIndex }, this.applied, this.model.id).generation;
+    this.applied = DuplicateIndex.catchUp(this.store, { vectors: this.vectors, lexical: this.lexicalState }, this.applied, this.model.id).generation;
     this.categoryCache.clear();
   }
 
@@ -236,7 +243,7 @@ export class DuplicateIndex {
   private applyWrite(generation: number, direct: () => void, changed: { label: number; category: string | null; vector?: Float32Array }[]): void {
     try {
       if (generation === this.applied + 1) direct();
-      else DuplicateIndex.catchUp(this.store, { vectors: this.vectors, lexical: this.lexicalIndex }, this.applied, this.model.id);
+      else DuplicateIndex.catchUp(this.store, { vectors: this.vectors, lexical: this.lexicalState }, this.applied, this.model.id);
       this.applied = generation;
     } catch (err) {
       this.log(`vector index: change ${generation} is stored but not yet in the graph (${(err as Error).message}); the next write or start applies it`);
@@ -297,7 +304,7 @@ export class DuplicateIndex {
     if (vectors && vectors.length !== clean.length * dim) throw invalidInput(`expected ${clean.length} vectors of ${dim} values`);
     const encoded = vectors ?? (await this.model.encoder.encode(clean.map((q) => q.text)));
     const { questions: stored, generation } = this.store.insert(clean, encoded, dim, this.model.id);
-    for (const q of stored) this.lexicalIndex.add(q.label, q.text);
+    for (const q of stored) this.lexicalState?.add(q.label, q.text);
     this.counts.live += stored.length;
     this.counts.total += stored.length;
     const vectorOf = (i: number) => encoded.slice(i * dim, (i + 1) * dim);
@@ -312,7 +319,7 @@ export class DuplicateIndex {
   remove(id: string): StoredQuestion {
     this.writable();
     const { question, generation } = this.store.remove(id);
-    this.lexicalIndex.remove(question.label, question.text);
+    this.lexicalState?.remove(question.label, question.text);
     this.counts.live--;
     this.applyWrite(generation, () => this.vectors.remove(question.label), [{ label: question.label, category: question.category }]);
     return question;

@@ -57,6 +57,7 @@ export async function serveCommand(model: Model, opts: ServeOptions, log: (m: st
     bar.done(`[doppel] demo store ready: ${r.added} questions in ${r.seconds.toFixed(1)} s`);
     index.save();
   }
+  index.warm();
   const version = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
   const running = await startServer(index, {
     host: opts.host,
