@@ -57,26 +57,30 @@ describe('lexical index', () => {
     assert.ok(compared > 50);
   });
 
-  test('MaxScore top-k is exactly the top k of scoring every match', () => {
+  test('top-k is exactly the top k of scoring every match', () => {
     const index = new InvertedIndex();
     sample.forEach((t, i) => index.add(i, terms(t)));
     const rng = new Random(4);
     const lengths = index.documentLengths;
     const avg = index.averageLength;
+    const part = (tf: number, length: number) => (tf * (K1 + 1)) / (tf + K1 * (1 - B + (B * length) / avg));
     for (let q = 0; q < 100; q++) {
       const words = [...new Set(terms(sample[rng.int(sample.length)]))].filter((t) => index.postings(t));
-      const query = words.map((t) => ({ postings: index.postings(t)!, weight: idf(index.documents, index.postings(t)!.length) }));
+      // The last few terms form one group, as a prefix's completions do (their frequencies add up).
+      const grouped = words.length > 2 ? 1 + rng.int(3) : 0;
+      const single = words.slice(0, words.length - grouped).map((t) => ({ lists: [index.postings(t)!], weight: idf(index.documents, index.postings(t)!.length) }));
+      const group = grouped > 0 ? [{ lists: words.slice(-grouped).map((t) => index.postings(t)!), weight: 1 + rng.next() }] : [];
+      const query = [...single, ...group];
       const k = 1 + rng.int(20);
       const exhaustive = new Map<number, number>();
-      for (const { postings, weight } of query) {
-        for (let i = 0; i < postings.length; i++) {
-          const d = postings.docs[i];
-          const tf = postings.tfs[i];
-          exhaustive.set(d, (exhaustive.get(d) ?? 0) + (weight * tf * (K1 + 1)) / (tf + K1 * (1 - B + (B * lengths[d]) / avg)));
-        }
+      for (const { lists, weight } of query) {
+        const tf = new Map<number, number>();
+        for (const list of lists) for (let i = 0; i < list.length; i++) tf.set(list.docs[i], (tf.get(list.docs[i]) ?? 0) + list.tfs[i]);
+        for (const [d, f] of tf) exhaustive.set(d, (exhaustive.get(d) ?? 0) + weight * part(f, lengths[d]));
       }
       const expected = [...exhaustive.values()].sort((a, b) => b - a).slice(0, k);
-      const got = topK(query, k, lengths, avg).map((d) => d.score);
+      const got = topK(query, k, lengths, avg, index.scratch).map((d) => d.score);
+      assert.ok(index.scratch.scores.every((v) => v === 0) && index.scratch.counts.every((v) => v === 0), 'the scratch space is left clean');
       assert.equal(got.length, expected.length);
       got.forEach((s, i) => assert.ok(Math.abs(s - expected[i]) < 1e-9, `query ${q}, rank ${i}`));
     }

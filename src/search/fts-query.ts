@@ -26,6 +26,9 @@ export function ftsQuery(text: string, options: { prefix?: boolean; maxTerms?: n
   return terms.join(' OR ');
 }
 
+/** Words too common to tell questions apart ("how", "the", "what"). */
+export const isStopWord = (word: string): boolean => STOP_WORDS.has(word);
+
 const STOP_WORDS = new Set(
   ('a an and are as at be been being but by can could did do does doing for from had has have having how i if in into is it its ' +
     'me my of on or our should so some than that the their them then there these they this those to was we were what when where ' +

@@ -4,11 +4,14 @@
  * posting lists at once, so a search never meets them.
  */
 import { Postings } from './postings.js';
+import type { Scratch } from './top-k.js';
 
 export class InvertedIndex {
   private readonly lists = new Map<string, Postings>();
   private lengths = new Uint16Array(1024);
   private present = new Uint8Array(1024);
+  private scores = new Float64Array(1024);
+  private counts = new Float64Array(1024);
   private count = 0;
   private totalLength = 0;
   private readonly lengthOf = (doc: number) => this.lengths[doc];
@@ -19,6 +22,11 @@ export class InvertedIndex {
 
   get averageLength(): number {
     return this.count === 0 ? 1 : this.totalLength / this.count;
+  }
+
+  /** Scratch space for top-k, per document id: all zeros between searches. */
+  get scratch(): Scratch {
+    return { scores: this.scores, counts: this.counts };
   }
 
   /** Document lengths by id, for scoring (read-only to callers). */
@@ -44,6 +52,8 @@ export class InvertedIndex {
     present.set(this.present);
     this.lengths = lengths;
     this.present = present;
+    this.scores = new Float64Array(size);
+    this.counts = new Float64Array(size);
   }
 
   /** Adds a document's terms (all its tokens, in order); a document already present is left as it is. */
@@ -58,7 +68,7 @@ export class InvertedIndex {
     for (const [term, tf] of frequencies(terms)) {
       let list = this.lists.get(term);
       if (!list) this.lists.set(term, (list = new Postings()));
-      list.add(doc, tf, length, this.lengthOf);
+      list.add(doc, tf, length);
     }
     return true;
   }

@@ -4,12 +4,12 @@
  * still being typed, and typo correction from the corpus's own words. The owner keeps it in step
  * with the store: `add` and `remove` with each committed change, by label.
  */
-import { queryWords } from '../fts-query.js';
+import { isStopWord, queryWords } from '../fts-query.js';
 import { InvertedIndex } from './inverted-index.js';
 import { sharedDocuments } from './postings.js';
 import { porterStem } from './porter-stemmer.js';
 import { foldedWords, foldWord, terms } from './tokenize.js';
-import { idf, type QueryTerm, topK } from './top-k.js';
+import { idf, MIN_IDF, type QueryTerm, topK } from './top-k.js';
 import { correctPrefix, TypoCorrector } from './typos.js';
 import { Vocabulary } from './vocabulary.js';
 
@@ -76,33 +76,32 @@ export class LexicalIndex {
       for (const term of terms(word)) weigh(term, 1);
       if (options.typos) for (const c of this.typos.corrections(foldWord(word))) weigh(porterStem(c), TYPO_WEIGHT);
     }
-    if (prefix) this.addPrefix(foldWord(prefix), weights);
-    const query: QueryTerm[] = [...weights].map(([term, weight]) => ({ postings: this.index.postings(term)!, weight }));
+    if (prefix?.length === 1) weigh(porterStem(foldWord(prefix)), 1);
+    const query: QueryTerm[] = [...weights].map(([term, weight]) => ({ lists: [this.index.postings(term)!], weight }));
+    const completions = prefix && prefix.length > 1 ? this.completions(foldWord(prefix)) : undefined;
+    if (completions) query.push(completions);
     if (query.length === 0) return [];
-    return topK(query, k, this.index.documentLengths, this.index.averageLength, options.accept).map((d) => ({ label: d.doc, bm25: d.score }));
+    return topK(query, k, this.index.documentLengths, this.index.averageLength, this.index.scratch, options.accept).map((d) => ({ label: d.doc, bm25: d.score }));
   }
 
   /**
-   * A prefix matches its most frequent completions, each weighted by the idf of them all (as
-   * FTS5 scores a prefix as one phrase); a one-letter one only as a word; a prefix that starts
-   * no word is first mended as a typo.
+   * A prefix as one query term: its most frequent completions (stop words aside, as in the rest
+   * of the query), scored as FTS5 scores a prefix phrase; a prefix that starts no word is first
+   * mended as a typo. Undefined when nothing completes it, or when it matches so many questions
+   * that it tells nothing (scoring it would visit them all).
    */
-  private addPrefix(prefix: string, weights: Map<string, number>): void {
+  private completions(prefix: string): QueryTerm | undefined {
     const n = this.index.documents;
-    if (prefix.length < 2) {
-      const postings = this.index.postings(porterStem(prefix));
-      if (postings) weights.set(porterStem(prefix), (weights.get(porterStem(prefix)) ?? 0) + idf(n, postings.length));
-      return;
-    }
     const start = correctPrefix(prefix, this.vocabulary) ?? prefix;
-    const completions = this.vocabulary
+    const words = this.vocabulary
       .withPrefix(start)
+      .filter((w) => !isStopWord(w))
       .map((w) => ({ w, df: this.vocabulary.frequency(w) }))
       .sort((a, b) => b.df - a.df)
       .slice(0, MAX_EXPANSIONS);
-    const stems = [...new Set(completions.map((c) => porterStem(c.w)))].filter((t) => this.index.postings(t));
-    const weight = idf(n, Math.min(n, stems.reduce((sum, t) => sum + this.index.postings(t)!.length, 0)));
-    for (const t of stems) weights.set(t, (weights.get(t) ?? 0) + weight);
+    const lists = [...new Set(words.map((c) => porterStem(c.w)))].flatMap((t) => this.index.postings(t) ?? []);
+    const weight = idf(n, Math.min(n, lists.reduce((sum, l) => sum + l.length, 0)));
+    return lists.length === 0 || weight <= MIN_IDF ? undefined : { lists, weight };
   }
 
   /**

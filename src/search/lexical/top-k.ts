@@ -1,21 +1,32 @@
 /**
- * BM25 top-k over posting lists without scoring every match: MaxScore (Turtle and Flood) with
- * block-max bounds. Terms are ordered by their score bound; once the k-th best score exceeds the
- * summed bounds of the weakest terms, those terms become non-essential: a document that holds
- * only them cannot enter the top k, so only the essential lists are walked, and the others are
- * looked up (by galloping search) for a candidate that can still make it. A candidate whose
- * block-level bound cannot beat the k-th score is skipped without being scored. Scores are those
- * of SQLite FTS5's bm25() (k1 1.2, b 0.75), negated to "higher is better".
+ * BM25 top-k over posting lists without scoring every match: MaxScore (Turtle and Flood), term
+ * at a time. Terms are taken strongest score bound first. Their lists are walked whole, into a
+ * score per document, only while a document not seen yet could still reach the top k: once the
+ * k-th best score so far exceeds the summed bounds of the terms left, those (the common words,
+ * with the long lists) are only looked up, by galloping search, for the candidates that can
+ * still make it, and a candidate that cannot is dropped. Scores are those of SQLite FTS5's
+ * bm25() (k1 1.2, b 0.75), negated to "higher is better".
  */
-import { blockOf, type Postings } from './postings.js';
+import type { Postings } from './postings.js';
 
 export const K1 = 1.2;
 export const B = 0.75;
 
+/**
+ * A query term: one posting list, or the lists of a prefix's completions, scored together as
+ * FTS5 scores a prefix phrase (its frequency in a document is the sum of theirs).
+ */
 export interface QueryTerm {
-  postings: Postings;
+  lists: Postings[];
   /** idf times how often the term is in the query. */
   weight: number;
+}
+
+export interface Scratch {
+  /** A score per document id: all zeros between searches. */
+  scores: Float64Array;
+  /** A term frequency per document id: all zeros between searches. */
+  counts: Float64Array;
 }
 
 export interface ScoredDoc {
@@ -23,10 +34,13 @@ export interface ScoredDoc {
   score: number;
 }
 
+/** The idf FTS5 gives a term in half the documents or more. */
+export const MIN_IDF = 1e-6;
+
 /** FTS5's idf: never negative (a term in most documents still counts a little). */
 export function idf(documents: number, withTerm: number): number {
   const v = Math.log((documents - withTerm + 0.5) / (withTerm + 0.5));
-  return v > 0 ? v : 1e-6;
+  return v > 0 ? v : MIN_IDF;
 }
 
 /** A min-heap of the best k (score, doc) pairs; a tie keeps the smaller doc, as FTS5's scan order does. */
@@ -86,68 +100,116 @@ class TopHeap {
   }
 }
 
+/** The k-th largest of `values` (k <= values.length), by a bounded min-heap. */
+function kthLargest(values: Float64Array, count: number, k: number): number {
+  const heap = new TopHeap(k);
+  for (let i = 0; i < count; i++) heap.push(i, values[i]);
+  return heap.threshold;
+}
+
 /**
  * The k best documents by BM25 over `terms`, best first. `lengths` holds each document's length
- * in tokens, `averageLength` their mean; `accept` (a category, excluded ids) filters candidates
- * before they are scored.
+ * in tokens, `averageLength` their mean; `accept` (a category, excluded ids) filters candidates;
+ * `scores` is scratch space indexed by document, all zeros, left all zeros.
  */
-export function topK(terms: QueryTerm[], k: number, lengths: Uint16Array, averageLength: number, accept?: (doc: number) => boolean): ScoredDoc[] {
-  const norm = K1 / averageLength;
+export function topK(terms: QueryTerm[], k: number, lengths: Uint16Array, averageLength: number, scratch: Scratch, accept?: (doc: number) => boolean): ScoredDoc[] {
+  const { scores, counts } = scratch;
   const base = K1 * (1 - B);
+  const norm = (B * K1) / averageLength;
   // Term frequency part of BM25: increasing in tf, decreasing in document length.
-  const part = (tf: number, length: number) => (tf * (K1 + 1)) / (tf + base + B * norm * length);
-  const bound = (t: QueryTerm) => t.weight * part(t.postings.maxTf, t.postings.minLen);
-  const sorted = terms.filter((t) => t.postings.length > 0).sort((a, b) => bound(a) - bound(b));
-  const n = sorted.length;
-  const lists = sorted.map((t) => t.postings);
-  const weights = sorted.map((t) => t.weight);
-  const bounds = sorted.map(bound);
-  /** upTo[i]: the summed bounds of terms 0..i. */
-  const upTo = new Float64Array(n);
-  bounds.reduce((sum, b, i) => (upTo[i] = sum + b), 0);
-  const blockBound = (i: number, position: number) => {
-    const list = lists[i];
-    const b = blockOf(position);
-    return weights[i] * part(list.blockMaxTf[b], list.blockMinLen[b]);
-  };
-  const pos = new Int32Array(n);
-  const heap = new TopHeap(k);
-  let firstEssential = 0;
-  for (;;) {
-    let doc = 0x7fffffff;
-    for (let i = firstEssential; i < n; i++) {
-      if (pos[i] < lists[i].length && lists[i].docs[pos[i]] < doc) doc = lists[i].docs[pos[i]];
-    }
-    if (doc === 0x7fffffff) break;
-    const threshold = heap.threshold;
-    const rest = firstEssential > 0 ? upTo[firstEssential - 1] : 0;
-    // The candidate's bound from the blocks it sits in, before any scoring.
-    let ceiling = rest;
-    if (heap.full) {
-      for (let i = firstEssential; i < n; i++) if (pos[i] < lists[i].length && lists[i].docs[pos[i]] === doc) ceiling += blockBound(i, pos[i]);
-    }
-    if ((heap.full && ceiling <= threshold) || (accept && !accept(doc))) {
-      for (let i = firstEssential; i < n; i++) if (pos[i] < lists[i].length && lists[i].docs[pos[i]] === doc) pos[i]++;
+  const part = (tf: number, length: number) => (tf * (K1 + 1)) / (tf + base + norm * length);
+  const bounds = new Map(terms.map((t) => [t, t.weight * part(t.lists.reduce((sum, l) => sum + l.maxTf, 0), Math.min(...t.lists.map((l) => l.minLen)))]));
+  const bound = (t: QueryTerm) => bounds.get(t)!;
+  const sorted = terms.filter((t) => t.lists.some((l) => l.length > 0)).sort((a, b) => bound(b) - bound(a));
+  let rest = sorted.reduce((sum, t) => sum + bound(t), 0);
+  let candidates = new Int32Array(64);
+  let count = 0;
+  let threshold = 0;
+  let j = 0;
+  // Collect: walk whole lists, strongest bound first, while a document not seen yet could still
+  // reach the top k (the bounds of the lists left exceed the k-th best score so far).
+  for (; j < sorted.length && !(count >= k && rest <= threshold); j++) {
+    const { lists, weight } = sorted[j];
+    if (lists.length === 1) {
+      // One list: each document once, so its frequency is final as it is read.
+      const { docs, tfs, length } = lists[0];
+      for (let i = 0; i < length; i++) {
+        const doc = docs[i];
+        if (scores[doc] === 0) {
+          if (accept && !accept(doc)) continue;
+          if (count === candidates.length) candidates = grow(candidates);
+          candidates[count++] = doc;
+        }
+        scores[doc] += weight * part(tfs[i], lengths[doc]);
+      }
+      rest -= bound(sorted[j]);
+      if (count >= k) threshold = kthLargest(gather(scores, candidates, count), count, k);
       continue;
     }
-    const length = lengths[doc];
-    let score = 0;
-    for (let i = firstEssential; i < n; i++) {
-      const list = lists[i];
-      if (pos[i] < list.length && list.docs[pos[i]] === doc) {
-        score += weights[i] * part(list.tfs[pos[i]], length);
-        pos[i]++;
+    const seen: number[] = [];
+    for (const { docs, tfs, length } of lists) {
+      for (let i = 0; i < length; i++) {
+        const doc = docs[i];
+        if (counts[doc] === 0) {
+          if (accept && !accept(doc)) continue;
+          seen.push(doc);
+        }
+        counts[doc] += tfs[i];
       }
     }
-    for (let i = firstEssential - 1; i >= 0 && score + upTo[i] > threshold; i--) {
-      const list = lists[i];
-      pos[i] = list.seek(doc, pos[i]);
-      if (pos[i] < list.length && list.docs[pos[i]] === doc) score += weights[i] * part(list.tfs[pos[i]], length);
+    for (const doc of seen) {
+      if (scores[doc] === 0) {
+        if (count === candidates.length) candidates = grow(candidates);
+        candidates[count++] = doc;
+      }
+      scores[doc] += weight * part(counts[doc], lengths[doc]);
+      counts[doc] = 0;
     }
-    if (score > threshold) {
-      heap.push(doc, score);
-      if (heap.full) while (firstEssential < n && upTo[firstEssential] <= heap.threshold) firstEssential++;
+    rest -= bound(sorted[j]);
+    if (count >= k) threshold = kthLargest(gather(scores, candidates, count), count, k);
+  }
+  // Refine: the weaker lists only add to candidates that can still make it, found by galloping.
+  let live = candidates.subarray(0, count).sort();
+  for (; j < sorted.length; j++) {
+    const { lists, weight } = sorted[j];
+    const b = bound(sorted[j]);
+    rest -= b;
+    let kept = 0;
+    const at = new Int32Array(lists.length);
+    for (let c = 0; c < live.length; c++) {
+      const doc = live[c];
+      if (scores[doc] + b + rest <= threshold) {
+        scores[doc] = 0;
+        continue;
+      }
+      let tf = 0;
+      for (let l = 0; l < lists.length; l++) {
+        const list = lists[l];
+        at[l] = list.seek(doc, at[l]);
+        if (at[l] < list.length && list.docs[at[l]] === doc) tf += list.tfs[at[l]];
+      }
+      if (tf > 0) scores[doc] += weight * part(tf, lengths[doc]);
+      live[kept++] = doc;
     }
+    live = live.subarray(0, kept);
+    if (kept >= k) threshold = kthLargest(gather(scores, live, kept), kept, k);
+  }
+  const heap = new TopHeap(k);
+  for (let c = 0; c < live.length; c++) {
+    heap.push(live[c], scores[live[c]]);
+    scores[live[c]] = 0;
   }
   return heap.sorted();
+}
+
+function grow(docs: Int32Array<ArrayBuffer>): Int32Array<ArrayBuffer> {
+  const grown = new Int32Array(docs.length * 2);
+  grown.set(docs);
+  return grown;
+}
+
+function gather(scores: Float64Array, docs: Int32Array, count: number): Float64Array {
+  const out = new Float64Array(count);
+  for (let i = 0; i < count; i++) out[i] = scores[docs[i]];
+  return out;
 }
