@@ -190,8 +190,8 @@ program
   .option('--max-connections <n>', 'open connections at once (default: $DOPPEL_MAX_CONNECTIONS or 1024)')
   .option('--shutdown-timeout <seconds>', 'how long shutdown waits for open requests (default: $DOPPEL_SHUTDOWN_TIMEOUT or 10)')
   .option('--workers <n>', 'server processes sharing the port: one writer, the others read-only (default 1)', (v) => Number(v), 1)
-  .option('--max-queue <n>', 'requests that may wait for a slot before more get 503 (default 64)')
-  .option('--deadline <ms>', 'how long a request may wait for a slot before it gets 503 (default 1000)')
+  .option('--max-queue <n>', 'requests that may wait for a slot before more get 503 (default 16)')
+  .option('--deadline <ms>', 'how long after its arrival a request may still start, else 503 (default 500)')
   .action(async (opts: ServeOptions & { model?: string }) => {
     if (!opts.store && !opts.demo) throw new DoppelError('INVALID_INPUT', 'give --store <dir> (or --demo)');
     if (!Number.isInteger(opts.workers) || opts.workers < 1 || opts.workers > 64) throw new DoppelError('INVALID_INPUT', '--workers must be an integer from 1 to 64');

@@ -12,13 +12,17 @@ export interface AdmissionOptions {
   concurrency: number;
   /** Requests allowed to wait for a slot; one more is refused at once. */
   queue: number;
-  /** Milliseconds a request may wait for a slot before it is refused. */
+  /** Milliseconds from a request's arrival until it must have a slot, or it is refused. */
   deadlineMs: number;
 }
 
 export type Refusal = 'queue_full' | 'deadline';
 
-export const DEFAULT_ADMISSION: AdmissionOptions = { concurrency: 4, queue: 64, deadlineMs: 1000 };
+/**
+ * Work runs on one JavaScript thread, so more slots add no speed: the bound on slots plus queue
+ * is the bound on how long an admitted request waits (about 20 requests' work).
+ */
+export const DEFAULT_ADMISSION: AdmissionOptions = { concurrency: 4, queue: 16, deadlineMs: 500 };
 
 interface Waiter {
   start: () => void;
@@ -39,9 +43,15 @@ export class Admission {
     return this.waiting.length;
   }
 
-  /** Runs `work` when a slot is free; refuses with OVERLOADED when the queue is full or the deadline passes. */
-  async run<T>(work: () => Promise<T>): Promise<T> {
-    if (this.running >= this.options.concurrency) await this.wait();
+  /**
+   * Runs `work` when a slot is free; refuses with OVERLOADED when the queue is full or the
+   * deadline, counted from `arrivedAt` (performance.now() when the request came in: time spent
+   * before it reached the queue counts too), passes first.
+   */
+  async run<T>(work: () => Promise<T>, arrivedAt = performance.now()): Promise<T> {
+    const left = arrivedAt + this.options.deadlineMs - performance.now();
+    if (left <= 0) throw this.refusal('deadline');
+    if (this.running >= this.options.concurrency) await this.wait(left);
     else this.running++;
     try {
       return await work();
@@ -50,7 +60,7 @@ export class Admission {
     }
   }
 
-  private wait(): Promise<void> {
+  private wait(left: number): Promise<void> {
     if (this.waiting.length >= this.options.queue) return Promise.reject(this.refusal('queue_full'));
     return new Promise<void>((start, refuse) => {
       const waiter: Waiter = {
@@ -58,7 +68,7 @@ export class Admission {
         timer: setTimeout(() => {
           this.waiting.splice(this.waiting.indexOf(waiter), 1);
           refuse(this.refusal('deadline'));
-        }, this.options.deadlineMs),
+        }, left),
       };
       this.waiting.push(waiter);
     });
@@ -77,7 +87,7 @@ export class Admission {
 
   private refusal(reason: Refusal): DoppelError {
     this.onRefusal(reason);
-    const why = reason === 'queue_full' ? `${this.options.queue} requests are already waiting` : `it waited over ${this.options.deadlineMs} ms`;
+    const why = reason === 'queue_full' ? `${this.options.queue} requests are already waiting` : `it would wait over ${this.options.deadlineMs} ms`;
     return new DoppelError('OVERLOADED', `the server is busy (${why}); retry shortly`);
   }
 }

@@ -157,7 +157,8 @@ export function createApp(index: DuplicateIndex, options: ServiceOptions) {
     },
     (reason) => metrics.refused(reason),
   );
-  const admit = <T>(work: () => Promise<T>) => admission!.run(work);
+  const arrivals = new WeakMap<Request, number>();
+  const admit = <T>(req: Request, work: () => Promise<T>) => admission!.run(work, arrivals.get(req));
   const doc = openApiDocument(options.version);
   const limiter = options.rateLimit ? new RateLimiter(options.rateLimit.rate, options.rateLimit.burst) : undefined;
   const maxBodyBytes = options.maxBodyBytes ?? 64 * 1024;
@@ -171,6 +172,7 @@ export function createApp(index: DuplicateIndex, options: ServiceOptions) {
 
   app.use((req, res, next) => {
     const started = performance.now();
+    arrivals.set(req, started);
     res.on('finish', () => {
       const seconds = (performance.now() - started) / 1000;
       // Labels come only from routes the app declares (never from the raw path), so requests
@@ -211,13 +213,13 @@ export function createApp(index: DuplicateIndex, options: ServiceOptions) {
 
   app.post('/v1/duplicates', jsonBody, async (req: Request, res: Response) => {
     const body = parse(DuplicatesBody, req.body);
-    const hits = await admit(() => index.search(body.text, { k: body.k ?? 5, mode: body.mode ?? 'hybrid', category: body.category }));
+    const hits = await admit(req, () => index.search(body.text, { k: body.k ?? 5, mode: body.mode ?? 'hybrid', category: body.category }));
     send(res, 200, DuplicatesResponse, { isDuplicate: hits.some((h) => h.isDuplicate), threshold: model.threshold, matches: hits.map(match) });
   });
 
   app.post('/v1/questions', auth, jsonBody, async (req: Request, res: Response) => {
     const body = parse(QuestionBody, req.body);
-    const { question, duplicates } = await admit(() => index.addIfNew({ id: body.id, text: body.text, category: body.category }));
+    const { question, duplicates } = await admit(req, () => index.addIfNew({ id: body.id, text: body.text, category: body.category }));
     send(res, 201, QuestionCreated, { id: question.id, duplicates: duplicates.map(match) });
   });
 
@@ -235,7 +237,7 @@ export function createApp(index: DuplicateIndex, options: ServiceOptions) {
 
   app.post('/v1/similarity', jsonBody, async (req: Request, res: Response) => {
     const { a, b } = parse(SimilarityBody, req.body);
-    const { energy, probability, isDuplicate, threshold } = await admit(() => model.scorePair(a, b));
+    const { energy, probability, isDuplicate, threshold } = await admit(req, () => model.scorePair(a, b));
     send(res, 200, SimilarityResponse, { energy, probability, isDuplicate, threshold });
   });
 
@@ -252,7 +254,7 @@ export function createApp(index: DuplicateIndex, options: ServiceOptions) {
     let payload = suggestCache.get(key);
     metrics.suggestion(payload !== undefined);
     if (payload === undefined) {
-      const hits = await admit(() => index.search(q, { k, mode: 'hybrid', category: query.category, prefix: true }));
+      const hits = await admit(req, () => index.search(q, { k, mode: 'hybrid', category: query.category, prefix: true }));
       const body: z.output<typeof SuggestResponse> = { suggestions: hits.map(match) };
       payload = JSON.stringify(body);
       suggestCache.set(key, payload);

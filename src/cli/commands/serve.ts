@@ -29,7 +29,7 @@ export interface ServeOptions {
   workers: number;
   /** Requests that wait for a slot before more are refused with 503. */
   maxQueue?: number;
-  /** Milliseconds a request may wait for a slot before it is refused with 503. */
+  /** Milliseconds after its arrival a request may still start; later ones are refused with 503. */
   deadline?: number;
 }
 
