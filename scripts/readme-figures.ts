@@ -42,7 +42,7 @@ function comparison(f: Figure, figures: Figure[]): string {
   const before = today(f, figures);
   if (before) {
     const rps = typeof before.requestsPerSecond === 'number' ? `, ${num(before.requestsPerSecond)} req/s` : '';
-    const ratio = f.unit === 'ms' && before.value > 0 ? ` (${num(f.value / before.value, 2)}x)` : '';
+    const ratio = f.unit === 'ms' && before.value > 0 ? ` (now ${num(f.value / before.value, 2)}x that)` : '';
     parts.push(`main before #12: ${num(before.value)} ${before.unit}${rps}${ratio}`);
   }
   const fts5 = f.fts5 as { p50: number; p99: number } | undefined;
@@ -62,7 +62,8 @@ function comparison(f: Figure, figures: Figure[]): string {
   if (typeof f.speedupP99 === 'number') parts.push(`filtered HNSW p99 ${num(f.filteredGraphP99)} ms (${num(f.speedupP99, 1)}x)`);
   if (typeof f.p50 === 'number') parts.push(`p50 ${num(f.p50)} ${f.unit === 'ms' ? 'ms' : ''}`.trim());
   if (typeof f.requestsPerSecond === 'number') parts.push(`${num(f.requestsPerSecond)} req/s, ${f.errors ?? 0} errors${f.non2xx ? `, ${num(f.non2xx)} non-2xx (503: shed)` : ''}`);
-  if (typeof f.shareOfHealthz === 'number') parts.push(`${Math.round(f.shareOfHealthz * 100)} % of /healthz`);
+  // Beside 503s the rate counts refusals too, so the share would flatter.
+  if (typeof f.shareOfHealthz === 'number' && !f.non2xx) parts.push(`${Math.round(f.shareOfHealthz * 100)} % of /healthz`);
   const cpu = f.cpuMsPerRequest as { mainThreads: number; allThreads: number } | undefined;
   if (cpu) parts.push(`CPU per request ${num(cpu.allThreads)} ms (main threads ${num(cpu.mainThreads)})`);
   const evaluation = f.evaluation as { precision: number; recall: number; f1: number } | undefined;
