@@ -178,7 +178,8 @@ export function topK(terms: QueryTerm[], k: number, lengths: Uint16Array, averag
     const at = new Int32Array(lists.length);
     for (let c = 0; c < live.length; c++) {
       const doc = live[c];
-      if (scores[doc] + b + rest <= threshold) {
+      // Strictly below: a candidate that can only tie the k-th may be one of the k.
+      if (scores[doc] + b + rest < threshold) {
         scores[doc] = 0;
         continue;
       }
