@@ -26,9 +26,30 @@ const num = (x: unknown, digits = 3): string => {
 const row = (cells: string[]) => `| ${cells.join(' | ')} |`;
 const table = (head: string[], rows: string[][]) => [row(head), row(head.map(() => '---')), ...rows.map(row)].join('\n');
 
-/** What a figure was compared with in the same run, in words. */
-function comparison(f: Figure): string {
+/**
+ * The same figure measured on main before issue 12 (rows of bench 'baseline', from main's own
+ * bench scripts; config.of names the bench): by route and connections, or by metric.
+ */
+function today(f: Figure, figures: Figure[]): Figure | undefined {
+  return figures.find(
+    (b) => b.bench === 'baseline' && b.config.of === f.bench && (f.config.route === undefined ? b.metric === f.metric : b.config.route === f.config.route && b.config.connections === f.config.connections),
+  );
+}
+
+/** What a figure was compared with in the same run (and with main before this change), in words. */
+function comparison(f: Figure, figures: Figure[]): string {
   const parts: string[] = [];
+  const before = today(f, figures);
+  if (before) {
+    const rps = typeof before.requestsPerSecond === 'number' ? `, ${num(before.requestsPerSecond)} req/s` : '';
+    const ratio = f.unit === 'ms' && before.value > 0 ? ` (now ${num(f.value / before.value, 2)}x that)` : '';
+    parts.push(`main before #12: ${num(before.value)} ${before.unit}${rps}${ratio}`);
+  }
+  const fts5 = f.fts5 as { p50: number; p99: number } | undefined;
+  if (fts5) {
+    parts.push(`FTS5 p99 ${num(fts5.p99)} / p50 ${num(fts5.p50)} ms (${num(f.speedupP99OverFts5, 1)}x / ${num(f.speedupP50OverFts5, 1)}x faster)`);
+    parts.push(`index built in ${num(f.buildSeconds)} s, about ${num(f.memoryMb)} MB`);
+  }
   const pytorch = f.pytorch as { pairsPerSecond?: number; questionsPerSecond?: number; threads?: number } | string | undefined;
   if (typeof f.ratioToPyTorch === 'number' && typeof pytorch === 'object') {
     parts.push(`${num(f.ratioToPyTorch, 2)}x PyTorch ${num(pytorch.pairsPerSecond ?? pytorch.questionsPerSecond)} (${pytorch.threads} thread${pytorch.threads === 1 ? '' : 's'})`);
@@ -40,7 +61,11 @@ function comparison(f: Figure): string {
   if (typeof f.ratioToTfjs === 'number') parts.push(`${num(f.ratioToTfjs, 1)}x tfjs wasm`);
   if (typeof f.speedupP99 === 'number') parts.push(`filtered HNSW p99 ${num(f.filteredGraphP99)} ms (${num(f.speedupP99, 1)}x)`);
   if (typeof f.p50 === 'number') parts.push(`p50 ${num(f.p50)} ${f.unit === 'ms' ? 'ms' : ''}`.trim());
-  if (typeof f.requestsPerSecond === 'number') parts.push(`${num(f.requestsPerSecond)} req/s, ${f.errors ?? 0} errors`);
+  if (typeof f.requestsPerSecond === 'number') parts.push(`${num(f.requestsPerSecond)} req/s, ${f.errors ?? 0} errors${f.non2xx ? `, ${num(f.non2xx)} non-2xx (503: shed)` : ''}`);
+  // Beside 503s the rate counts refusals too, so the share would flatter.
+  if (typeof f.shareOfHealthz === 'number' && !f.non2xx) parts.push(`${Math.round(f.shareOfHealthz * 100)} % of /healthz`);
+  const cpu = f.cpuMsPerRequest as { mainThreads: number; allThreads: number } | undefined;
+  if (cpu) parts.push(`CPU per request ${num(cpu.allThreads)} ms (main threads ${num(cpu.mainThreads)})`);
   const evaluation = f.evaluation as { precision: number; recall: number; f1: number } | undefined;
   if (evaluation) parts.push(`P ${num(evaluation.precision)} R ${num(evaluation.recall)} F1 ${num(evaluation.f1)} on held-out pairs${f.linkedBy === 'verdict' ? ', links confirmed by the verdict stage' : ''}`);
   const alone = f.energyAlone as { evaluation: { f1: number }; questionsPerSecond: number; peakMemoryMb: number } | undefined;
@@ -67,15 +92,17 @@ const BLOCKS: Record<string, (figures: Figure[]) => string> = {
     ),
   retrieval: (figures) =>
     table(
-      ['mode', 'nDCG@10', 'MRR@10', 'recall@1', 'recall@10'],
-      figures.filter((f) => f.bench === 'retrieval').map((f) => [String(f.config.mode), `**${num(f.value)}**`, num(f['mrr@10']), num(f['recall@1']), num(f['recall@10'])]),
+      ['mode', 'nDCG@10', 'MRR@10', 'recall@1', 'recall@10', 'nDCG@10 on main before #12'],
+      figures
+        .filter((f) => f.bench === 'retrieval')
+        .map((f) => [String(f.config.mode), `**${num(f.value)}**`, num(f['mrr@10']), num(f['recall@1']), num(f['recall@10']), num(today(f, figures)?.value)]),
     ),
   benchmarks: (figures) =>
     table(
       ['benchmark', 'figure', 'target', 'measured beside it in the same run'],
       figures
-        .filter((f) => !['quality', 'retrieval', 'postgres'].includes(f.bench) || (f.bench === 'quality' && f.unit !== 'ROC-AUC'))
-        .map((f) => [`${f.bench}: ${f.metric}`, `**${num(f.value)} ${f.unit}**`, f.target ?? '', comparison(f)]),
+        .filter((f) => !['quality', 'retrieval', 'postgres', 'baseline'].includes(f.bench) || (f.bench === 'quality' && f.unit !== 'ROC-AUC'))
+        .map((f) => [`${f.bench}: ${f.metric}`, `**${num(f.value)} ${f.unit}**`, f.target ?? '', comparison(f, figures)]),
     ),
   postgres: (figures) => {
     const both = figures.filter((f) => f.bench === 'postgres');

@@ -12,6 +12,7 @@ export const ERROR_CODES = {
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
   RATE_LIMITED: 429,
+  OVERLOADED: 503,
   MODEL_ERROR: 500,
   STORE_ERROR: 500,
   /** The database behind a store cannot be reached (PostgreSQL down, connection lost). */

@@ -90,17 +90,22 @@ describe('OpenAPI document (generated from the zod schemas) against the real ser
   const seen = new Set<string>();
   let server: RunningServer;
   let limited: RunningServer;
+  let busy: RunningServer;
   // Registered first so it runs first: the servers save into the stores as they close.
   after(async () => {
     await server?.close();
     await limited?.close();
+    await busy?.close();
   });
   const store = tempDir(after);
   const limitedStore = tempDir(after);
+  const busyStore = tempDir(after);
 
   before(async () => {
     server = await serve(store, { apiKey: KEY });
     limited = await serve(limitedStore, { rateLimit: { rate: 0.001, burst: 1 } });
+    // No slot and no queue: every request that would encode is refused, as under overload.
+    busy = await serve(busyStore, { apiKey: KEY, admission: { concurrency: 0, queue: 0 } });
     for (const q of [
       { id: 'py', text: 'What is the best way to learn Python programming?', category: 'code' },
       { id: 'js', text: 'How do I get started with JavaScript?', category: 'code' },
@@ -268,6 +273,17 @@ describe('OpenAPI document (generated from the zod schemas) against the real ser
     for (const op of v1) {
       const path = op.path.replace(':id', 'py');
       await check(limited.url, { method: op.method.toUpperCase() as Case['method'], route: op.path, path, body: op.body ? { text: 'x', a: 'x', b: 'y', isDuplicate: true } : undefined, status: 429 });
+    }
+
+    // Overloaded: the routes that encode answer 503 with Retry-After.
+    const valid: Record<string, { path?: string; body?: unknown }> = {
+      '/v1/duplicates': { body: { text: 'hello' } },
+      '/v1/questions': { body: { text: 'hello' } },
+      '/v1/similarity': { body: { a: 'hello', b: 'world' } },
+      '/v1/suggest': { path: '/v1/suggest?q=hello' },
+    };
+    for (const op of API_OPERATIONS.filter((o) => o.responses[503])) {
+      await check(busy.url, { method: op.method.toUpperCase() as Case['method'], route: op.path, ...valid[op.path], headers: AUTH, status: 503 });
     }
 
     // A path no route matches is a 404 with the same Error body.

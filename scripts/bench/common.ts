@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Pair, readPairs } from '../../src/data/pairs.js';
@@ -26,9 +26,24 @@ export async function realQuestions(): Promise<{ texts: string[]; dataset: strin
   return { texts: [...seen.values()], dataset };
 }
 
+/**
+ * Every 29th question (up to `heldOut` of them) is held out of a benchmark's store, so that the
+ * queries are new questions, as a service sees them.
+ */
+export function splitHeldOut(all: string[], heldOut = 2000): { stored: string[]; queries: string[] } {
+  const queries = all.filter((_, i) => i % 29 === 0).slice(0, heldOut);
+  return { stored: all.filter((_, i) => i % 29 !== 0 || i / 29 >= heldOut), queries };
+}
+
 export function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+/** p50 and p99 of a list of milliseconds. */
+export function latencies(times: number[]): { p50: number; p99: number } {
+  const sorted = [...times].sort((a, b) => a - b);
+  return { p50: round(percentile(sorted, 50), 3), p99: round(percentile(sorted, 99), 3) };
 }
 
 export interface BenchResult {
@@ -44,7 +59,8 @@ export interface BenchResult {
 
 /** One JSON line per figure on stdout, with the command that reproduces it: run-all.ts collects them. */
 export function report(result: BenchResult): void {
-  const stamp = { command: `npm run bench -- ${result.bench}`, date: new Date().toISOString(), machine: `${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}` };
+  // The load average says how busy the shared machine was while the figure was taken.
+  const stamp = { command: `npm run bench -- ${result.bench}`, date: new Date().toISOString(), machine: `${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}`, loadAverage: round(loadavg()[0], 1) };
   process.stdout.write(JSON.stringify({ ...result, ...stamp }) + '\n');
 }
 

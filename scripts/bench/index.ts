@@ -17,16 +17,11 @@ import { importQuestions } from '../../src/search/import-file.js';
 import { databasePath, indexPath } from '../../src/search/paths.js';
 import { DEFAULT_HNSW, spaceFor, VectorIndex } from '../../src/search/vector-index.js';
 import { Random } from '../../src/util/random.js';
-import { percentile, realQuestions, report, round } from './common.js';
+import { latencies, realQuestions, report, round, splitHeldOut } from './common.js';
 
 const TARGET = 100_000;
 const HELD_OUT = 2000;
 const PROBES = 300;
-
-function latencies(times: number[]) {
-  const sorted = [...times].sort((a, b) => a - b);
-  return { p50: round(percentile(sorted, 50), 3), p99: round(percentile(sorted, 99), 3) };
-}
 
 /** The k labels of least energy, by brute force. */
 function exactTopK(query: Float32Array, vectors: Float32Array, dim: number, k: number, energy: Energy): number[] {
@@ -38,9 +33,7 @@ function exactTopK(query: Float32Array, vectors: Float32Array, dim: number, k: n
 const dir = mkdtempSync(join(tmpdir(), 'doppel-bench-index-'));
 try {
   const { texts: all, dataset } = await realQuestions();
-  // Every 29th question is held out of the store: queries are then new questions, as in service.
-  const heldOut = all.filter((_, i) => i % 29 === 0).slice(0, HELD_OUT);
-  const texts = all.filter((_, i) => i % 29 !== 0 || i / 29 >= HELD_OUT);
+  const { stored: texts, queries: heldOut } = splitHeldOut(all, HELD_OUT);
   const model = await loadModel(undefined, { runtime: (process.env.DOPPEL_RUNTIME as 'onnx') ?? 'auto' });
   const dim = model.encoder.dim;
   const file = join(dir, 'questions.tsv');

@@ -224,8 +224,12 @@ program
   .option('--save-interval <seconds>', 'how often the vector graph is saved (writes are durable in SQLite at once)', (v) => Number(v), 30)
   .option('--max-connections <n>', 'open connections at once (default: $DOPPEL_MAX_CONNECTIONS or 1024)')
   .option('--shutdown-timeout <seconds>', 'how long shutdown waits for open requests (default: $DOPPEL_SHUTDOWN_TIMEOUT or 10)')
+  .option('--workers <n>', 'server processes sharing the port: one writer, the others read-only (default 1)', (v) => Number(v), 1)
+  .option('--max-queue <n>', 'requests that may wait for a slot before more get 503 (default 16)')
+  .option('--deadline <ms>', 'how long after its arrival a request may still start, else 503 (default 500)')
   .action(async (opts: ServeOptions & { model?: string }) => {
     if (!opts.store && !opts.demo) throw new DoppelError('INVALID_INPUT', 'give --store <dir> (or --demo)');
+    if (!Number.isInteger(opts.workers) || opts.workers < 1 || opts.workers > 64) throw new DoppelError('INVALID_INPUT', '--workers must be an integer from 1 to 64');
     if (!Number.isInteger(opts.port) || opts.port < 0 || opts.port > 65535) throw new DoppelError('INVALID_INPUT', `bad --port`);
     if (!(opts.saveInterval > 0)) throw new DoppelError('INVALID_INPUT', '--save-interval must be a positive number of seconds');
     await serveCommand(await openModel(opts.model), opts, log);

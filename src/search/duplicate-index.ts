@@ -4,10 +4,10 @@ import type { Pair } from '../data/pairs.js';
 import { DoppelError } from '../errors.js';
 import type { Model } from '../model/load.js';
 import { LruCache } from '../util/lru-cache.js';
-import { ftsQuery } from './fts-query.js';
 import type { FusionWeights } from './fusion.js';
 import type { IndexStats, OpenOptions, SearchOptions } from './index-api.js';
 import { DEFAULT_FUSION, type DenseCandidate, definedOnly, ENCODE_BATCH, energiesTo, IndexCore, type LexicalCandidate } from './index-core.js';
+import { LexicalIndex } from './lexical/lexical-index.js';
 import { indexPath, manifestPath } from './paths.js';
 import { type FeedbackInput, type NewQuestion, QuestionStore, type StoredQuestion } from './store.js';
 import { DEFAULT_HNSW, type HnswParams, searchByEnergy, spaceFor, VectorIndex } from './vector-index.js';
@@ -26,11 +26,13 @@ type CategoryView = { scan: Map<number, Float32Array> } | { members: Set<number>
 
 /**
  * The directory store: SQLite holds the truth, an HNSW graph in memory answers nearest-energy
- * queries and FTS5 answers BM25 ones. New questions are searchable as soon as they are added,
- * with no retraining.
+ * queries and an in-memory inverted index BM25 ones (both built from the store and kept in step
+ * with it). New questions are searchable as soon as they are added, with no retraining.
  */
 export class DirectoryIndex extends IndexCore {
   private readonly categoryCache = new LruCache<CategoryView>(CATEGORY_CACHE_SIZE);
+  /** Built on first use (see lexicalIndex): a command that only writes never pays for it. */
+  private lexicalState?: LexicalIndex;
 
   private constructor(
     private readonly dir: string,
@@ -68,7 +70,7 @@ export class DirectoryIndex extends IndexCore {
       if (loaded && loaded.manifest.generation <= store.generation) {
         vectors = loaded.index;
         if (options.hnsw?.ef) vectors.ef = options.hnsw.ef;
-        const caught = DirectoryIndex.catchUp(store, vectors, loaded.manifest.generation, model.id);
+        const caught = DirectoryIndex.catchUp(store, { vectors }, loaded.manifest.generation, model.id);
         if (caught.changes > 0) log(`vector index: applied ${caught.changes} changes made after it was last saved`);
         applied = caught.generation;
       } else {
@@ -119,19 +121,55 @@ export class DirectoryIndex extends IndexCore {
   }
 
   /**
-   * Applies the store's changes after `generation` to the graph (a crash before its save, or
-   * writes it has not seen); returns how many and the last change applied.
+   * Applies the store's changes after `generation` to the graph, and to the lexical index when
+   * given (a crash before the graph's save, or writes this process has not seen); returns how
+   * many and the last change applied. Replaying a change is harmless for both.
    */
-  private static catchUp(store: QuestionStore, vectors: VectorIndex, generation: number, modelId: string): { changes: number; generation: number } {
+  private static catchUp(store: QuestionStore, to: { vectors?: VectorIndex; lexical?: LexicalIndex }, generation: number, modelId: string): { changes: number; generation: number } {
+    const { vectors, lexical } = to;
     let changes = 0;
     let last = generation;
     for (const row of store.changedSince(generation)) {
       changes++;
       last = Math.max(last, row.generation);
+      if (row.deleted) lexical?.remove(row.label, row.text);
+      else lexical?.add(row.label, row.text);
+      if (!vectors) continue;
       if (row.deleted || !row.vector || row.model_id !== modelId) vectors.remove(row.label);
       else vectors.add(row.label, new Float32Array(row.vector.buffer, row.vector.byteOffset, vectors.dim), true);
     }
     return { changes, generation: last };
+  }
+
+  /**
+   * The lexical index, built from the live rows at first use (seconds at a million questions)
+   * and kept in step from then on: rows read at generation g, then the changes after g replayed
+   * (a change read twice is harmless).
+   */
+  private get lexicalIndex(): LexicalIndex {
+    if (!this.lexicalState) {
+      const generation = this.store.generation;
+      const lexical = new LexicalIndex();
+      for (const row of this.store.liveTexts()) lexical.add(row.label, row.text);
+      DirectoryIndex.catchUp(this.store, { lexical }, generation, this.model.id);
+      this.lexicalState = lexical;
+    }
+    return this.lexicalState;
+  }
+
+  /** Builds now what the first search would build: a server calls it before it listens. */
+  warm(): void {
+    void this.lexicalIndex;
+  }
+
+  /**
+   * A read-only index follows the store's writer: before a search it applies the changes
+   * committed since it last looked (one read of the generation when there are none).
+   */
+  private follow(): void {
+    if (!this.readonly || this.store.generation === this.applied) return;
+    this.applied = DirectoryIndex.catchUp(this.store, { vectors: this.vectors, lexical: this.lexicalState }, this.applied, this.model.id).generation;
+    this.categoryCache.clear();
   }
 
   /**
@@ -144,7 +182,7 @@ export class DirectoryIndex extends IndexCore {
   private applyWrite(generation: number, direct: () => void, changed: { label: number; category: string | null; vector?: Float32Array }[]): void {
     try {
       if (generation === this.applied + 1) direct();
-      else DirectoryIndex.catchUp(this.store, this.vectors, this.applied, this.model.id);
+      else DirectoryIndex.catchUp(this.store, { vectors: this.vectors, lexical: this.lexicalState }, this.applied, this.model.id);
       this.applied = generation;
     } catch (err) {
       this.log(`vector index: change ${generation} is stored but not yet in the graph (${(err as Error).message}); the next write or start applies it`);
@@ -166,6 +204,7 @@ export class DirectoryIndex extends IndexCore {
   protected async insertRows(clean: NewQuestion[], encoded: Float32Array): Promise<StoredQuestion[]> {
     const dim = this.model.encoder.dim;
     const { questions: stored, generation } = this.store.insert(clean, encoded, dim, this.model.id);
+    for (const q of stored) this.lexicalState?.add(q.label, q.text);
     this.counts.live += stored.length;
     this.counts.total += stored.length;
     const vectorOf = (i: number) => encoded.slice(i * dim, (i + 1) * dim);
@@ -179,9 +218,26 @@ export class DirectoryIndex extends IndexCore {
 
   protected async removeRow(id: string): Promise<StoredQuestion> {
     const { question, generation } = this.store.remove(id);
+    this.lexicalState?.remove(question.label, question.text);
     this.counts.live--;
     this.applyWrite(generation, () => this.vectors.remove(question.label), [{ label: question.label, category: question.category }]);
     return question;
+  }
+
+  /**
+   * Follows the writer first (a read-only index), then, with typos on (search-as-you-type's
+   * default), reads words that look like slips as the corpus word they were meant to be: both
+   * halves search the mended text, for the encoder, too, knows "python", not "pyhton".
+   */
+  protected override async queryTexts(texts: string[], options: Omit<SearchOptions, 'exclude'>): Promise<string[]> {
+    this.follow();
+    const typos = options.typos ?? Boolean(options.prefix);
+    return typos ? texts.map((t) => this.lexicalIndex.correct(t, { prefix: options.prefix })) : texts;
+  }
+
+  /** The store's last change (a read of one row): changes when any process writes. */
+  get generation(): number {
+    return this.store.generation;
   }
 
   async get(id: string): Promise<StoredQuestion | undefined> {
@@ -240,14 +296,12 @@ export class DirectoryIndex extends IndexCore {
     return searchByEnergy(this.vectors, query, k, this.model.files.config.energy, trueEnergies, filter);
   }
 
-  /** BM25 candidates, best first; FTS5 reports bm25 negated, so it is flipped back here. */
+  /** BM25 candidates, best first, in the category and not excluded. */
   protected async lexical(text: string, k: number, options: SearchOptions, excluded: Set<number>): Promise<LexicalCandidate[]> {
-    const match = ftsQuery(text, { prefix: options.prefix });
-    return this.store
-      .lexical(match, k + excluded.size, options.category)
-      .filter((r) => !excluded.has(r.label))
-      .slice(0, k)
-      .map((r) => ({ label: r.label, bm25: -r.score }));
+    const view = options.category === undefined ? undefined : this.categoryView(options.category);
+    const members = view && ('scan' in view ? view.scan : view.members);
+    const accept = members || excluded.size > 0 ? (label: number) => !excluded.has(label) && (!members || members.has(label)) : undefined;
+    return this.lexicalIndex.search(text, k, { prefix: options.prefix, typos: options.typos ?? Boolean(options.prefix), accept });
   }
 
   /**

@@ -1,28 +1,33 @@
 /**
- * The words of a free-text query that are worth matching: stop words dropped (unless nothing else
- * is left), at most `maxTerms`, and with `prefix` the half-typed last word apart.
+ * The words a free-text query searches for: lower-cased letter and digit runs, less stop words
+ * (unless nothing else is left), at most 32; with `prefix`, a last word still being typed is
+ * kept apart to match as a prefix. The lexical index and the FTS5 expression below read a query
+ * the same way.
  */
-export function queryTerms(text: string, options: { prefix?: boolean; maxTerms?: number } = {}): { words: string[]; prefix?: string } {
+export function queryWords(text: string, options: { prefix?: boolean; maxTerms?: number } = {}): { words: string[]; prefix?: string } {
   const all = text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
   const endsMidWord = /[\p{L}\p{N}]$/u.test(text);
-  const prefixWord = options.prefix && endsMidWord ? all.pop() : undefined;
+  const prefix = options.prefix && endsMidWord ? all.pop() : undefined;
   // Stop words match most questions: they add little to BM25 and make every query scan them all.
   let words = all.filter((w) => !STOP_WORDS.has(w));
-  if (words.length === 0 && !prefixWord) words = all;
-  return { words: words.slice(0, options.maxTerms ?? 32), prefix: prefixWord };
+  if (words.length === 0 && !prefix) words = all;
+  return { words: words.slice(0, options.maxTerms ?? 32), prefix };
 }
 
 /**
- * Builds an FTS5 MATCH expression from free text: each word quoted (so no FTS syntax leaks
- * through) and OR-ed, which is how BM25 ranks a bag of words. With `prefix`, the last word also
- * matches as a prefix, for a title that is still being typed.
+ * An FTS5 MATCH expression for free text: each word quoted (so no FTS syntax leaks through) and
+ * OR-ed, which is how BM25 ranks a bag of words; a prefix word of two letters or more matches as
+ * a prefix. The benchmarks' peer for the lexical index.
  */
 export function ftsQuery(text: string, options: { prefix?: boolean; maxTerms?: number } = {}): string {
-  const { words, prefix: prefixWord } = queryTerms(text, options);
+  const { words, prefix } = queryWords(text, options);
   const terms = words.map((w) => `"${w}"`);
-  if (prefixWord) terms.push(prefixWord.length >= 2 ? `"${prefixWord}"*` : `"${prefixWord}"`);
+  if (prefix) terms.push(prefix.length >= 2 ? `"${prefix}"*` : `"${prefix}"`);
   return terms.join(' OR ');
 }
+
+/** Words too common to tell questions apart ("how", "the", "what"). */
+export const isStopWord = (word: string): boolean => STOP_WORDS.has(word);
 
 const STOP_WORDS = new Set(
   ('a an and are as at be been being but by can could did do does doing for from had has have having how i if in into is it its ' +

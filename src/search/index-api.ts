@@ -17,6 +17,8 @@ export interface SearchOptions {
   exclude?: string[];
   /** Treat the last word as a prefix (search-as-you-type). */
   prefix?: boolean;
+  /** Read words that look like slips as the corpus word one edit away. Default: with `prefix`. */
+  typos?: boolean;
 }
 
 export interface IndexStats {
@@ -90,6 +92,13 @@ export interface OpenOptions {
 export interface DuplicateIndex {
   /** The model whose vectors the index holds: queries must be encoded with it. */
   readonly model: Model;
+  /**
+   * The store's last change where one read tells it (the directory store); undefined where it
+   * cannot be known cheaply (PostgreSQL, written by many replicas): then nothing is cached.
+   */
+  readonly generation: number | undefined;
+  /** Builds now what the first search would build: a server calls it before it listens. */
+  warm(): void;
   /** Validates, encodes and stores questions, all or nothing; an id is generated where none is given. */
   add(questions: QuestionInput[]): Promise<StoredQuestion[]>;
   /** Search, then insert: the stored questions the new one duplicates, and the stored question. */

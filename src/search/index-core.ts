@@ -66,6 +66,8 @@ export abstract class IndexCore implements DuplicateIndex {
   ) {}
 
   /** Ids among `ids` that are taken (live or removed). */
+  abstract readonly generation: number | undefined;
+  abstract warm(): void;
   protected abstract takenIds(ids: string[]): Promise<Set<string>>;
   /** Stores validated questions with their vectors (row i for question i), all or nothing; CONFLICT for a taken id. */
   protected abstract insertRows(questions: NewQuestion[], vectors: Float32Array): Promise<StoredQuestion[]>;
@@ -135,9 +137,14 @@ export abstract class IndexCore implements DuplicateIndex {
     return (await this.searchMany([{ text, exclude: options.exclude }], options))[0];
   }
 
+  /** The texts a search encodes and matches: the checked queries, which a store may mend (typos). */
+  protected async queryTexts(texts: string[], _options: Omit<SearchOptions, 'exclude'>): Promise<string[]> {
+    return texts;
+  }
+
   async searchMany(queries: { text: string; exclude?: string[] }[], options: Omit<SearchOptions, 'exclude'> = {}): Promise<Hit[][]> {
-    const texts = queries.map((q) => checkText(q.text));
     searchParams(options);
+    const texts = await this.queryTexts(queries.map((q) => checkText(q.text)), options);
     const dim = this.model.encoder.dim;
     const results: Hit[][] = [];
     for (let start = 0; start < texts.length; start += ENCODE_BATCH) {

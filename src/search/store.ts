@@ -127,9 +127,10 @@ export class QuestionStore {
       markDeleted: db.prepare('UPDATE questions SET deleted = 1, generation = ? WHERE label = ?'),
       live: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM questions WHERE deleted = 0'),
       total: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM questions'),
-      changedSince: db.prepare<[number], { label: number; deleted: number; generation: number; vector: Buffer | null; model_id: string | null }>(
-        'SELECT q.label, q.deleted, q.generation, e.vector, e.model_id FROM questions q LEFT JOIN embeddings e ON e.label = q.label WHERE q.generation > ? ORDER BY q.label',
+      changedSince: db.prepare<[number], { label: number; text: string; deleted: number; generation: number; vector: Buffer | null; model_id: string | null }>(
+        'SELECT q.label, q.text, q.deleted, q.generation, e.vector, e.model_id FROM questions q LEFT JOIN embeddings e ON e.label = q.label WHERE q.generation > ? ORDER BY q.label',
       ),
+      liveTexts: db.prepare<[], { label: number; text: string }>('SELECT label, text FROM questions WHERE deleted = 0 ORDER BY label'),
       liveEmbeddings: db.prepare<[], { label: number; vector: Buffer; model_id: string }>(
         'SELECT e.label, e.vector, e.model_id FROM embeddings e JOIN questions q ON q.label = e.label WHERE q.deleted = 0 ORDER BY e.label',
       ),
@@ -146,9 +147,6 @@ export class QuestionStore {
       // Removed questions leave the FTS index in the same transaction, so no join is needed here.
       lexical: db.prepare<[string, number], { label: number; score: number }>(
         'SELECT rowid AS label, bm25(questions_fts) AS score FROM questions_fts WHERE questions_fts MATCH ? ORDER BY score LIMIT ?',
-      ),
-      lexicalInCategory: db.prepare<[string, string, number], { label: number; score: number }>(
-        'SELECT f.rowid AS label, bm25(questions_fts) AS score FROM questions_fts f JOIN questions q ON q.label = f.rowid WHERE questions_fts MATCH ? AND q.deleted = 0 AND q.category = ? ORDER BY score LIMIT ?',
       ),
       addFeedback: db.prepare('INSERT INTO feedback (a_text, b_text, a_id, b_id, is_duplicate, created_at) VALUES (?, ?, ?, ?, ?, ?)'),
       feedbackCount: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM feedback'),
@@ -252,6 +250,11 @@ export class QuestionStore {
     return this.stmts.changedSince.iterate(generation);
   }
 
+  /** Every live question's text, by label: what the lexical index is built from. */
+  liveTexts() {
+    return this.stmts.liveTexts.iterate();
+  }
+
   liveEmbeddings() {
     return this.stmts.liveEmbeddings.iterate();
   }
@@ -281,10 +284,13 @@ export class QuestionStore {
     return toVectors(this.stmts.categoryEmbeddings.all(category));
   }
 
-  /** BM25 over the question text (FTS5: lower scores are better). */
-  lexical(match: string, limit: number, category?: string): { label: number; score: number }[] {
+  /**
+   * BM25 over the question text by FTS5 (lower scores are better). Searches use the in-memory
+   * lexical index; this is its peer in the benchmarks.
+   */
+  lexical(match: string, limit: number): { label: number; score: number }[] {
     if (!match) return [];
-    return category ? this.stmts.lexicalInCategory.all(match, category, limit) : this.stmts.lexical.all(match, limit);
+    return this.stmts.lexical.all(match, limit);
   }
 
   addFeedback(f: FeedbackInput): number {

@@ -1,4 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import express, { type NextFunction, type Request, type Response } from 'express';
@@ -9,6 +10,7 @@ import type { PairExplanation } from '../model/load.js';
 import type { DuplicateIndex } from '../search/open-index.js';
 import type { Hit } from '../search/index-api.js';
 import { LruCache } from '../util/lru-cache.js';
+import { Admission, type AdmissionOptions, DEFAULT_ADMISSION } from './admission.js';
 import { Metrics, UNMATCHED_ROUTE } from './metrics.js';
 import { openApiDocument } from './openapi.js';
 import { RateLimiter } from './rate-limit.js';
@@ -41,6 +43,13 @@ export interface ServiceOptions {
   maxBodyBytes?: number;
   /** Most characters (keys plus cached JSON) the suggestion cache holds; default 8 M (about 16 MB). */
   suggestCacheChars?: number;
+  /**
+   * The writer process's URL, in a read-only worker of `serve --workers`: writes are forwarded
+   * there as they came (the store has one writer), reads are answered here.
+   */
+  writer?: string;
+  /** Bounds on the requests that encode and search (default DEFAULT_ADMISSION). */
+  admission?: Partial<AdmissionOptions>;
   logger: Logger;
   version: string;
 }
@@ -108,28 +117,66 @@ function routeLabel(req: Request, res: Response): string {
   return UNMATCHED_ROUTE;
 }
 
+/**
+ * A handler that replays the request on another server (the writer) and streams its answer
+ * back, status, headers and body as they are; 503 when the writer cannot be reached.
+ */
+function forwardTo(base: string, log: Logger) {
+  const target = new URL(base);
+  return (req: Request, res: Response) => {
+    const upstream = httpRequest({ host: target.hostname, port: target.port, method: req.method, path: req.originalUrl, headers: req.headers }, (answer) => {
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(res);
+    });
+    upstream.on('error', (err) => {
+      log.error({ err }, 'forwarding a write to the writer process failed');
+      if (!res.headersSent) {
+        res.setHeader('Retry-After', '1');
+        sendError(res, 'OVERLOADED', 'the writer process is not answering; retry shortly');
+      } else res.destroy();
+    });
+    req.pipe(upstream);
+  };
+}
+
 /** The HTTP API and the web page over one open duplicate index. */
 export function createApp(index: DuplicateIndex, options: ServiceOptions) {
   const app = express();
   const model = index.model;
+  let admission: Admission | undefined;
   const metrics = new Metrics({
+    queued: () => admission?.queued ?? 0,
     index: async () => {
       const s = await index.stats();
       return { indexed: s.indexed, deleted: s.deleted, feedback: s.feedback };
     },
     model: { model: model.id, energy: model.files.config.energy, encoder: model.encoder.runtime },
   });
+  const bounds = options.admission ?? {};
+  admission = new Admission(
+    {
+      concurrency: bounds.concurrency ?? DEFAULT_ADMISSION.concurrency,
+      queue: Math.floor(bounds.queue ?? DEFAULT_ADMISSION.queue),
+      deadlineMs: bounds.deadlineMs ?? DEFAULT_ADMISSION.deadlineMs,
+    },
+    (reason) => metrics.refused(reason),
+  );
+  const arrivals = new WeakMap<Request, number>();
+  const admit = <T>(req: Request, work: () => Promise<T>) => admission!.run(work, arrivals.get(req));
   const doc = openApiDocument(options.version);
   const limiter = options.rateLimit ? new RateLimiter(options.rateLimit.rate, options.rateLimit.burst) : undefined;
   const maxBodyBytes = options.maxBodyBytes ?? 64 * 1024;
   // Cached as JSON text, so the cache is bounded by characters as well as by entries.
   const suggestCache = new LruCache<string>(5000, { maxWeight: options.suggestCacheChars ?? 8_000_000, weigh: (key, json) => key.length + json.length });
+  // Suggestions are cached for one store generation: any write, by any process, empties the cache.
+  let cachedGeneration = index.generation;
   const log = options.logger;
   app.disable('x-powered-by');
   app.set('etag', false);
 
   app.use((req, res, next) => {
     const started = performance.now();
+    arrivals.set(req, started);
     res.on('finish', () => {
       const seconds = (performance.now() - started) / 1000;
       // Labels come only from routes the app declares (never from the raw path), so requests
@@ -153,6 +200,12 @@ export function createApp(index: DuplicateIndex, options: ServiceOptions) {
 
   // Per route, in this order: the key (writes only), then the content type, then the body. An
   // unauthenticated write is refused before its body is read.
+  if (options.writer) {
+    const forward = forwardTo(options.writer, log);
+    app.post('/v1/questions', forward);
+    app.delete('/v1/questions/:id', forward);
+    app.post('/v1/feedback', forward);
+  }
   const auth = requireKey(options.apiKey);
   const jsonBody = [
     (req: Request, res: Response, next: NextFunction) => {
@@ -164,15 +217,17 @@ export function createApp(index: DuplicateIndex, options: ServiceOptions) {
 
   app.post('/v1/duplicates', jsonBody, async (req: Request, res: Response) => {
     const body = parse(DuplicatesBody, req.body);
-    const hits = await index.search(body.text, { k: body.k ?? 5, mode: body.mode ?? 'hybrid', category: body.category });
-    const matches = await Promise.all(hits.map(async (h) => (body.explain ? { ...match(h), explanation: explanation(await model.explainPair(body.text, h.text)) } : match(h))));
+    const { hits, matches } = await admit(req, async () => {
+      const found = await index.search(body.text, { k: body.k ?? 5, mode: body.mode ?? 'hybrid', category: body.category });
+      const explained = await Promise.all(found.map(async (h) => (body.explain ? { ...match(h), explanation: explanation(await model.explainPair(body.text, h.text)) } : match(h))));
+      return { hits: found, matches: explained };
+    });
     send(res, 200, DuplicatesResponse, { isDuplicate: hits.some((h) => h.isDuplicate), threshold: model.threshold, matches });
   });
 
   app.post('/v1/questions', auth, jsonBody, async (req: Request, res: Response) => {
     const body = parse(QuestionBody, req.body);
-    const { question, duplicates } = await index.addIfNew({ id: body.id, text: body.text, category: body.category });
-    suggestCache.clear();
+    const { question, duplicates } = await admit(req, () => index.addIfNew({ id: body.id, text: body.text, category: body.category }));
     send(res, 201, QuestionCreated, { id: question.id, duplicates: duplicates.map(match) });
   });
 
@@ -185,13 +240,12 @@ export function createApp(index: DuplicateIndex, options: ServiceOptions) {
 
   app.delete('/v1/questions/:id', auth, async (req, res) => {
     const removed = await index.remove(parse(QuestionParams, req.params).id);
-    suggestCache.clear();
     send(res, 200, QuestionDeleted, { id: removed.id, deleted: true });
   });
 
   app.post('/v1/similarity', jsonBody, async (req: Request, res: Response) => {
     const { a, b, explain } = parse(SimilarityBody, req.body);
-    const scored = explain ? await model.explainPair(a, b) : await model.scorePair(a, b);
+    const scored = await admit(req, () => (explain ? model.explainPair(a, b) : model.scorePair(a, b)));
     const { energy, probability, isDuplicate, threshold, decidedBy } = scored;
     send(res, 200, SimilarityResponse, { energy, probability, isDuplicate, threshold, decidedBy, ...(explain ? { explanation: explanation(scored) } : {}) });
   });
@@ -202,12 +256,18 @@ export function createApp(index: DuplicateIndex, options: ServiceOptions) {
     const k = query.k ?? 5;
     if (q.trim().length < 2) return send(res, 200, SuggestResponse, { suggestions: [] });
     const key = `${k}|${query.category ?? ''}|${q.toLowerCase()}`;
-    let payload = suggestCache.get(key);
+    const generation = index.generation;
+    if (generation !== cachedGeneration) {
+      suggestCache.clear();
+      cachedGeneration = generation;
+    }
+    let payload = generation === undefined ? undefined : suggestCache.get(key);
+    metrics.suggestion(payload !== undefined);
     if (payload === undefined) {
-      const hits = await index.search(q, { k, mode: 'hybrid', category: query.category, prefix: true });
+      const hits = await admit(req, () => index.search(q, { k, mode: 'hybrid', category: query.category, prefix: true }));
       const body: z.output<typeof SuggestResponse> = { suggestions: hits.map(match) };
       payload = JSON.stringify(body);
-      suggestCache.set(key, payload);
+      if (generation !== undefined) suggestCache.set(key, payload);
     }
     res.type('application/json').send(payload);
   });
@@ -246,7 +306,10 @@ export function createApp(index: DuplicateIndex, options: ServiceOptions) {
     // Too late for a JSON answer: Express's default handler closes the connection.
     if (res.headersSent) return next(err);
     const e = (typeof err === 'object' && err !== null ? err : {}) as { type?: unknown; status?: unknown; message?: unknown };
-    if (err instanceof DoppelError) return sendError(res, err.code, err.message);
+    if (err instanceof DoppelError) {
+      if (err.code === 'OVERLOADED') res.setHeader('Retry-After', '1');
+      return sendError(res, err.code, err.message);
+    }
     if (e.type === 'entity.too.large') return sendError(res, 'PAYLOAD_TOO_LARGE', `body larger than ${maxBodyBytes} bytes`);
     if (e.type === 'entity.parse.failed') return sendError(res, 'INVALID_INPUT', 'body is not valid JSON');
     // body-parser and Express mark client faults (bad charset or encoding, aborted body, bad

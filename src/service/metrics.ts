@@ -41,6 +41,8 @@ export interface MetricsOptions {
    * app's registry.
    */
   processMetrics?: boolean;
+  /** Requests waiting for a slot, read at every scrape; no queue gauge without it. */
+  queued?: () => number;
 }
 
 let processRegistry: Registry | undefined;
@@ -61,6 +63,8 @@ export class Metrics {
   readonly registry: Registry;
   private readonly duration: Histogram<Labels>;
   private readonly requests: Counter<Labels>;
+  private readonly suggestCache: Counter<'result'>;
+  private readonly refusals: Counter<'reason'>;
   /** The index figures of the scrape in progress, so one scrape reads the store once. */
   private scrape?: { gauges?: Promise<IndexGauges> };
 
@@ -74,7 +78,31 @@ export class Metrics {
       registers: [own],
     });
     this.requests = new Counter({ name: 'doppel_http_requests_total', help: 'HTTP requests by route and status.', labelNames: ['method', 'route', 'status'], registers: [own] });
-    const { index, model } = options;
+    this.suggestCache = new Counter({ name: 'doppel_suggest_cache_requests_total', help: 'Suggestion requests by cache result (hit rate: hit / all).', labelNames: ['result'], registers: [own] });
+    const cache = this.suggestCache;
+    new Gauge({
+      name: 'doppel_suggest_cache_hit_ratio',
+      help: 'Share of suggestion requests answered from the cache since start.',
+      registers: [own],
+      async collect() {
+        const values = (await cache.get()).values;
+        const count = (result: string) => values.find((v) => v.labels.result === result)?.value ?? 0;
+        const all = count('hit') + count('miss');
+        this.set(all === 0 ? 0 : count('hit') / all);
+      },
+    });
+    this.refusals = new Counter({ name: 'doppel_requests_refused_total', help: 'Requests refused with 503 under load: queue full, or deadline passed while waiting.', labelNames: ['reason'], registers: [own] });
+    const { index, model, queued } = options;
+    if (queued) {
+      new Gauge({
+        name: 'doppel_requests_queued',
+        help: 'Requests waiting for a slot.',
+        registers: [own],
+        collect() {
+          this.set(queued());
+        },
+      });
+    }
     if (index) {
       const read = () => (this.scrape ? (this.scrape.gauges ??= index()) : index());
       const gauge = (name: string, help: string, pick: (g: IndexGauges) => number) =>
@@ -101,6 +129,16 @@ export class Metrics {
     const labels = { method: methodLabel(method), route, status: String(status) };
     this.duration.observe(labels, seconds);
     this.requests.inc(labels);
+  }
+
+  /** Counts a suggestion request answered from the cache (hit) or computed (miss). */
+  suggestion(hit: boolean): void {
+    this.suggestCache.inc({ result: hit ? 'hit' : 'miss' });
+  }
+
+  /** Counts a request refused with 503. */
+  refused(reason: 'queue_full' | 'deadline'): void {
+    this.refusals.inc({ reason });
   }
 
   /** The Content-Type of render()'s text. */

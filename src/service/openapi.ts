@@ -88,6 +88,8 @@ const E = {
 };
 /** What every route under /v1 may answer besides its own statuses (the rate limiter sits in front of them all). */
 const V1 = { 429: E[429], 500: E[500] };
+/** What a route that encodes and searches may answer under load (admission.ts): retry shortly. */
+const BUSY = { 503: error('The server is busy: its queue is full, or the request waited past its deadline.', RETRY_AFTER) };
 /** What a route with a JSON body may answer before its handler runs. */
 const JSON_BODY = { 400: E[400], 413: E[413], 415: E[415] };
 
@@ -100,7 +102,7 @@ export const API_OPERATIONS: ApiOperation[] = [
     summary: 'Stored questions that duplicate a text',
     tags: ['questions'],
     body: DuplicatesBody,
-    responses: { 200: { description: 'The closest stored questions and the verdict.', schema: DuplicatesResponse }, ...JSON_BODY, ...V1 },
+    responses: { 200: { description: 'The closest stored questions and the verdict.', schema: DuplicatesResponse }, ...JSON_BODY, ...V1, ...BUSY },
   },
   {
     method: 'post',
@@ -116,6 +118,7 @@ export const API_OPERATIONS: ApiOperation[] = [
       401: E[401],
       409: error('A question with this id is already stored.'),
       ...V1,
+      ...BUSY,
     },
   },
   {
@@ -150,7 +153,7 @@ export const API_OPERATIONS: ApiOperation[] = [
     summary: 'Energy, probability and verdict for two texts',
     tags: ['model'],
     body: SimilarityBody,
-    responses: { 200: { description: 'The score of the pair.', schema: SimilarityResponse }, ...JSON_BODY, ...V1 },
+    responses: { 200: { description: 'The score of the pair.', schema: SimilarityResponse }, ...JSON_BODY, ...V1, ...BUSY },
   },
   {
     method: 'get',
@@ -159,7 +162,7 @@ export const API_OPERATIONS: ApiOperation[] = [
     summary: 'Similar questions for a title being typed',
     tags: ['questions'],
     query: SuggestQuery,
-    responses: { 200: { description: 'Suggestions, best first.', schema: SuggestResponse }, 400: error('The query is invalid (unknown, repeated or out-of-range parameters).'), ...V1 },
+    responses: { 200: { description: 'Suggestions, best first.', schema: SuggestResponse }, 400: error('The query is invalid (unknown, repeated or out-of-range parameters).'), ...V1, ...BUSY },
   },
   {
     method: 'post',

@@ -17,11 +17,18 @@ export interface ServerOptions extends ServiceOptions {
   requestTimeoutMs?: number;
   /** Milliseconds between saves of the vector graph (writes are durable in SQLite at once). Default 30 000. */
   saveIntervalMs?: number;
+  /**
+   * Also listen on a port of its own on 127.0.0.1 (not shared with the other workers of
+   * `serve --workers`): where the read-only workers forward writes.
+   */
+  internal?: boolean;
 }
 
 export interface RunningServer {
   url: string;
   server: Server;
+  /** With `internal`: the URL of the private listener. */
+  internalUrl?: string;
   /**
    * Stops accepting, lets in-flight requests finish for up to the shutdown deadline, then
    * closes what is left, saves the index and closes SQLite.
@@ -44,6 +51,8 @@ export function isLoopbackHost(host: string): boolean {
 export async function startServer(index: DuplicateIndex, options: ServerOptions): Promise<RunningServer> {
   const log = options.logger;
   const { app } = createApp(index, options);
+  const internal = options.internal ? createServer(app) : undefined;
+  if (internal) await new Promise<void>((resolve) => internal.listen({ port: 0, host: '127.0.0.1', exclusive: true }, resolve));
   const requestTimeout = options.requestTimeoutMs ?? 30_000;
   const headersTimeout = requestTimeout > 0 ? Math.min(options.headersTimeoutMs ?? 10_000, requestTimeout) : (options.headersTimeoutMs ?? 10_000);
   // Slow clients (headers or body dribbled in) are cut after these limits; Node checks them
@@ -78,6 +87,8 @@ export async function startServer(index: DuplicateIndex, options: ServerOptions)
   const close = () =>
     (closing ??= new Promise<void>((resolve, reject) => {
       clearInterval(saver);
+      internal?.close();
+      internal?.closeIdleConnections();
       let done = false;
       const finish = () => {
         if (done) return;
@@ -96,8 +107,12 @@ export async function startServer(index: DuplicateIndex, options: ServerOptions)
       server.close(() => finish());
       server.closeIdleConnections();
     }));
-  return { url: `http://${host}:${port}/`, server, close };
+  const internalUrl = internal ? `http://127.0.0.1:${(internal.address() as AddressInfo).port}/` : undefined;
+  return { url: `http://${host}:${port}/`, server, internalUrl, close };
 }
+
+/** What the supervisor of `serve --workers` sends a worker to shut it down gracefully. */
+export const STOP_MESSAGE = 'doppel:stop';
 
 /** SIGINT/SIGTERM: shut down gracefully once; a second signal exits at once. */
 export function closeOnSignals(running: RunningServer, logger: Logger): void {
@@ -116,4 +131,9 @@ export function closeOnSignals(running: RunningServer, logger: Logger): void {
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+  // A worker of `serve --workers` is also told by its supervisor; Ctrl-C reaches both, and that
+  // pair must not count as the second signal that cuts the shutdown short.
+  process.on('message', (message) => {
+    if (message === STOP_MESSAGE && !stopping) stop('supervisor');
+  });
 }

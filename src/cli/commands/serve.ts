@@ -8,6 +8,7 @@ import { isPostgresUrl, redactUrl } from '../../search/postgres/connection.js';
 import { countQuestions, importQuestions } from '../../search/import-file.js';
 import type { Model } from '../../model/load.js';
 import { closeOnSignals, startServer } from '../../service/server.js';
+import { superviseWorkers, type WorkerReady, workerRole } from '../../service/workers.js';
 import { ProgressBar } from '../progress.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..');
@@ -27,6 +28,12 @@ export interface ServeOptions {
   maxConnections?: number;
   /** Seconds shutdown waits for open requests before cutting them (default: $DOPPEL_SHUTDOWN_TIMEOUT or 10). */
   shutdownTimeout?: number;
+  /** Server processes sharing the port (one writes, the others read). Default 1. */
+  workers: number;
+  /** Requests that wait for a slot before more are refused with 503. */
+  maxQueue?: number;
+  /** Milliseconds after its arrival a request may still start; later ones are refused with 503. */
+  deadline?: number;
 }
 
 /** A positive number from an option or the environment; undefined leaves the server default. */
@@ -38,13 +45,15 @@ function positive(value: number | string | undefined, name: string): number | un
 }
 
 export async function serveCommand(model: Model, opts: ServeOptions, log: (m: string) => void): Promise<void> {
+  const { role, writer } = workerRole();
+  if (opts.workers > 1 && !role) return superviseWorkers(opts.workers, log);
   const logger = pino({ level: process.env.LOG_LEVEL ?? 'info' });
   const maxConnections = positive(opts.maxConnections ?? process.env.DOPPEL_MAX_CONNECTIONS, 'max connections');
   const shutdownSeconds = positive(opts.shutdownTimeout ?? process.env.DOPPEL_SHUTDOWN_TIMEOUT, 'shutdown timeout');
   const store = opts.store ?? DEMO_STORE;
   if (opts.readUrl && !isPostgresUrl(store)) throw new DoppelError('INVALID_INPUT', '--read-url needs a postgres:// --store');
-  const index = await DuplicateIndex.open(store, { model, log, readUrl: opts.readUrl, poolSize: opts.poolSize });
-  if (opts.demo && (await index.stats()).questions === 0) {
+  const index = await DuplicateIndex.open(store, { model, log, readUrl: opts.readUrl, poolSize: opts.poolSize, readonly: role === 'reader' });
+  if (opts.demo && role !== 'reader' && (await index.stats()).questions === 0) {
     const total = await countQuestions(DEMO_QUESTIONS);
     log(`first start: building the demo store in ${redactUrl(store)} from ${total} sample questions`);
     const bar = new ProgressBar('demo store', total, 'questions');
@@ -52,6 +61,7 @@ export async function serveCommand(model: Model, opts: ServeOptions, log: (m: st
     bar.done(`[doppel] demo store ready: ${r.added} questions in ${r.seconds.toFixed(1)} s`);
     await index.save();
   }
+  index.warm();
   const version = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
   const running = await startServer(index, {
     host: opts.host,
@@ -63,9 +73,17 @@ export async function serveCommand(model: Model, opts: ServeOptions, log: (m: st
     logger,
     version,
     saveIntervalMs: opts.saveInterval * 1000,
+    admission: { queue: positive(opts.maxQueue, 'max queue'), deadlineMs: positive(opts.deadline, 'deadline') },
+    internal: role === 'writer',
+    writer,
   });
   closeOnSignals(running, logger);
   const { questions } = await index.stats();
+  if (role) {
+    const ready: WorkerReady = { url: running.url, internalUrl: running.internalUrl, questions };
+    process.send!(ready);
+    return;
+  }
   logger.info({ url: running.url, store: isPostgresUrl(store) ? redactUrl(store) : store, model: model.id, encoder: model.encoder.runtime, questions }, 'doppel is serving');
   log(`serving ${questions} questions on ${running.url}`);
 }

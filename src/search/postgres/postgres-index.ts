@@ -21,6 +21,11 @@ import { insertFeedback, insertQuestions, removeQuestion } from './write.js';
  * read replica).
  */
 export class PostgresIndex extends IndexCore {
+  /** Many replicas write one database: no cheap generation, so a replica caches nothing across writes. */
+  readonly generation = undefined;
+
+  warm(): void {}
+
   private constructor(
     private readonly primary: Database,
     private readonly replica: Database,

@@ -1,4 +1,4 @@
-import { queryTerms } from '../fts-query.js';
+import { queryWords } from '../fts-query.js';
 import type { LexicalCandidate } from '../index-core.js';
 import type { SearchOptions } from '../index-api.js';
 import type { Database } from './connection.js';
@@ -13,7 +13,7 @@ import type { LexicalEngine } from './schema.js';
  * that word must be whole there).
  */
 export async function searchLexical(db: Database, engine: LexicalEngine, text: string, k: number, options: SearchOptions, excluded: Set<number>): Promise<LexicalCandidate[]> {
-  const { words, prefix } = queryTerms(text, { prefix: options.prefix });
+  const { words, prefix } = queryWords(text, { prefix: options.prefix });
   const params: unknown[] = [k];
   const filters = ['NOT deleted'];
   if (options.category !== undefined) filters.push(`category = $${params.push(options.category)}`);

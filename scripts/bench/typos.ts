@@ -1,0 +1,81 @@
+/**
+ * Typo tolerance of suggestions: 1,000 real titles (held out of the store), each with one random
+ * edit (a letter deleted, inserted, substituted, or two swapped) in every word of three letters
+ * or more; the figure is the share of them whose top suggestion is the clean title's top
+ * suggestion. Suggestions are what GET /v1/suggest computes (prefix-aware hybrid, top 5).
+ * DOPPEL_TYPO_STORE reuses a store of the real questions instead of building one.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { formatRow } from '../../src/data/delimited.js';
+import { loadModel } from '../../src/model/load.js';
+import { DuplicateIndex } from '../../src/search/open-index.js';
+import { importQuestions } from '../../src/search/import-file.js';
+import { Random } from '../../src/util/random.js';
+import { realQuestions, report, round, splitHeldOut } from './common.js';
+
+const TITLES = 1000;
+const LETTERS = 'abcdefghijklmnopqrstuvwxyz';
+
+function slip(word: string, rng: Random): string {
+  const i = rng.int(word.length);
+  const letter = LETTERS[rng.int(LETTERS.length)];
+  switch (rng.int(4)) {
+    case 0:
+      return word.slice(0, i) + word.slice(i + 1);
+    case 1:
+      return word.slice(0, i) + letter + word.slice(i);
+    case 2:
+      return word.slice(0, i) + (letter === word[i] ? LETTERS[(LETTERS.indexOf(letter) + 1) % 26] : letter) + word.slice(i + 1);
+    default:
+      return i + 1 < word.length ? word.slice(0, i) + word[i + 1] + word[i] + word.slice(i + 2) : word.slice(0, i - 1) + word[i] + word[i - 1];
+  }
+}
+
+/** One slip in every word of three letters or more. */
+export const withTypos = (text: string, rng: Random) => text.replace(/[A-Za-z]{3,}/g, (w) => slip(w, rng));
+
+const { texts, dataset } = await realQuestions();
+const { stored, queries } = splitHeldOut(texts);
+const dir = mkdtempSync(join(tmpdir(), 'doppel-bench-typos-'));
+try {
+  const model = await loadModel(undefined, { runtime: (process.env.DOPPEL_RUNTIME as 'onnx') ?? 'auto' });
+  let store = process.env.DOPPEL_TYPO_STORE;
+  if (!store) {
+    store = join(dir, 'store');
+    const file = join(dir, 'questions.tsv');
+    writeFileSync(file, ['id\ttext', ...stored.map((t, i) => formatRow([`q${i}`, t], '\t'))].join('\n') + '\n');
+    const building = await DuplicateIndex.open(store, { model });
+    await importQuestions(building, file, { batchSize: 1024 });
+    building.close();
+  }
+  const index = await DuplicateIndex.open(store, { model, readonly: true });
+  const rng = new Random(2024);
+  const suggest = async (q: string) => (await index.search(q, { k: 5, mode: 'hybrid', prefix: true }))[0]?.id;
+  let agree = 0;
+  let asked = 0;
+  const examples: { clean: string; typed: string }[] = [];
+  for (const title of queries) {
+    if (asked === TITLES) break;
+    const clean = await suggest(title);
+    if (clean === undefined) continue;
+    const typed = withTypos(title, rng);
+    if (examples.length < 3) examples.push({ clean: title, typed });
+    asked++;
+    if ((await suggest(typed)) === clean) agree++;
+  }
+  report({
+    bench: 'typos',
+    metric: 'suggest top-1 agreement, one typo in every word',
+    value: round(agree / asked, 3),
+    unit: 'agreement',
+    target: '>= 0.8',
+    config: { titles: asked, edit: 'one random deletion, insertion, substitution or swap in every word of 3+ letters (seed 2024)', k: 5, mode: 'hybrid, prefix', questions: stored.length, dataset },
+    examples,
+  });
+  index.close();
+  model.dispose();
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}

@@ -1,0 +1,112 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { DoppelError } from '../src/errors.js';
+import { Admission } from '../src/service/admission.js';
+import { TOPICS, serveStore, tempDir, useBundledModel } from './helpers.js';
+import { postJson, startServe } from './serve-process.js';
+
+/** A piece of work that runs until `finish` is called. */
+function held() {
+  let finish!: () => void;
+  const done = new Promise<void>((resolve) => (finish = resolve));
+  return { work: () => done, finish };
+}
+
+const isOverloaded = (err: unknown) => err instanceof DoppelError && err.code === 'OVERLOADED';
+
+describe('serving under load, and over one store from several processes', () => {
+  const { model, open } = useBundledModel();
+
+  test('admission runs up to its concurrency, queues up to its bound and refuses the rest at once', async () => {
+    const refusals: string[] = [];
+    const admission = new Admission({ concurrency: 1, queue: 1, deadlineMs: 60_000 }, (r) => refusals.push(r));
+    const a = held();
+    const running = admission.run(a.work);
+    let bRan = false;
+    const queued = admission.run(async () => {
+      bRan = true;
+    });
+    await assert.rejects(admission.run(async () => {}), isOverloaded);
+    assert.deepEqual(refusals, ['queue_full']);
+    assert.equal(admission.queued, 1);
+    assert.equal(bRan, false);
+    a.finish();
+    await running;
+    await queued;
+    assert.equal(bRan, true);
+    assert.equal(admission.queued, 0);
+  });
+
+  test('a request that waits past its deadline is refused, and never runs', async () => {
+    const refusals: string[] = [];
+    const admission = new Admission({ concurrency: 1, queue: 10, deadlineMs: 5 }, (r) => refusals.push(r));
+    const a = held();
+    const running = admission.run(a.work);
+    let ran = false;
+    await assert.rejects(
+      admission.run(async () => {
+        ran = true;
+      }),
+      isOverloaded,
+    );
+    assert.deepEqual(refusals, ['deadline']);
+    a.finish();
+    await running;
+    assert.equal(ran, false);
+    await admission.run(async () => {}); // the slot is free again
+  });
+
+  test('a read-only index follows the writer: additions and removals', async (t) => {
+    const dir = tempDir((fn) => t.after(fn));
+    const writer = await open(dir);
+    await writer.add(TOPICS);
+    const reader = await open(dir, true);
+    await writer.add([{ id: 'q6', text: 'How do I repot an orchid without killing it?' }]);
+    for (const mode of ['lexical', 'dense'] as const) assert.equal((await reader.search('repot an orchid', { k: 1, mode }))[0]?.id, 'q6', mode);
+    writer.remove('q6');
+    assert.ok(!(await reader.search('repot an orchid', { k: 5, mode: 'hybrid' })).some((h) => h.id === 'q6'));
+    reader.close();
+    writer.close();
+  });
+
+  test('/metrics shows the suggestion cache hit rate', async (t) => {
+    const dir = tempDir((fn) => t.after(fn));
+    const index = await open(dir);
+    await index.add(TOPICS);
+    index.close();
+    const server = await serveStore(model(), dir);
+    t.after(() => server.close());
+    for (let i = 0; i < 3; i++) assert.equal((await fetch(new URL('/v1/suggest?q=learn%20guit', server.url))).status, 200);
+    const metrics = await (await fetch(new URL('/metrics', server.url))).text();
+    assert.match(metrics, /doppel_suggest_cache_requests_total\{result="hit"\} 2/);
+    assert.match(metrics, /doppel_suggest_cache_requests_total\{result="miss"\} 1/);
+    assert.match(metrics, /doppel_suggest_cache_hit_ratio 0\.66/);
+    assert.match(metrics, /doppel_requests_queued 0/);
+  });
+
+  test('serve --workers 2: writes reach the one writer, every worker reads them', async (t) => {
+    const dir = tempDir((fn) => t.after(fn));
+    const index = await open(dir);
+    await index.add(TOPICS);
+    index.close();
+    const serve = await startServe(dir, ['--workers', '2']);
+    t.after(() => serve.child.kill('SIGKILL'));
+    // Requests spread over both workers: each of several answers must see each write.
+    for (let i = 0; i < 4; i++) {
+      const r = await postJson(serve.url, '/v1/questions', { id: `w${i}`, text: `How do I repot orchid number ${i} without killing it?` });
+      assert.equal(r.status, 201, JSON.stringify(r.json));
+    }
+    for (let i = 0; i < 6; i++) {
+      assert.equal((await fetch(new URL(`/v1/questions/w${i % 4}`, serve.url))).status, 200);
+      const hits = await postJson(serve.url, '/v1/duplicates', { text: 'repot orchid number 3', k: 10, mode: 'lexical' });
+      assert.ok(hits.json.matches.some((m: { id: string }) => m.id === 'w3'));
+    }
+    assert.equal((await postJson(serve.url, '/v1/questions/w3', undefined, 'DELETE')).status, 200);
+    for (let i = 0; i < 6; i++) {
+      const suggestions = (await (await fetch(new URL('/v1/suggest?q=repot%20orchid%20number%203', serve.url))).json()) as { suggestions: { id: string }[] };
+      assert.ok(!suggestions.suggestions.some((s) => s.id === 'w3'), 'a removed question is gone from every worker, cache included');
+    }
+    serve.child.kill('SIGTERM');
+    assert.equal(await serve.exited, 0);
+  });
+});
