@@ -92,7 +92,7 @@ const BLOCKS: Record<string, (figures: Figure[]) => string> = {
     ),
   retrieval: (figures) =>
     table(
-      ['mode', 'nDCG@10', 'MRR@10', 'recall@1', 'recall@10', 'nDCG@10 on main before #12'],
+      ['mode', 'nDCG@10', 'MRR@10', 'recall@1', 'recall@10', 'nDCG@10 on main before #12 (previous model, FTS5)'],
       figures
         .filter((f) => f.bench === 'retrieval')
         .map((f) => [String(f.config.mode), `**${num(f.value)}**`, num(f['mrr@10']), num(f['recall@1']), num(f['recall@10']), num(today(f, figures)?.value)]),
