@@ -103,7 +103,7 @@ if (!existsSync(PAIRS)) {
         value: round(postgres['ndcg@10'], 3),
         unit: 'nDCG@10',
         ...(mode === 'dense' ? { target: "within 0.01 of the directory store's" } : {}),
-        config: { mode, questions: kept.length, queries: postgres.queries, bm25: 'PostgreSQL: pg_textsearch (english); directory: SQLite FTS5 (porter unicode61)', data },
+        config: { mode, questions: kept.length, queries: postgres.queries, bm25: 'PostgreSQL: pg_textsearch (english); directory: in-memory BM25, FTS5-compatible (porter unicode61)', data },
         'mrr@10': round(postgres['mrr@10'], 3),
         directory: { 'ndcg@10': round(directory['ndcg@10'], 3), 'mrr@10': round(directory['mrr@10'], 3) },
         difference: round(postgres['ndcg@10'] - directory['ndcg@10'], 3),
