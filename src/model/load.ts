@@ -131,11 +131,11 @@ export async function loadModel(dir?: string, options: LoadModelOptions = {}): P
   const probability = (e: number) => plattProbability(calibration.platt, e);
   const isDuplicate = (e: number) => e <= calibration.threshold;
   const verdict = files.verdict ? new Verdict(files.verdict, embeddingWordVectors(files.weights.get('embedding')!, files.tokenizer)) : undefined;
-  const judge = (a: string, b: string, e: number): Judgement => (verdict ? verdict.judge(a, b, e) : { probability: probability(e), isDuplicate: isDuplicate(e) });
+  const judge = (a: string, b: string, e: number): Judgement => (verdict?.applies(a, b) ? verdict.judge(a, b, e) : { probability: probability(e), isDuplicate: isDuplicate(e) });
   const score = async (a: string, b: string): Promise<PairScore> => {
     const v = await encoder.encode([a, b]);
     const e = energy.vectors(v.subarray(0, encoder.dim), v.subarray(encoder.dim));
-    return { energy: e, ...judge(a, b, e), threshold: calibration.threshold, decidedBy: verdict ? 'verdict' : 'energy' };
+    return { energy: e, ...judge(a, b, e), threshold: calibration.threshold, decidedBy: verdict?.applies(a, b) ? 'verdict' : 'energy' };
   };
   // Explanations read the encoder's states, which only the tfjs encoder shows: built on first use.
   let explainer: Promise<{ encoder: SiameseEncoder; tokens: string[] }> | undefined;
@@ -153,7 +153,7 @@ export async function loadModel(dir?: string, options: LoadModelOptions = {}): P
     scorePair: score,
     explainPair: async (a, b) => {
       const scored = await score(a, b);
-      const reasons = verdict?.explain(a, b, scored.energy);
+      const reasons = verdict?.applies(a, b) ? verdict.explain(a, b, scored.energy) : undefined;
       let alignment: WordAlignment | undefined;
       if (alignable) {
         explainer ??= initBackend(options.backend, options.log ?? (() => {})).then(() => ({ encoder: SiameseEncoder.fromWeights(files.config, files.weights), tokens: files.tokenizer.tokens() }));

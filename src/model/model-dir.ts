@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { DoppelError } from '../errors.js';
 import { Tokenizer } from '../text/tokenizer.js';
 import { type ModelConfig, ModelConfigSchema } from './config.js';
-import { type VerdictJson, VerdictJsonSchema } from '../verdict/verdict.js';
+import { STACK_INPUTS, type VerdictJson, VerdictJsonSchema } from '../verdict/verdict.js';
 import { loadWeights, saveWeights, WEIGHTS_BIN, type WeightMap } from './weights.js';
 
 export const CalibrationSchema = z.object({
@@ -52,6 +52,9 @@ export function defaultModelDir(): string {
 function parseVerdict(json: unknown, dir: string): VerdictJson {
   const parsed = VerdictJsonSchema.safeParse(json);
   if (!parsed.success) throw new DoppelError('MODEL_ERROR', `${join(dir, FILES.verdict)} is not a verdict stage: ${parsed.error.issues[0]?.message}`);
+  if (parsed.data.stack.names.join() !== STACK_INPUTS.join()) {
+    throw new DoppelError('MODEL_ERROR', `${join(dir, FILES.verdict)} was fit on other inputs than this version computes: refit it with doppel fit-verdict`);
+  }
   return parsed.data;
 }
 

@@ -101,6 +101,11 @@ export function requireKey(apiKey: string | undefined) {
   };
 }
 
+/** Connections to a writer's private listener, which only the workers of `serve --workers` reach. */
+export const forwardedSockets = new WeakSet<object>();
+
+/** With explain: true, how many of the best matches carry an explanation. */
+const EXPLAINED_MATCHES = 5;
 const explanation = (e: PairExplanation): z.output<typeof Explanation> => ({ alignment: e.alignment, reasons: e.reasons, baseline: e.baseline, rule: e.rule });
 const match = (h: Hit): z.output<typeof Match> => ({ id: h.id, text: h.text, category: h.category, energy: h.energy, probability: h.probability, isDuplicate: h.isDuplicate });
 
@@ -189,6 +194,8 @@ export function createApp(index: DuplicateIndex, options: ServiceOptions) {
 
   if (limiter) {
     app.use('/v1', (req, res, next) => {
+      // Writes forwarded by workers arrive from 127.0.0.1: their worker limited the real client.
+      if (forwardedSockets.has(req.socket)) return next();
       const wait = limiter.take(req.socket.remoteAddress ?? 'unknown');
       if (wait > 0) {
         res.setHeader('Retry-After', String(Math.ceil(wait)));
@@ -219,7 +226,8 @@ export function createApp(index: DuplicateIndex, options: ServiceOptions) {
     const body = parse(DuplicatesBody, req.body);
     const { hits, matches } = await admit(req, async () => {
       const found = await index.search(body.text, { k: body.k ?? 5, mode: body.mode ?? 'hybrid', category: body.category });
-      const explained = await Promise.all(found.map(async (h) => (body.explain ? { ...match(h), explanation: explanation(await model.explainPair(body.text, h.text)) } : match(h))));
+      // An explanation runs the encoder again for the pair: the first few matches are the ones read.
+      const explained = await Promise.all(found.map(async (h, i) => (body.explain && i < EXPLAINED_MATCHES ? { ...match(h), explanation: explanation(await model.explainPair(body.text, h.text)) } : match(h))));
       return { hits: found, matches: explained };
     });
     send(res, 200, DuplicatesResponse, { isDuplicate: hits.some((h) => h.isDuplicate), threshold: model.threshold, matches });
@@ -267,7 +275,8 @@ export function createApp(index: DuplicateIndex, options: ServiceOptions) {
       const hits = await admit(req, () => index.search(q, { k, mode: 'hybrid', category: query.category, prefix: true }));
       const body: z.output<typeof SuggestResponse> = { suggestions: hits.map(match) };
       payload = JSON.stringify(body);
-      if (generation !== undefined) suggestCache.set(key, payload);
+      // A write committed while this search ran would make the answer stale under the new generation.
+      if (generation !== undefined && index.generation === generation) suggestCache.set(key, payload);
     }
     res.type('application/json').send(payload);
   });

@@ -140,7 +140,7 @@ export const Match = z
     energy,
     probability,
     isDuplicate,
-    explanation: Explanation.optional().describe('With explain: true.'),
+    explanation: Explanation.optional().describe('With explain: true, on the first 5 matches.'),
   })
   .describe('A stored question and how close it is to the query.');
 

@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import { isIPv4, isIPv6, type AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { DuplicateIndex } from '../search/open-index.js';
-import { createApp, type ServiceOptions } from './app.js';
+import { createApp, forwardedSockets, type ServiceOptions } from './app.js';
 
 export interface ServerOptions extends ServiceOptions {
   host: string;
@@ -52,6 +52,7 @@ export async function startServer(index: DuplicateIndex, options: ServerOptions)
   const log = options.logger;
   const { app } = createApp(index, options);
   const internal = options.internal ? createServer(app) : undefined;
+  internal?.on('connection', (socket) => forwardedSockets.add(socket));
   if (internal) await new Promise<void>((resolve) => internal.listen({ port: 0, host: '127.0.0.1', exclusive: true }, resolve));
   const requestTimeout = options.requestTimeoutMs ?? 30_000;
   const headersTimeout = requestTimeout > 0 ? Math.min(options.headersTimeoutMs ?? 10_000, requestTimeout) : (options.headersTimeoutMs ?? 10_000);

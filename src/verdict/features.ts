@@ -43,6 +43,9 @@ export const FEATURE_NAMES = [
 ] as const;
 export type FeatureName = (typeof FEATURE_NAMES)[number];
 
+/** Words compared in order (LCS costs their product): a question's first 64 say what it asks. */
+const MAX_ORDERED_WORDS = 64;
+
 function jaccard(x: Set<string>, y: Set<string>): number {
   let shared = 0;
   for (const t of x) if (y.has(t)) shared++;
@@ -136,7 +139,7 @@ export function pairFeatures(a: TextAnalysis, b: TextAnalysis, idf: Idf): Float6
     unshared_idf_max_side: Math.max(sides[0].mass, sides[1].mass),
     content_jaccard: contentAll > 0 ? contentShared / contentAll : 1,
     bigram_jaccard: jaccard(a.bigrams, b.bigrams),
-    lcs_ratio: longestCommonSubsequence(a.words, b.words) / Math.max(1, na, nb),
+    lcs_ratio: longestCommonSubsequence(a.words.slice(0, MAX_ORDERED_WORDS), b.words.slice(0, MAX_ORDERED_WORDS)) / Math.max(1, Math.min(MAX_ORDERED_WORDS, Math.max(na, nb))),
     chars_diff: Math.abs(a.chars - b.chars),
   };
   return Float64Array.from(FEATURE_NAMES, (n) => values[n]);

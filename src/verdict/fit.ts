@@ -1,5 +1,5 @@
 import type { Pair } from '../data/pairs.js';
-import { binaryMetrics, type BinaryMetrics, maxAccuracyThreshold } from '../evaluation/binary-classification.js';
+import { binaryMetrics, type BinaryMetrics, maxAccuracyThreshold, precisionThreshold } from '../evaluation/binary-classification.js';
 import { analyse } from './analysis.js';
 import { pairFeatures } from './features.js';
 import { Gbt, type GbtParams } from './gbt.js';
@@ -23,7 +23,7 @@ export interface VerdictFit {
   verdict: Verdict;
   /** Trees kept by early stopping on the validation log-loss. */
   trees: number;
-  /** The lexical trees alone on the validation pairs (they never trained on them). */
+  /** The lexical trees alone on the validation pairs (not trained on them; their early stopping watched them). */
   lexicalValidation: BinaryMetrics;
 }
 
@@ -33,13 +33,19 @@ export interface VerdictFit {
  * pairs), then the stacked regression on the validation pairs, whose energies come from an
  * encoder that never trained on them.
  */
-export function fitVerdict(train: readonly Pair[], valid: readonly Pair[], validEnergies: ArrayLike<number>, vectors: WordVectors, gbt: Partial<GbtParams> = {}): VerdictFit {
+export function fitVerdict(
+  train: readonly Pair[],
+  valid: readonly Pair[],
+  validEnergies: ArrayLike<number>,
+  vectors: WordVectors,
+  options: { gbt?: Partial<GbtParams>; targetPrecision?: number } = {},
+): VerdictFit {
   const idf = Idf.fit(train.flatMap((p) => [p.q1, p.q2]));
   const trainRows = featureRows(train, idf);
   const validRows = featureRows(valid, idf);
   const trainLabels = Float64Array.from(train, (p) => p.label);
   const validLabels = Float64Array.from(valid, (p) => p.label);
-  const lexical = Gbt.fit(trainRows, trainLabels, gbt, { rows: validRows, labels: validLabels });
+  const lexical = Gbt.fit(trainRows, trainLabels, options.gbt, { rows: validRows, labels: validLabels });
   const lexicalLogits = validRows.map((r) => lexical.logit(r));
   const stackRows = validRows.map((r, i) => {
     const aligned = alignmentFeatures(words(valid[i].q1), words(valid[i].q2), vectors, (w) => idf.word(w), idf.common);
@@ -48,7 +54,8 @@ export function fitVerdict(train: readonly Pair[], valid: readonly Pair[], valid
   const stack = Logistic.fit([...STACK_INPUTS], stackRows, validLabels);
   const probabilities = stackRows.map((r) => 1 / (1 + Math.exp(-stack.logit(r))));
   // Thresholds are found on "energies" (lower = duplicate): 1 - p is one.
-  const threshold = 1 - maxAccuracyThreshold(probabilities.map((p) => 1 - p), validLabels);
+  const notDuplicate = probabilities.map((p) => 1 - p);
+  const threshold = 1 - (options.targetPrecision ? precisionThreshold(notDuplicate, validLabels, options.targetPrecision) : maxAccuracyThreshold(notDuplicate, validLabels));
   const verdict = new Verdict({ format: 'doppel-verdict/1', idf: idf.toJson(), lexical: lexical.json, stack: stack.json, threshold }, vectors);
   const negLexical = lexicalLogits.map((z) => -z);
   return { verdict, trees: lexical.trees, lexicalValidation: binaryMetrics(negLexical, validLabels, maxAccuracyThreshold(negLexical, validLabels)) };

@@ -41,7 +41,8 @@ export interface VerdictExplanation extends Judgement {
   rule?: 'identical-text';
 }
 
-const ANALYSIS_CACHE = 20_000;
+/** Analyses kept, by count and by characters of text (a long text's trigram table is large). */
+const ANALYSIS_CACHE = { entries: 20_000, chars: 2_000_000 };
 
 /**
  * The verdict stage: a calibrated logistic regression over the energy, the logit of gradient-
@@ -54,7 +55,7 @@ export class Verdict {
   private readonly lexical: Gbt;
   private readonly stack: Logistic;
   /** Analyses of recent texts: a stored question is analysed once, not on every search. */
-  private readonly analyses = new LruCache<TextAnalysis>(ANALYSIS_CACHE);
+  private readonly analyses = new LruCache<TextAnalysis>(ANALYSIS_CACHE.entries, { maxWeight: ANALYSIS_CACHE.chars, weigh: (text) => text.length });
 
   /**
    * `vectors`: the encoder's word vectors, for the alignment inputs of the stack (they are fit on
@@ -89,6 +90,14 @@ export class Verdict {
   private stackInputs(a: string, b: string, features: Float64Array, energy: number): Float64Array {
     const aligned = alignmentFeatures(this.analysis(a).words, this.analysis(b).words, this.vectors, (w) => this.idf.word(w), this.idf.common);
     return Float64Array.from([energy, this.lexical.logit(features), ...features, aligned.mean, aligned.min]);
+  }
+
+  /**
+   * Whether the stage has evidence to weigh: both texts hold a word. A text of punctuation alone
+   * leaves every lexical feature at a default the stack never saw in earnest.
+   */
+  applies(a: string, b: string): boolean {
+    return this.analysis(a).words.length > 0 && this.analysis(b).words.length > 0;
   }
 
   judge(a: string, b: string, energy: number): Judgement {

@@ -9,10 +9,12 @@ export type WordVectors = (word: string) => Float32Array | undefined;
  */
 export function embeddingWordVectors(embedding: { shape: number[]; values: Float32Array }, tokenizer: Tokenizer): WordVectors {
   const dim = embedding.shape[1];
+  // [UNK] is every unknown word at once (any script the vocabulary lacks): it aligns nothing.
+  const unknown = tokenizer.tokens().indexOf('[UNK]');
   const cache = new Map<string, Float32Array | undefined>();
   return (word) => {
     if (cache.has(word)) return cache.get(word);
-    const ids = tokenizer.encode(word);
+    const ids = tokenizer.encode(word).filter((id) => id !== unknown);
     let v: Float32Array | undefined;
     if (ids.length > 0) {
       v = new Float32Array(dim);
@@ -33,7 +35,10 @@ export function embeddingWordVectors(embedding: { shape: number[]; values: Float
  * worst such match among words rarer than stop words (min). A paraphrase aligns well even where
  * its words differ ("buy" ~ "purchase"); a question about something else leaves a word alone.
  */
-export function alignmentFeatures(a: readonly string[], b: readonly string[], vectors: WordVectors, idf: (w: string) => number, common: number): { mean: number; min: number } {
+export function alignmentFeatures(allA: readonly string[], allB: readonly string[], vectors: WordVectors, idf: (w: string) => number, common: number): { mean: number; min: number } {
+  // Every word against every other costs their product: a question's first 64 words say what it asks.
+  const a = allA.slice(0, 64);
+  const b = allB.slice(0, 64);
   let weighted = 0;
   let weight = 0;
   let min = 1;

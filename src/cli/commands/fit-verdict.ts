@@ -28,6 +28,9 @@ export async function fitVerdictCommand(model: Model, flags: FitVerdictFlags, lo
   const trainingPath = join(dir, FILES.training);
   const training = JSON.parse(await readFile(trainingPath, 'utf8')) as { settings?: { seed?: number }; split?: { seed: number; validFraction: number | null; testFraction: number | null } } & Record<string, unknown>;
   const recorded = training.split;
+  // A recorded fraction of null: that set came from a file, which must be given again.
+  if (recorded?.validFraction === null && !flags.valid) throw new DoppelError('INVALID_INPUT', `the model was trained with --valid <file>: give the same file as --valid`);
+  if (recorded?.testFraction === null && !flags.test) throw new DoppelError('INVALID_INPUT', `the model was trained with --test <file>: give the same file as --test`);
   const options = TrainOptionsSchema.parse({
     train: flags.train,
     out: dir,
@@ -35,15 +38,17 @@ export async function fitVerdictCommand(model: Model, flags: FitVerdictFlags, lo
     test: flags.test,
     seed: flags.seed ?? recorded?.seed ?? training.settings?.seed,
     validFraction: flags.validFraction ?? recorded?.validFraction ?? undefined,
-    testFraction: flags.testFraction ?? recorded?.testFraction ?? undefined,
+    // Models from before the test split record no split: theirs was validation alone.
+    testFraction: flags.testFraction ?? (recorded ? (recorded.testFraction ?? undefined) : 0),
   });
   if (!recorded && !flags.valid && flags.validFraction === undefined) {
-    log(`${trainingPath} records no split: rebuilding it with seed ${options.seed}, validation ${options.validFraction}, test ${options.testFraction}; pass the ones the encoder was trained with`);
+    log(`${trainingPath} records no split: rebuilding the validation split of that time (seed ${options.seed}, ${options.validFraction} of the pairs, no test split)`);
   }
   const data = await loadTrainingPairs(options, log);
   if (data.valid.length === 0) throw new DoppelError('INVALID_INPUT', 'no validation pairs: the stack must be fit on pairs the encoder did not train on');
   const vectors = embeddingWordVectors(model.files.weights.get('embedding')!, model.files.tokenizer);
-  const { verdict, report } = await verdictStage(model.encoder, model.energy, model.threshold, data, vectors, log);
+  const targetPrecision = model.files.calibration.criterion === 'precision' ? model.files.calibration.targetPrecision : undefined;
+  const { verdict, report } = await verdictStage(model.encoder, model.energy, model.threshold, data, vectors, log, targetPrecision);
   await writeFileAtomic(join(dir, FILES.verdict), JSON.stringify(verdict));
   const split = { seed: options.seed, validFraction: options.valid ? null : options.validFraction, testFraction: options.test ? null : options.testFraction, train: data.train.length, valid: data.valid.length, test: data.test.length };
   await writeFileAtomic(trainingPath, JSON.stringify({ ...training, split, verdict: report }, null, 2));

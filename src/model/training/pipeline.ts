@@ -252,11 +252,11 @@ async function calibrateModel(config: ModelConfig, weights: WeightMap, tokenizer
 }
 
 /** Step 5, the verdict stage over the kept weights (see verdict-stage.ts). */
-async function fitVerdictStage(config: ModelConfig, weights: WeightMap, tokenizer: Tokenizer, threshold: number, data: TrainingData, log: Log) {
+async function fitVerdictStage(config: ModelConfig, weights: WeightMap, tokenizer: Tokenizer, threshold: number, data: TrainingData, log: Log, targetPrecision?: number) {
   const encoder = SiameseEncoder.fromWeights(config, weights);
   try {
     const vectors = embeddingWordVectors(weights.get('embedding')!, tokenizer);
-    return await verdictStage(new TfjsTextEncoder(encoder, tokenizer), ENERGIES[config.energy], threshold, data, vectors, log);
+    return await verdictStage(new TfjsTextEncoder(encoder, tokenizer), ENERGIES[config.energy], threshold, data, vectors, log, targetPrecision);
   } finally {
     encoder.dispose();
   }
@@ -324,7 +324,7 @@ export async function train(options: TrainOptions, hooks: PipelineHooks = {}): P
   const { state, best } = await runEpochs(start, data, runCheckpointDir(out), hooks, log);
 
   const { energies, labels, calibration, metrics } = await calibrateModel(config, best, tokenizer, data.valid, opts.targetPrecision);
-  const stage = opts.verdict ? await fitVerdictStage(config, best, tokenizer, calibration.threshold, data, log) : undefined;
+  const stage = opts.verdict ? await fitVerdictStage(config, best, tokenizer, calibration.threshold, data, log, opts.targetPrecision) : undefined;
   const training = {
     createdAt: new Date().toISOString(),
     command: opts.command,

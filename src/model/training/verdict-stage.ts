@@ -28,10 +28,11 @@ export async function verdictStage(
   data: { train: Pair[]; valid: Pair[]; test: Pair[] },
   vectors: WordVectors,
   log: (message: string) => void,
+  targetPrecision?: number,
 ): Promise<{ verdict: VerdictJson; report: VerdictReport }> {
   const started = Date.now();
   const { energies: validEnergies } = await pairEnergies(encoder, energy, data.valid);
-  const fit = fitVerdict(data.train, data.valid, validEnergies, vectors);
+  const fit = fitVerdict(data.train, data.valid, validEnergies, vectors, { targetPrecision });
   const lex = fit.lexicalValidation;
   log(`verdict: ${fit.trees} lexical trees (alone on validation: accuracy ${lex.accuracy.toFixed(4)}, ROC-AUC ${lex.rocAuc.toFixed(4)}); stack fit on ${data.valid.length} validation pairs`);
   const report: VerdictReport = { seconds: 0, trees: fit.trees, lexicalValidation: lex };
