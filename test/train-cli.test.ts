@@ -90,6 +90,12 @@ describe('doppel train / eval / score (integration, tiny model on the sample)', 
     assert.ok(Math.abs(sum - logOdds) < 1e-6, `reasons add up to the verdict: ${sum} vs ${logOdds}`);
     const e = await fails(['fit-verdict', '--model', out, '--train', join(dir, 'nope.tsv')]);
     assert.match(e.stderr, /no such file/);
+    // A verdict fit on other inputs than this version computes is refused, not misread.
+    const verdictPath = join(out, 'verdict.json');
+    const stale = JSON.parse(readFileSync(verdictPath, 'utf8'));
+    stale.stack.names = stale.stack.names.slice(1);
+    writeFileSync(verdictPath, JSON.stringify(stale));
+    assert.match((await fails(['score', '--model', out, 'a', 'b'])).stderr, /refit it with doppel fit-verdict/);
   });
 
   test('bad input gives a clear message and a non-zero exit', async (t) => {

@@ -91,6 +91,7 @@ describe('verdict stage', () => {
     const logit = Math.log(e.probability / (1 - e.probability));
     close(e.baseline + e.reasons.reduce((s, r) => s + r.contribution, 0), logit, 1e-6);
     assert.equal(e.reasons.length, STACK_INPUTS.length - 1, 'every input but the trees\' logit, which is split onto the features');
+    assert.ok(!v.applies('???', 'How do I learn Python?'), 'a text with no word leaves the decision to the energy');
     const m = verdictMetrics(v, valid, energies);
     assert.ok(m.rocAuc > 0.5, `verdict ROC-AUC on its own fit pairs ${m.rocAuc}`);
   });
