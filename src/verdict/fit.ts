@@ -1,22 +1,23 @@
 import type { Pair } from '../data/pairs.js';
 import { binaryMetrics, type BinaryMetrics, maxAccuracyThreshold, precisionThreshold } from '../evaluation/binary-classification.js';
-import { analyse } from './analysis.js';
+import { analyse, type TextAnalysis } from './analysis.js';
 import { pairFeatures } from './features.js';
 import { Gbt, type GbtParams } from './gbt.js';
 import { Idf } from './idf.js';
 import { Logistic } from './logistic.js';
-import { STACK_INPUTS, Verdict } from './verdict.js';
-import { alignmentFeatures, type WordVectors } from './word-vectors.js';
-import { words } from './words.js';
+import { STACK_INPUTS, stackRow, Verdict } from './verdict.js';
+import type { WordVectors } from './word-vectors.js';
 
-function featureRows(pairs: readonly Pair[], idf: Idf): Float64Array[] {
-  const cache = new Map<string, ReturnType<typeof analyse>>();
+/** Each pair's features and both texts' analyses, each distinct text analysed once. */
+function featureRows(pairs: readonly Pair[], idf: Idf): { rows: Float64Array[]; analysed: [TextAnalysis, TextAnalysis][] } {
+  const cache = new Map<string, TextAnalysis>();
   const of = (t: string) => {
     let a = cache.get(t);
     if (!a) cache.set(t, (a = analyse(t, idf)));
     return a;
   };
-  return pairs.map((p) => pairFeatures(of(p.q1), of(p.q2), idf));
+  const analysed = pairs.map((p): [TextAnalysis, TextAnalysis] => [of(p.q1), of(p.q2)]);
+  return { rows: analysed.map(([a, b]) => pairFeatures(a, b, idf)), analysed };
 }
 
 export interface VerdictFit {
@@ -41,16 +42,13 @@ export function fitVerdict(
   options: { gbt?: Partial<GbtParams>; targetPrecision?: number } = {},
 ): VerdictFit {
   const idf = Idf.fit(train.flatMap((p) => [p.q1, p.q2]));
-  const trainRows = featureRows(train, idf);
-  const validRows = featureRows(valid, idf);
+  const trainRows = featureRows(train, idf).rows;
+  const { rows: validRows, analysed } = featureRows(valid, idf);
   const trainLabels = Float64Array.from(train, (p) => p.label);
   const validLabels = Float64Array.from(valid, (p) => p.label);
   const lexical = Gbt.fit(trainRows, trainLabels, options.gbt, { rows: validRows, labels: validLabels });
   const lexicalLogits = validRows.map((r) => lexical.logit(r));
-  const stackRows = validRows.map((r, i) => {
-    const aligned = alignmentFeatures(words(valid[i].q1), words(valid[i].q2), vectors, (w) => idf.word(w), idf.common);
-    return Float64Array.from([validEnergies[i], lexicalLogits[i], ...r, aligned.mean, aligned.min]);
-  });
+  const stackRows = validRows.map((r, i) => stackRow(validEnergies[i], lexicalLogits[i], r, analysed[i][0].words, analysed[i][1].words, vectors, idf));
   const stack = Logistic.fit([...STACK_INPUTS], stackRows, validLabels);
   const probabilities = stackRows.map((r) => 1 / (1 + Math.exp(-stack.logit(r))));
   // Thresholds are found on "energies" (lower = duplicate): 1 - p is one.

@@ -21,6 +21,12 @@ export const VerdictJsonSchema = z.object({
 });
 export type VerdictJson = z.infer<typeof VerdictJsonSchema>;
 
+/** One row of the stack's inputs, in STACK_INPUTS order: the one place fitting and judging build it. */
+export function stackRow(energy: number, lexicalLogit: number, features: Float64Array, wordsA: readonly string[], wordsB: readonly string[], vectors: WordVectors, idf: Idf): Float64Array {
+  const aligned = alignmentFeatures(wordsA, wordsB, vectors, (w) => idf.word(w), idf.common);
+  return Float64Array.from([energy, lexicalLogit, ...features, aligned.mean, aligned.min]);
+}
+
 export interface Judgement {
   probability: number;
   isDuplicate: boolean;
@@ -88,8 +94,7 @@ export class Verdict {
   }
 
   private stackInputs(a: string, b: string, features: Float64Array, energy: number): Float64Array {
-    const aligned = alignmentFeatures(this.analysis(a).words, this.analysis(b).words, this.vectors, (w) => this.idf.word(w), this.idf.common);
-    return Float64Array.from([energy, this.lexical.logit(features), ...features, aligned.mean, aligned.min]);
+    return stackRow(energy, this.lexical.logit(features), features, this.analysis(a).words, this.analysis(b).words, this.vectors, this.idf);
   }
 
   /**
