@@ -123,37 +123,49 @@ export function binaryMetrics(energies: ArrayLike<number>, labels: ArrayLike<num
  * Candidate thresholds, visited in ascending order with the true and false positives at each:
  * midpoints between consecutive distinct sorted energies (the last one just above the largest).
  */
-function sweep(energies: ArrayLike<number>, labels: ArrayLike<number>, visit: (threshold: number, tp: number, fp: number) => void) {
+/** Visits every threshold between distinct energies with the (weighted) true and false positives at or below it. */
+function sweep(energies: ArrayLike<number>, labels: ArrayLike<number>, visit: (threshold: number, tp: number, fp: number) => void, weights?: ArrayLike<number>) {
   const order = byEnergy(energies);
   let tp = 0;
   let fp = 0;
   for (let k = 0; k < order.length; k++) {
-    labels[order[k]] === 1 ? tp++ : fp++;
+    const w = weights ? weights[order[k]] : 1;
+    if (labels[order[k]] === 1) tp += w;
+    else fp += w;
     const here = energies[order[k]];
     const next = k + 1 < order.length ? energies[order[k + 1]] : here + 1e-6;
     if (next !== here) visit((here + next) / 2, tp, fp);
   }
 }
 
-/** The energy threshold that maximises accuracy (energy <= threshold means duplicate). */
-export function maxAccuracyThreshold(energies: ArrayLike<number>, labels: ArrayLike<number>): number {
-  let positives = 0;
-  for (let i = 0; i < labels.length; i++) if (labels[i] === 1) positives++;
-  const negatives = labels.length - positives;
+/** The energy threshold that maximises (weighted) accuracy (energy <= threshold means duplicate). */
+export function maxAccuracyThreshold(energies: ArrayLike<number>, labels: ArrayLike<number>, weights?: ArrayLike<number>): number {
+  let negatives = 0;
+  for (let i = 0; i < labels.length; i++) if (labels[i] !== 1) negatives += weights ? weights[i] : 1;
   let best = { correct: negatives, threshold: -Infinity };
-  sweep(energies, labels, (threshold, tp, fp) => {
-    const correct = tp + (negatives - fp);
-    if (correct > best.correct) best = { correct, threshold };
-  });
+  sweep(
+    energies,
+    labels,
+    (threshold, tp, fp) => {
+      const correct = tp + (negatives - fp);
+      if (correct > best.correct) best = { correct, threshold };
+    },
+    weights,
+  );
   return Number.isFinite(best.threshold) ? best.threshold : Math.min(...Array.from(energies)) - 1e-6;
 }
 
 /** The largest threshold whose precision still reaches `target` (maximum recall at that precision). */
-export function precisionThreshold(energies: ArrayLike<number>, labels: ArrayLike<number>, target: number): number {
+export function precisionThreshold(energies: ArrayLike<number>, labels: ArrayLike<number>, target: number, weights?: ArrayLike<number>): number {
   let chosen = -Infinity;
-  sweep(energies, labels, (threshold, tp, fp) => {
-    if (tp / (tp + fp) >= target) chosen = threshold;
-  });
+  sweep(
+    energies,
+    labels,
+    (threshold, tp, fp) => {
+      if (tp / (tp + fp) >= target) chosen = threshold;
+    },
+    weights,
+  );
   if (!Number.isFinite(chosen)) throw new Error(`no threshold reaches precision ${target} on the validation pairs`);
   return chosen;
 }

@@ -1,7 +1,8 @@
 /**
  * L2-regularised logistic regression on standardised inputs, fit by Newton's method (IRLS): the
  * calibrated last step of the verdict. Standardising makes the penalty treat every input alike
- * and makes w_i * z_i the contribution of input i against an average pair.
+ * and makes w_i * z_i the contribution of input i against an average pair. Optional row weights
+ * scale each pair's share of the log-likelihood.
  */
 export interface LogisticJson {
   names: string[];
@@ -49,10 +50,11 @@ export class Logistic {
     return z;
   }
 
-  static fit(names: string[], rows: readonly ArrayLike<number>[], labels: ArrayLike<number>, options: { l2?: number; iterations?: number } = {}): Logistic {
+  static fit(names: string[], rows: readonly ArrayLike<number>[], labels: ArrayLike<number>, options: { l2?: number; iterations?: number; weights?: ArrayLike<number> } = {}): Logistic {
     const l2 = options.l2 ?? 1;
     const n = rows.length;
     const d = names.length;
+    const weight = (i: number) => options.weights?.[i] ?? 1;
     const mean = new Array<number>(d).fill(0);
     const scale = new Array<number>(d).fill(0);
     for (const r of rows) for (let j = 0; j < d; j++) mean[j] += r[j] / n;
@@ -67,8 +69,8 @@ export class Logistic {
         let z = 0;
         for (let j = 0; j <= d; j++) z += w[j] * Z[i][j];
         const q = 1 / (1 + Math.exp(-z));
-        const e = q - labels[i];
-        const s = q * (1 - q);
+        const e = weight(i) * (q - labels[i]);
+        const s = weight(i) * q * (1 - q);
         for (let j = 0; j <= d; j++) {
           g[j] += e * Z[i][j];
           for (let k = 0; k <= j; k++) H[j][k] += s * Z[i][j] * Z[i][k];
