@@ -97,11 +97,18 @@ const BLOCKS: Record<string, (figures: Figure[]) => string> = {
         .filter((f) => f.bench === 'retrieval')
         .map((f) => [String(f.config.mode), `**${num(f.value)}**`, num(f['mrr@10']), num(f['recall@1']), num(f['recall@10']), num(today(f, figures)?.value)]),
     ),
+  reference: (figures) =>
+    table(
+      ['encoder, on the same test pairs', 'test ROC-AUC', 'test accuracy', 'its own validation ROC-AUC', 'difference'],
+      figures
+        .filter((f) => f.bench === 'reference')
+        .map((f) => [f.metric.replace(/, (same )?test pairs: ROC-AUC$/, ''), `**${num(f.value)}**`, num(f.accuracy), num(f.validationRocAuc), typeof f.minusReference === 'number' ? num(f.minusReference, 4) : '']),
+    ),
   benchmarks: (figures) =>
     table(
       ['benchmark', 'figure', 'target', 'measured beside it in the same run'],
       figures
-        .filter((f) => !['quality', 'retrieval', 'postgres', 'baseline'].includes(f.bench) || (f.bench === 'quality' && f.unit !== 'ROC-AUC'))
+        .filter((f) => !['quality', 'reference', 'retrieval', 'postgres', 'baseline'].includes(f.bench) || (f.bench === 'quality' && f.unit !== 'ROC-AUC'))
         .map((f) => [`${f.bench}: ${f.metric}`, `**${num(f.value)} ${f.unit}**`, f.target ?? '', comparison(f, figures)]),
     ),
   postgres: (figures) => {

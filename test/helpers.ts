@@ -1,8 +1,9 @@
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { after, before } from 'node:test';
 import pino from 'pino';
 import { DuplicateIndex } from '../src/search/open-index.js';
@@ -14,6 +15,24 @@ export const ROOT = resolve(fileURLToPath(import.meta.url), '../../..');
 export const SAMPLE_PAIRS = join(ROOT, 'data/sample/pairs.tsv');
 export const SAMPLE_QUESTIONS = join(ROOT, 'data/sample/questions.tsv');
 export const CLI = join(ROOT, 'dist/src/cli/main.js');
+
+const execFileAsync = promisify(execFile);
+
+/** Runs the built doppel command; rejects on a non-zero exit. */
+export const doppel = (args: string[]) => execFileAsync(process.execPath, [CLI, ...args], { maxBuffer: 16 << 20 });
+
+/** Runs the doppel command expecting it to fail: its exit code and stderr. */
+export async function doppelFails(args: string[]): Promise<{ code: number; stderr: string }> {
+  try {
+    await doppel(args);
+  } catch (err) {
+    return err as { code: number; stderr: string };
+  }
+  throw new Error(`doppel ${args.join(' ')} should have failed`);
+}
+
+/** A model small enough to train in seconds on the sample pairs (add --epochs and what the test is about). */
+export const TINY_TRAINING = ['--preset', 'seed', '--embedding-dim', '32', '--hidden', '32', '--batch-size', '32', '--lr', '0.003', '--valid-fraction', '0.2', '--seed', '1'];
 
 /** A fresh temporary directory, removed when `cleanup` (a test's or suite's `after`) runs. */
 export function tempDir(cleanup: (fn: () => void) => void, prefix = 'doppel-'): string {

@@ -23,7 +23,7 @@ describe('README figures', () => {
     const names = (text: string) => [...text.matchAll(/<!-- figures:(\w+) -->/g)].map((m) => m[1]);
     const rendered = renderReadme(readme, readFigures());
     assert.deepEqual(names(rendered), names(readme));
-    assert.deepEqual(names(readme), ['quality', 'retrieval', 'benchmarks', 'postgres']);
+    assert.deepEqual(names(readme), ['reference', 'quality', 'retrieval', 'benchmarks', 'postgres']);
     for (const [, body] of rendered.matchAll(/<!-- figures:\w+ -->\n([\s\S]*?)\n<!-- \/figures -->/g)) {
       assert.ok(body.split('\n').length > 2, 'a block has a header and at least one row');
     }

@@ -1,24 +1,11 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { promisify } from 'node:util';
 import { QuestionStore } from '../src/search/store.js';
-import { CLI, SAMPLE_PAIRS, tempDir } from './helpers.js';
+import { doppel, doppelFails, SAMPLE_PAIRS, tempDir, TINY_TRAINING } from './helpers.js';
 
-const run = promisify(execFile);
-const doppel = (args: string[]) => run(process.execPath, [CLI, ...args], { maxBuffer: 16 << 20 });
-const fails = async (args: string[]) => {
-  try {
-    await doppel(args);
-  } catch (err) {
-    return err as { code: number; stderr: string };
-  }
-  throw new Error(`doppel ${args.join(' ')} should have failed`);
-};
-
-const TINY = ['--preset', 'seed', '--embedding-dim', '32', '--hidden', '32', '--batch-size', '32', '--lr', '0.003', '--valid-fraction', '0.2', '--seed', '1'];
+const TINY = TINY_TRAINING;
 
 describe('doppel train / eval / score (integration, tiny model on the sample)', () => {
   test('training lowers the loss, beats chance on held-out clusters, and writes a loadable model', async (t) => {
@@ -88,30 +75,30 @@ describe('doppel train / eval / score (integration, tiny model on the sample)', 
     const logOdds = Math.log(why.probability / (1 - why.probability));
     const sum = why.baseline + why.reasons.reduce((s: number, r: { contribution: number }) => s + r.contribution, 0);
     assert.ok(Math.abs(sum - logOdds) < 1e-6, `reasons add up to the verdict: ${sum} vs ${logOdds}`);
-    const e = await fails(['fit-verdict', '--model', out, '--train', join(dir, 'nope.tsv')]);
+    const e = await doppelFails(['fit-verdict', '--model', out, '--train', join(dir, 'nope.tsv')]);
     assert.match(e.stderr, /no such file/);
     // A verdict fit on other inputs than this version computes is refused, not misread.
     const verdictPath = join(out, 'verdict.json');
     const stale = JSON.parse(readFileSync(verdictPath, 'utf8'));
     stale.stack.names = stale.stack.names.slice(1);
     writeFileSync(verdictPath, JSON.stringify(stale));
-    assert.match((await fails(['score', '--model', out, 'a', 'b'])).stderr, /refit it with doppel fit-verdict/);
+    assert.match((await doppelFails(['score', '--model', out, 'a', 'b'])).stderr, /refit it with doppel fit-verdict/);
   });
 
   test('bad input gives a clear message and a non-zero exit', async (t) => {
     const dir = tempDir((fn) => t.after(fn));
     const bad = join(dir, 'bad.tsv');
     writeFileSync(bad, 'question1\tquestion2\tis_duplicate\na\tb\t7\n');
-    const e1 = await fails(['train', '--train', bad, '--out', join(dir, 'm')]);
+    const e1 = await doppelFails(['train', '--train', bad, '--out', join(dir, 'm')]);
     assert.equal(e1.code, 2);
     assert.match(e1.stderr, /bad.tsv:2: is_duplicate must be 0 or 1/);
-    const e2 = await fails(['eval', '--pairs', join(dir, 'nope.tsv'), '--json']);
+    const e2 = await doppelFails(['eval', '--pairs', join(dir, 'nope.tsv'), '--json']);
     assert.match(e2.stderr, /no such file/);
-    const e3 = await fails(['score', '', 'x']);
+    const e3 = await doppelFails(['score', '', 'x']);
     assert.match(e3.stderr, /non-empty/);
-    const e4 = await fails(['train', '--train', SAMPLE_PAIRS, '--out', join(dir, 'm'), '--epochs', 'many']);
+    const e4 = await doppelFails(['train', '--train', SAMPLE_PAIRS, '--out', join(dir, 'm'), '--epochs', 'many']);
     assert.match(e4.stderr, /--epochs/);
-    const e5 = await fails(['eval', '--model', dir, '--pairs', SAMPLE_PAIRS]);
+    const e5 = await doppelFails(['eval', '--model', dir, '--pairs', SAMPLE_PAIRS]);
     assert.match(e5.stderr, /not a Doppel model directory/);
   });
 });

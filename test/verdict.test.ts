@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { readPairs } from '../src/data/pairs.js';
 import { splitForTraining } from '../src/data/split.js';
-import { fitVerdict, verdictMetrics } from '../src/verdict/fit.js';
+import { maxAccuracyThreshold } from '../src/evaluation/binary-classification.js';
+import { clusterWeights, fitVerdict, verdictMetrics } from '../src/verdict/fit.js';
 import { Gbt } from '../src/verdict/gbt.js';
 import { Logistic } from '../src/verdict/logistic.js';
 import { STACK_INPUTS, Verdict } from '../src/verdict/verdict.js';
@@ -59,6 +60,39 @@ describe('logistic regression', () => {
     close(lr.json.bias, 0, 1e-6);
     close(lr.json.weights[0], Math.log(3), 1e-6);
     close(1 / (1 + Math.exp(-lr.logit([1]))), 0.75, 1e-6);
+  });
+
+  test('a row of weight 2 counts exactly as the row twice', () => {
+    const rows = [[0, 1], [1, 0], [2, 2], [3, 1], [1, 1]];
+    const labels = [0, 1, 0, 1, 1];
+    const weighted = Logistic.fit(['a', 'b'], rows, labels, { l2: 0.5, weights: [1, 2, 1, 1, 1] });
+    const doubled = Logistic.fit(['a', 'b'], [...rows, rows[1]], [...labels, labels[1]], { l2: 0.5 });
+    const plain = Logistic.fit(['a', 'b'], rows, labels, { l2: 0.5 });
+    for (const r of [[0, 0], [2, 1], [3, 3]]) close(weighted.logit(r), doubled.logit(r), 1e-6);
+    assert.ok(Math.abs(weighted.logit([1, 0]) - plain.logit([1, 0])) > 0.01, 'the weight changes the fit');
+  });
+});
+
+describe('cluster weights and weighted thresholds', () => {
+  test('each pair weighs 1 / sqrt(pairs in its question cluster)', () => {
+    const pairs = [
+      { q1: 'How do I learn Go?', q2: 'How to learn Go?', label: 1 as const },
+      { q1: 'How to learn Go?', q2: 'Best way to learn Go?', label: 1 as const },
+      { q1: 'best way to learn go', q2: 'Go tutorials?', label: 0 as const },
+      { q1: 'Go tutorials?', q2: 'Learning Go fast', label: 1 as const },
+      { q1: 'What is rust?', q2: 'Is Rust good?', label: 0 as const },
+    ];
+    // The first four share questions (the third only after normalisation): one cluster of 4.
+    assert.deepEqual([...clusterWeights(pairs)], [0.5, 0.5, 0.5, 0.5, 1]);
+  });
+
+  test('a heavy pair moves the accuracy-maximising threshold', () => {
+    const energies = [0.1, 0.2, 0.3, 0.4];
+    const labels = [1, 0, 1, 0];
+    // Unweighted, calling only the first a duplicate is right 3 times in 4, the best there is.
+    close(maxAccuracyThreshold(energies, labels), 0.15, 1e-9);
+    // When the third pair weighs 3, taking the first three in is right 1 + 3 + 1 times out of 6, instead of 1 + 1 + 1.
+    close(maxAccuracyThreshold(energies, labels, [1, 1, 3, 1]), 0.35, 1e-9);
   });
 });
 

@@ -25,7 +25,7 @@ if (!held) {
     ['test', held.pairs, `the bundled model's test split: question clusters no stage was fit on (seed ${held.split.seed}, ${held.split.testFraction} of the pairs)`],
     ['PAWS-QQP', paws, 'adversarial word-swap pairs built from QQP questions'],
   ] as const) {
-    const { energies, metrics: energyOnly } = await evaluatePairs(model.encoder, model.energy, set, model.threshold);
+    const { energies, metrics: energyOnly } = await evaluatePairs(model.classifier.encoder, model.classifier.energy, set, model.threshold);
     const verdict = model.verdict ? verdictMetrics(model.verdict, set, energies) : undefined;
     for (const [stage, m] of [['energy alone', energyOnly], ...(verdict ? [['verdict stage', verdict] as const] : [])] as const) {
       report({

@@ -85,7 +85,7 @@ if (why) {
     const ref = JSON.parse(readFileSync(join(dir, 'result_B.json'), 'utf8')) as ReferenceResult;
 
     const model = await loadModel();
-    const { metrics: doppel } = await evaluatePairs(model.encoder, model.energy, test, model.threshold);
+    const { metrics: doppel } = await evaluatePairs(model.classifier.encoder, model.classifier.energy, test, model.threshold);
     const training = JSON.parse(readFileSync(join(model.files.dir, 'training.json'), 'utf8')) as { validation: { rocAuc: number } };
     model.dispose();
 

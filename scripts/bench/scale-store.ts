@@ -5,13 +5,14 @@
  * edits: a word dropped, two neighbours swapped, or a word replaced by one drawn from the
  * corpus (so word frequencies, and so posting-list lengths, stay Zipfian). Encoding a million
  * questions and building their graph takes many minutes, so the store is built once into
- * DOPPEL_SCALE_DIR (default: scratch-1m beside the repository) and reused while its recipe is
- * unchanged.
+ * DOPPEL_SCALE_DIR (default: scratch-1m beside the repository) and reused while its recipe (the
+ * bundled model's id among it) is unchanged.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { formatRow } from '../../src/data/delimited.js';
+import { loadModelFiles } from '../../src/model/model-dir.js';
 import { Random } from '../../src/util/random.js';
 import { realQuestions, ROOT, splitHeldOut } from './common.js';
 
@@ -54,7 +55,7 @@ export async function scaleStore(): Promise<ScaleStore> {
   const dir = resolve(process.env.DOPPEL_SCALE_DIR ?? join(ROOT, '../scratch-1m'));
   const { texts: all, dataset } = await realQuestions();
   const { stored, queries } = splitHeldOut(all);
-  const recipe = JSON.stringify({ questions: SCALE_QUESTIONS, seed: SEED, real: stored.length, dataset });
+  const recipe = JSON.stringify({ questions: SCALE_QUESTIONS, seed: SEED, real: stored.length, dataset, model: (await loadModelFiles()).id });
   const store = join(dir, 'store');
   const stamp = join(dir, 'recipe.json');
   const label = `${stored.length} real Quora questions + ${SCALE_QUESTIONS - stored.length} perturbed copies`;

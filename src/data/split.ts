@@ -4,21 +4,29 @@ import { Random } from '../util/random.js';
 import type { Pair } from './pairs.js';
 
 /**
+ * The question clusters of `pairs` (questions joined by any pair, as normalised by questionKey):
+ * the indices of each cluster's pairs, clusters in order of first appearance.
+ */
+export function pairClusters(pairs: readonly Pair[]): number[][] {
+  const uf = new KeyedUnionFind();
+  for (const p of pairs) uf.union(questionKey(p.q1), questionKey(p.q2));
+  const clusters = new Map<string, number[]>();
+  pairs.forEach((p, i) => {
+    const root = uf.find(questionKey(p.q1));
+    const list = clusters.get(root);
+    if (list) list.push(i);
+    else clusters.set(root, [i]);
+  });
+  return [...clusters.values()];
+}
+
+/**
  * Splits pairs so that no question is on both sides: questions joined by any pair form a
  * cluster, and whole clusters go to validation until it holds about `fraction` of the pairs.
  * Splitting by pair instead would leak questions and inflate validation scores.
  */
 export function splitByCluster(pairs: Pair[], fraction: number, seed: number): { train: Pair[]; valid: Pair[] } {
-  const uf = new KeyedUnionFind();
-  for (const p of pairs) uf.union(questionKey(p.q1), questionKey(p.q2));
-  const clusters = new Map<string, Pair[]>();
-  for (const p of pairs) {
-    const root = uf.find(questionKey(p.q1));
-    const list = clusters.get(root);
-    if (list) list.push(p);
-    else clusters.set(root, [p]);
-  }
-  const groups = new Random(seed).shuffle([...clusters.values()]);
+  const groups = new Random(seed).shuffle(pairClusters(pairs).map((cluster) => cluster.map((i) => pairs[i])));
   const target = Math.round(pairs.length * fraction);
   const train: Pair[] = [];
   const valid: Pair[] = [];

@@ -5,7 +5,7 @@ import type { Hit } from '../search/index-api.js';
 
 export interface AgainstRow {
   record: QuestionRecord;
-  /** Best stored match (undefined for an empty store). */
+  /** The nearest stored question the model calls a duplicate, else the nearest (undefined for an empty store). */
   match?: Hit;
 }
 
@@ -24,7 +24,8 @@ export async function matchAgainstStore(
     if (batch.length === 0) return;
     const hits = await index.searchMany(batch, { mode: 'dense', k: options.k });
     for (let i = 0; i < batch.length; i++) {
-      const [match] = hits[i];
+      // The verdict may call a lower-ranked neighbour a duplicate and not the first (lexical evidence, or an ensemble's blended ranking).
+      const match = hits[i].find((h) => h.isDuplicate) ?? hits[i][0];
       if (match?.isDuplicate) duplicates++;
       await emit({ record: batch[i], match });
     }

@@ -212,7 +212,7 @@ async function writeGroups(
 ): Promise<void> {
   const { rows, rowIds } = exact;
   const { uniqueCluster, centres, finalId, representativeRow } = grouping;
-  const dim = options.model.encoder.dim;
+  const dim = options.model.classifier.encoder.dim;
   const vec = (u: number) => vectors.subarray(u * dim, (u + 1) * dim);
   let r = 0;
   for await (const record of readQuestions(path, { format: options.format, onInvalid: options.strict ? undefined : () => {} })) {
@@ -225,7 +225,7 @@ async function writeGroups(
       clusterId: finalId[c],
       record,
       representativeId: rowIds[representativeRow[c]],
-      energyToRepresentative: u === centre ? 0 : options.model.energy.vectors(vec(u), vec(centre)),
+      energyToRepresentative: u === centre ? 0 : options.model.classifier.energy.vectors(vec(u), vec(centre)),
     });
   }
 }
@@ -255,7 +255,7 @@ export async function dedupFile(path: string, options: DedupOptions, emit: (row:
       };
 
   // 1-2. Read and group exact duplicates; encode each distinct text once, as it is first seen.
-  const encoder = new StreamingEncoder(model.encoder, options.batchSize ?? 1024);
+  const encoder = new StreamingEncoder(model.classifier.encoder, options.batchSize ?? 1024);
   const exact = await readExactGroups(path, options, onInvalid, (text) => {
     if (verdict) texts.push(text);
     return encoder.push(text);
@@ -268,11 +268,11 @@ export async function dedupFile(path: string, options: DedupOptions, emit: (row:
   options.onProgress?.('encode', rows.length, rows.length);
 
   // 3. Link each distinct text to its nearest neighbours under the threshold.
-  const near = nearestLinks(vectors, model.encoder.dim, {
+  const near = nearestLinks(vectors, model.classifier.encoder.dim, {
     k: options.k,
     threshold: reach,
     energyName: model.files.config.energy,
-    energy: model.energy,
+    energy: model.classifier.energy,
     collectCandidates: Boolean(options.evalPairs),
     onProgress: (stage, done, total) => options.onProgress?.(stage, done, total),
   });

@@ -120,10 +120,10 @@ export function binaryMetrics(energies: ArrayLike<number>, labels: ArrayLike<num
 }
 
 /**
- * Candidate thresholds, visited in ascending order with the true and false positives at each:
- * midpoints between consecutive distinct sorted energies (the last one just above the largest).
+ * Candidate thresholds, visited in ascending order with the true and false positives at each
+ * (sums of weights, when given): midpoints between consecutive distinct sorted energies (the
+ * last one just above the largest).
  */
-/** Visits every threshold between distinct energies with the (weighted) true and false positives at or below it. */
 function sweep(energies: ArrayLike<number>, labels: ArrayLike<number>, visit: (threshold: number, tp: number, fp: number) => void, weights?: ArrayLike<number>) {
   const order = byEnergy(energies);
   let tp = 0;
@@ -156,16 +156,11 @@ export function maxAccuracyThreshold(energies: ArrayLike<number>, labels: ArrayL
 }
 
 /** The largest threshold whose precision still reaches `target` (maximum recall at that precision). */
-export function precisionThreshold(energies: ArrayLike<number>, labels: ArrayLike<number>, target: number, weights?: ArrayLike<number>): number {
+export function precisionThreshold(energies: ArrayLike<number>, labels: ArrayLike<number>, target: number): number {
   let chosen = -Infinity;
-  sweep(
-    energies,
-    labels,
-    (threshold, tp, fp) => {
-      if (tp / (tp + fp) >= target) chosen = threshold;
-    },
-    weights,
-  );
+  sweep(energies, labels, (threshold, tp, fp) => {
+    if (tp / (tp + fp) >= target) chosen = threshold;
+  });
   if (!Number.isFinite(chosen)) throw new Error(`no threshold reaches precision ${target} on the validation pairs`);
   return chosen;
 }

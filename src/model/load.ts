@@ -12,6 +12,7 @@ import { type TextEncoder, TfjsTextEncoder } from './text-encoder.js';
 import { type Judgement, type Reason, Verdict } from '../verdict/verdict.js';
 import { embeddingWordVectors } from '../verdict/word-vectors.js';
 import { alignWords, type WordAlignment } from './explain/word-alignment.js';
+import { classifierEnergy, EnsembleEncoder } from './ensemble-encoder.js';
 
 export const RUNTIMES = ['auto', 'onnx', 'tfjs'] as const;
 export type Runtime = (typeof RUNTIMES)[number];
@@ -26,12 +27,21 @@ export interface LoadModelOptions {
   log?: (message: string) => void;
 }
 
-/** A trained model ready to score: its encoder, energy and calibrated decision. */
+/**
+ * A trained model ready to score: its encoder, energy and calibrated decision. An ensemble
+ * (ModelFiles.retriever) indexes with both towers but decides with the classifier tower alone.
+ */
 export interface Model {
   files: ModelFiles;
   id: string;
+  /** The encoder of the vectors a store holds and searches. */
   encoder: TextEncoder;
+  /** The energy between stored vectors, which search ranks by. */
   energy: Energy;
+  /** The tower whose energy decides (threshold, probability, verdict): the model itself unless it is an ensemble. */
+  classifier: { encoder: TextEncoder; energy: Energy };
+  /** An ensemble's deciding energy between two stored vectors; absent when that is `energy`. */
+  decisionEnergy?: (a: Float32Array, b: Float32Array) => number;
   threshold: number;
   /** The energy alone as a probability (Platt scaling), and its decision. */
   probability(energy: number): number;
@@ -79,7 +89,7 @@ function onnxProblem(files: ModelFiles): string | undefined {
   if (!existsSync(join(files.dir, FILES.onnx))) return `no ${FILES.onnx} (doppel export --model ${files.dir} writes one)`;
   try {
     const meta = JSON.parse(readFileSync(join(files.dir, FILES.onnxMeta), 'utf8')) as { modelId?: string };
-    if (meta.modelId !== files.id) return `${FILES.onnx} was exported from other weights (run doppel export)`;
+    if (meta.modelId !== files.towerId) return `${FILES.onnx} was exported from other weights (run doppel export)`;
   } catch {
     return `${FILES.onnxMeta} is missing or unreadable (run doppel export)`;
   }
@@ -125,7 +135,9 @@ async function makeEncoder(files: ModelFiles, options: LoadModelOptions): Promis
 
 export async function loadModel(dir?: string, options: LoadModelOptions = {}): Promise<Model> {
   const files = await loadModelFiles(dir);
-  const encoder = await makeEncoder(files, options);
+  const classifier = await makeEncoder(files, options);
+  const { retriever } = files;
+  const encoder = retriever ? new EnsembleEncoder(classifier, await makeEncoder(retriever.files, options), retriever.classifierWeight) : classifier;
   const { calibration } = files;
   const energy = ENERGIES[files.config.energy];
   const probability = (e: number) => plattProbability(calibration.platt, e);
@@ -133,8 +145,8 @@ export async function loadModel(dir?: string, options: LoadModelOptions = {}): P
   const verdict = files.verdict ? new Verdict(files.verdict, embeddingWordVectors(files.weights.get('embedding')!, files.tokenizer)) : undefined;
   const judge = (a: string, b: string, e: number): Judgement => (verdict?.applies(a, b) ? verdict.judge(a, b, e) : { probability: probability(e), isDuplicate: isDuplicate(e) });
   const score = async (a: string, b: string): Promise<PairScore> => {
-    const v = await encoder.encode([a, b]);
-    const e = energy.vectors(v.subarray(0, encoder.dim), v.subarray(encoder.dim));
+    const v = await classifier.encode([a, b]);
+    const e = energy.vectors(v.subarray(0, classifier.dim), v.subarray(classifier.dim));
     return { energy: e, ...judge(a, b, e), threshold: calibration.threshold, decidedBy: verdict?.applies(a, b) ? 'verdict' : 'energy' };
   };
   // Explanations read the encoder's states, which only the tfjs encoder shows: built on first use.
@@ -145,6 +157,8 @@ export async function loadModel(dir?: string, options: LoadModelOptions = {}): P
     id: files.id,
     encoder,
     energy,
+    classifier: { encoder: classifier, energy },
+    decisionEnergy: retriever ? classifierEnergy(classifier.dim) : undefined,
     threshold: calibration.threshold,
     probability,
     isDuplicate,

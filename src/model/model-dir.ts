@@ -20,17 +20,32 @@ export const CalibrationSchema = z.object({
 });
 export type Calibration = z.infer<typeof CalibrationSchema>;
 
+/**
+ * ensemble.json: the model also holds a retriever tower (a whole model directory in retriever/)
+ * that the index searches with, blended with the classifier tower (ensemble-encoder.ts).
+ */
+export const EnsembleSchema = z.object({
+  format: z.literal('doppel-ensemble/1'),
+  /** w in the index energy w * E_classifier + (1 - w) * E_retriever. */
+  classifierWeight: z.number().gt(0).lt(1),
+});
+export type Ensemble = z.infer<typeof EnsembleSchema>;
+
 /** Everything needed to use a trained model, loaded with no network and no tfjs. */
 export interface ModelFiles {
   dir: string;
-  /** Short content hash of config and weights: stored vectors are tagged with it. */
+  /** Short content hash of what makes the stored vectors (config and weights, and an ensemble's retriever and blend): stores are tagged with it. */
   id: string;
+  /** Short content hash of this tower's own config and weights: model.onnx is tagged with it. */
+  towerId: string;
   config: ModelConfig;
   tokenizer: Tokenizer;
   weights: WeightMap;
   calibration: Calibration;
   /** The verdict stage, when the model has one (models trained before it do not). */
   verdict?: VerdictJson;
+  /** The retriever tower and its share of the index energy, when the model is an ensemble. */
+  retriever?: { files: ModelFiles; classifierWeight: number };
 }
 
 export const FILES = {
@@ -39,6 +54,9 @@ export const FILES = {
   calibration: 'calibration.json',
   training: 'training.json',
   verdict: 'verdict.json',
+  ensemble: 'ensemble.json',
+  /** The retriever tower's model directory, inside an ensemble's. */
+  retriever: 'retriever',
   onnx: 'model.onnx',
   /** Which weights model.onnx was exported from: a stale export is never used. */
   onnxMeta: 'model.onnx.json',
@@ -75,10 +93,25 @@ export async function loadModelFiles(dir: string = defaultModelDir()): Promise<M
   const tokenizer = await Tokenizer.load(join(dir, FILES.tokenizer));
   const verdict = existsSync(join(dir, FILES.verdict)) ? parseVerdict(await readJson(join(dir, FILES.verdict)), dir) : undefined;
   const weights = await loadWeights(dir);
+  const retriever = existsSync(join(dir, FILES.ensemble)) ? await loadRetriever(dir, config) : undefined;
   const hash = createHash('sha256');
   hash.update(JSON.stringify(config));
   hash.update(await readFile(join(dir, WEIGHTS_BIN)));
-  return { dir, id: hash.digest('hex').slice(0, 16), config, tokenizer, weights, calibration, verdict };
+  const towerId = hash.digest('hex').slice(0, 16);
+  // Stored vectors of an ensemble depend on both towers and the blend.
+  const id = retriever ? createHash('sha256').update(`${towerId}:${retriever.files.towerId}:${retriever.classifierWeight}`).digest('hex').slice(0, 16) : towerId;
+  return { dir, id, towerId, config, tokenizer, weights, calibration, verdict, retriever };
+}
+
+async function loadRetriever(dir: string, classifier: ModelConfig): Promise<ModelFiles['retriever']> {
+  const parsed = EnsembleSchema.safeParse(await readJson(join(dir, FILES.ensemble)));
+  if (!parsed.success) throw new DoppelError('MODEL_ERROR', `${join(dir, FILES.ensemble)} is not an ensemble: ${parsed.error.issues[0]?.message}`);
+  const files = await loadModelFiles(join(dir, FILES.retriever));
+  if (files.retriever) throw new DoppelError('MODEL_ERROR', `${files.dir} is itself an ensemble: a retriever must be a single tower`);
+  if (classifier.energy !== 'cosine' || files.config.energy !== 'cosine') {
+    throw new DoppelError('MODEL_ERROR', `an ensemble needs two cosine towers (${dir}: ${classifier.energy}, retriever: ${files.config.energy})`);
+  }
+  return { files, classifierWeight: parsed.data.classifierWeight };
 }
 
 /**

@@ -56,6 +56,7 @@ export interface Hit {
   id: string;
   text: string;
   category: string | null;
+  /** The deciding energy (an ensemble's classifier tower): hits are ranked by the search, not by this. */
   energy: number;
   probability: number;
   isDuplicate: boolean;

@@ -22,11 +22,12 @@ export const ENCODE_BATCH = 512;
 
 export const definedOnly = <T extends object>(o: T): Partial<T> => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 
-/** A dense candidate: its energy to the query; a backend that read the question on the way gives it too. */
+/** A dense candidate: its energy to the query; a backend that read the question (or its vector) on the way gives it too. */
 export interface DenseCandidate {
   label: number;
   energy: number;
   question?: StoredQuestion;
+  vector?: Float32Array;
 }
 
 /** A lexical candidate: its BM25 (higher is better), and what the backend read on the way. */
@@ -171,7 +172,7 @@ export abstract class IndexCore implements DuplicateIndex {
     return this.storeFeedback({ a: a.text, b: b.text, aId: a.id, bId: b.id, isDuplicate: input.isDuplicate });
   }
 
-  /** A stored question as a search result for the query `text`: the model's verdict on the pair. */
+  /** A stored question as a search result for the query `text`: the model's verdict on the pair, given their deciding energy. */
   protected hit(text: string, q: StoredQuestion, energy: number): Hit {
     return { id: q.id, text: q.text, category: q.category, energy, ...this.model.judge(text, q.text, energy) };
   }
@@ -200,10 +201,26 @@ export abstract class IndexCore implements DuplicateIndex {
     labels = labels.slice(0, k);
     const unread = labels.filter((l) => !read.has(l));
     if (unread.length > 0) for (const [label, q] of await this.questionsByLabel(unread)) read.set(label, q);
+    const decided = this.model.decisionEnergy ? await this.decisionEnergies(query, labels, [...dense, ...lexical], vectors) : energies;
     return labels.flatMap((label) => {
       const q = read.get(label);
-      return !q || q.deleted ? [] : [this.hit(text, q, energies.get(label) ?? NaN)];
+      return !q || q.deleted ? [] : [this.hit(text, q, decided.get(label) ?? NaN)];
     });
+  }
+
+  /** An ensemble's deciding (classifier) energies of the hits, from their stored vectors (those the candidates carry or were read already, else read now). */
+  private async decisionEnergies(
+    query: Float32Array,
+    labels: number[],
+    candidates: (DenseCandidate | LexicalCandidate)[],
+    read: Map<number, Float32Array>,
+  ): Promise<Map<number, number>> {
+    const known = new Map(read);
+    for (const c of candidates) if (c.vector) known.set(c.label, c.vector);
+    const missing = labels.filter((l) => !known.has(l));
+    const vectors = missing.length > 0 ? new Map([...known, ...(await this.storedVectors(missing))]) : known;
+    const decide = this.model.decisionEnergy!;
+    return new Map(labels.flatMap((l): [number, number][] => (vectors.has(l) ? [[l, decide(query, vectors.get(l)!)]] : [])));
   }
 }
 

@@ -94,7 +94,7 @@ export const ErrorResponse = z
   })
   .describe('Every 4xx and 5xx answer has this body.');
 
-const energy = z.number().describe('The energy of the pair: low means alike.');
+const energy = z.number().describe("The energy of the pair, low means alike: the deciding tower's (with an ensemble model, the classifier's). Matches are ordered by the search, which may rank by a blend with a retriever tower.");
 const probability = z.number().min(0).max(1).describe('The calibrated probability that the pair are duplicates.');
 const isDuplicate = z.boolean().describe("The decision: the verdict stage's (energy and lexical evidence) when the model has one, else whether the energy is at or under the threshold.");
 const threshold = z.number().describe("The model's calibrated energy threshold for a duplicate.");

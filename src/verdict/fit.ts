@@ -1,12 +1,11 @@
 import type { Pair } from '../data/pairs.js';
+import { pairClusters } from '../data/split.js';
 import { binaryMetrics, type BinaryMetrics, maxAccuracyThreshold, precisionThreshold } from '../evaluation/binary-classification.js';
 import { analyse, type TextAnalysis } from './analysis.js';
 import { pairFeatures } from './features.js';
 import { Gbt, type GbtParams } from './gbt.js';
 import { Idf } from './idf.js';
 import { Logistic } from './logistic.js';
-import { questionKey } from '../text/question-key.js';
-import { KeyedUnionFind } from '../util/union-find.js';
 import { STACK_INPUTS, stackRow, Verdict } from './verdict.js';
 import type { WordVectors } from './word-vectors.js';
 
@@ -37,12 +36,9 @@ export interface VerdictFit {
  * (Chosen by cross-validation on the validation pairs grouped by cluster, against 1, 1/n and min(1, 10/n).)
  */
 export function clusterWeights(pairs: readonly Pair[]): Float64Array {
-  const uf = new KeyedUnionFind();
-  for (const p of pairs) uf.union(questionKey(p.q1), questionKey(p.q2));
-  const roots = pairs.map((p) => uf.find(questionKey(p.q1)));
-  const sizes = new Map<string, number>();
-  for (const r of roots) sizes.set(r, (sizes.get(r) ?? 0) + 1);
-  return Float64Array.from(roots, (r) => 1 / Math.sqrt(sizes.get(r)!));
+  const weights = new Float64Array(pairs.length);
+  for (const cluster of pairClusters(pairs)) for (const i of cluster) weights[i] = 1 / Math.sqrt(cluster.length);
+  return weights;
 }
 
 /**
@@ -69,9 +65,10 @@ export function fitVerdict(
   const weights = clusterWeights(valid);
   const stack = Logistic.fit([...STACK_INPUTS], stackRows, validLabels, { weights });
   const probabilities = stackRows.map((r) => 1 / (1 + Math.exp(-stack.logit(r))));
-  // Thresholds are found on "energies" (lower = duplicate): 1 - p is one.
+  // Thresholds are found on "energies" (lower = duplicate): 1 - p is one. A precision target is
+  // the user's, per pair; accuracy is weighted as the fit is.
   const notDuplicate = probabilities.map((p) => 1 - p);
-  const threshold = 1 - (options.targetPrecision ? precisionThreshold(notDuplicate, validLabels, options.targetPrecision, weights) : maxAccuracyThreshold(notDuplicate, validLabels, weights));
+  const threshold = 1 - (options.targetPrecision ? precisionThreshold(notDuplicate, validLabels, options.targetPrecision) : maxAccuracyThreshold(notDuplicate, validLabels, weights));
   const verdict = new Verdict({ format: 'doppel-verdict/1', idf: idf.toJson(), lexical: lexical.json, stack: stack.json, threshold }, vectors);
   const negLexical = lexicalLogits.map((z) => -z);
   return { verdict, trees: lexical.trees, lexicalValidation: binaryMetrics(negLexical, validLabels, maxAccuracyThreshold(negLexical, validLabels)) };

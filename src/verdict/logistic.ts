@@ -2,7 +2,8 @@
  * L2-regularised logistic regression on standardised inputs, fit by Newton's method (IRLS): the
  * calibrated last step of the verdict. Standardising makes the penalty treat every input alike
  * and makes w_i * z_i the contribution of input i against an average pair. Optional row weights
- * scale each pair's share of the log-likelihood.
+ * scale each row's share of the log-likelihood and of the standardisation: a row of weight 2
+ * counts exactly as the row twice.
  */
 export interface LogisticJson {
   names: string[];
@@ -55,10 +56,16 @@ export class Logistic {
     const n = rows.length;
     const d = names.length;
     const weight = (i: number) => options.weights?.[i] ?? 1;
+    let total = 0;
+    for (let i = 0; i < n; i++) total += weight(i);
     const mean = new Array<number>(d).fill(0);
     const scale = new Array<number>(d).fill(0);
-    for (const r of rows) for (let j = 0; j < d; j++) mean[j] += r[j] / n;
-    for (const r of rows) for (let j = 0; j < d; j++) scale[j] += (r[j] - mean[j]) ** 2 / n;
+    rows.forEach((r, i) => {
+      for (let j = 0; j < d; j++) mean[j] += (weight(i) * r[j]) / total;
+    });
+    rows.forEach((r, i) => {
+      for (let j = 0; j < d; j++) scale[j] += (weight(i) * (r[j] - mean[j]) ** 2) / total;
+    });
     for (let j = 0; j < d; j++) scale[j] = Math.sqrt(scale[j]) || 1;
     const Z = rows.map((r) => Float64Array.from({ length: d + 1 }, (_, j) => (j === d ? 1 : (r[j] - mean[j]) / scale[j])));
     let w = new Float64Array(d + 1);

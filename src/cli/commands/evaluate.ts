@@ -11,7 +11,7 @@ const summary = (m: BinaryMetrics) => ({ pairs: m.pairs, accuracy: m.accuracy, f
  */
 export async function evalCommand(model: Model, pairsPath: string, skipInvalid: boolean, json: boolean): Promise<void> {
   const { pairs, skipped } = await readPairs(pairsPath, { skipInvalid });
-  const { energies, metrics: energyOnly } = await evaluatePairs(model.encoder, model.energy, pairs, model.threshold);
+  const { energies, metrics: energyOnly } = await evaluatePairs(model.classifier.encoder, model.classifier.energy, pairs, model.threshold);
   const verdict = model.verdict ? verdictMetrics(model.verdict, pairs, energies) : undefined;
   const top = verdict ?? energyOnly;
   if (json) {

@@ -48,7 +48,7 @@ export async function fitVerdictCommand(model: Model, flags: FitVerdictFlags, lo
   if (data.valid.length === 0) throw new DoppelError('INVALID_INPUT', 'no validation pairs: the stack must be fit on pairs the encoder did not train on');
   const vectors = embeddingWordVectors(model.files.weights.get('embedding')!, model.files.tokenizer);
   const targetPrecision = model.files.calibration.criterion === 'precision' ? model.files.calibration.targetPrecision : undefined;
-  const { verdict, report } = await verdictStage(model.encoder, model.energy, model.threshold, data, vectors, log, targetPrecision);
+  const { verdict, report } = await verdictStage(model.classifier.encoder, model.classifier.energy, model.threshold, data, vectors, log, targetPrecision);
   await writeFileAtomic(join(dir, FILES.verdict), JSON.stringify(verdict));
   const split = { seed: options.seed, validFraction: options.valid ? null : options.validFraction, testFraction: options.test ? null : options.testFraction, train: data.train.length, valid: data.valid.length, test: data.test.length };
   await writeFileAtomic(trainingPath, JSON.stringify({ ...training, split, verdict: report }, null, 2));

@@ -29,6 +29,9 @@ export async function searchDense(
     params,
   );
   return rows
-    .map((r) => ({ label: Number(r.label), energy: model.energy.vectors(query, fromVectorText(r.v)), question: toQuestion(r) }))
+    .map((r) => {
+      const vector = fromVectorText(r.v);
+      return { label: Number(r.label), energy: model.energy.vectors(query, vector), question: toQuestion(r), vector };
+    })
     .sort((a, b) => a.energy - b.energy || a.label - b.label);
 }
