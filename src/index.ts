@@ -8,6 +8,7 @@ export { trainEncoder, type EpochReport, type Progress, type TrainSettings } fro
 export { calibrate } from './model/calibration/calibrate.js';
 export { fitPlatt, plattProbability, type Platt } from './model/calibration/platt.js';
 export { exportModelDir } from './model/onnx/export-model-dir.js';
+export { makeEnsemble, type MakeEnsembleOptions } from './model/make-ensemble.js';
 export { initBackend, type BackendChoice } from './model/backend.js';
 export { SiameseEncoder } from './model/encoder.js';
 export { ENERGIES, type Energy } from './model/energies/registry.js';
