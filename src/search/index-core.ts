@@ -215,10 +215,10 @@ export abstract class IndexCore implements DuplicateIndex {
     candidates: (DenseCandidate | LexicalCandidate)[],
     read: Map<number, Float32Array>,
   ): Promise<Map<number, number>> {
-    const known = new Map(read);
-    for (const c of candidates) if (c.vector) known.set(c.label, c.vector);
-    const missing = labels.filter((l) => !known.has(l));
-    const vectors = missing.length > 0 ? new Map([...known, ...(await this.storedVectors(missing))]) : known;
+    const vectors = new Map(read);
+    for (const c of candidates) if (c.vector) vectors.set(c.label, c.vector);
+    const missing = labels.filter((l) => !vectors.has(l));
+    if (missing.length > 0) for (const [label, v] of await this.storedVectors(missing)) vectors.set(label, v);
     const decide = this.model.decisionEnergy!;
     return new Map(labels.flatMap((l): [number, number][] => (vectors.has(l) ? [[l, decide(query, vectors.get(l)!)]] : [])));
   }
