@@ -77,10 +77,12 @@ describe('doppel train / eval / score (integration, tiny model on the sample)', 
     assert.ok(Math.abs(sum - logOdds) < 1e-6, `reasons add up to the verdict: ${sum} vs ${logOdds}`);
     const e = await doppelFails(['fit-verdict', '--model', out, '--train', join(dir, 'nope.tsv')]);
     assert.match(e.stderr, /no such file/);
-    // A verdict fit on other inputs than this version computes is refused, not misread.
+    // A verdict fit on other inputs than this version computes is refused, not misread: here, one
+    // written before the cross-attention model.
     const verdictPath = join(out, 'verdict.json');
     const stale = JSON.parse(readFileSync(verdictPath, 'utf8'));
-    stale.stack.names = stale.stack.names.slice(1);
+    stale.stack.names = stale.stack.names.filter((n: string) => n !== 'cross_attention_logit');
+    delete stale.crossAttention;
     writeFileSync(verdictPath, JSON.stringify(stale));
     assert.match((await doppelFails(['score', '--model', out, 'a', 'b'])).stderr, /refit it with doppel fit-verdict/);
   });

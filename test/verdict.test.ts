@@ -114,7 +114,7 @@ describe('verdict stage', () => {
       const norm = Math.hypot(...v);
       return norm > 0 ? v.map((x) => x / norm) : undefined;
     };
-    const { verdict, trees } = fitVerdict(train, valid, energies, vectors, { gbt: { iterations: 50 } });
+    const { verdict, trees } = await fitVerdict(train, valid, energies, vectors, { gbt: { iterations: 50 }, crossAttention: { epochs: 2 } });
     assert.ok(trees > 0);
     const v = new Verdict(JSON.parse(JSON.stringify(verdict.json)), vectors);
     const a = 'How do I learn Python quickly?';

@@ -31,9 +31,9 @@ const program = new Command('doppel')
 
 const backend = (): BackendChoice | undefined => program.opts().backend as BackendChoice | undefined;
 const modelOption = () => new Option('--model <dir>', 'model directory (default: the bundled model)');
-const openModel = (dir: string | undefined) => {
+const openModel = (dir: string | undefined, options: { verdict?: boolean } = {}) => {
   const { runtime, threads } = program.opts() as { runtime?: Runtime; threads?: number };
-  return loadModel(dir, { backend: backend(), runtime, threads, log });
+  return loadModel(dir, { backend: backend(), runtime, threads, log, ...options });
 };
 
 program
@@ -93,7 +93,8 @@ program
   .option('--test-fraction <f>', 'override the recorded test share')
   .option('--seed <n>', 'override the recorded split seed')
   .action(async (opts: { model?: string; train: string; valid?: string; test?: string; validFraction?: string; testFraction?: string; seed?: string }) => {
-    const model = await openModel(opts.model);
+    // The verdict it replaces may be one this version cannot read.
+    const model = await openModel(opts.model, { verdict: false });
     try {
       await fitVerdictCommand(model, opts, log);
     } finally {

@@ -24,6 +24,8 @@ export interface LoadModelOptions {
   backend?: BackendChoice;
   /** ONNX Runtime threads (default: DOPPEL_THREADS, else the number of CPUs). */
   threads?: number;
+  /** false: leave the verdict stage unread (see loadModelFiles). */
+  verdict?: boolean;
   log?: (message: string) => void;
 }
 
@@ -134,7 +136,7 @@ async function makeEncoder(files: ModelFiles, options: LoadModelOptions): Promis
 }
 
 export async function loadModel(dir?: string, options: LoadModelOptions = {}): Promise<Model> {
-  const files = await loadModelFiles(dir);
+  const files = await loadModelFiles(dir, { verdict: options.verdict });
   const classifier = await makeEncoder(files, options);
   const { retriever } = files;
   const encoder = retriever ? new EnsembleEncoder(classifier, await makeEncoder(retriever.files, options), retriever.classifierWeight) : classifier;

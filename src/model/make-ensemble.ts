@@ -62,7 +62,7 @@ export async function makeEnsemble(options: MakeEnsembleOptions): Promise<{ id: 
   if (from === to) throw new DoppelError('INVALID_INPUT', '--classifier and --retriever are the same directory: an ensemble needs two towers');
   // --out is replaced whole: it must not be, or hold, either tower.
   if ([from, to].some((tower) => tower === out || tower.startsWith(out + sep))) throw new DoppelError('INVALID_INPUT', '--out must be a new directory, not one of the towers or a folder holding one');
-  const [classifier, retriever] = await Promise.all([loadModelFiles(options.classifier), loadModelFiles(options.retriever)]);
+  const [classifier, retriever] = await Promise.all([loadModelFiles(options.classifier), loadModelFiles(options.retriever, { verdict: false })]);
   for (const [name, files] of [['--classifier', classifier], ['--retriever', retriever]] as const) {
     if (files.retriever) throw new DoppelError('INVALID_INPUT', `${name} ${files.dir} is already an ensemble: give a single tower`);
     if (files.config.energy !== 'cosine') throw new DoppelError('INVALID_INPUT', `${name} ${files.dir} uses the ${files.config.energy} energy: an ensemble blends two cosine towers`);

@@ -68,11 +68,16 @@ export function defaultModelDir(): string {
 }
 
 function parseVerdict(json: unknown, dir: string): VerdictJson {
+  // Inputs first: a stage from an older version lacks more than the inputs (e.g. the cross-attention model), and refitting mends all of it.
+  const fitOnOtherInputs = (names: unknown) => Array.isArray(names) && names.join() !== STACK_INPUTS.join();
+  const refit = () => new DoppelError('MODEL_ERROR', `${join(dir, FILES.verdict)} was fit on other inputs than this version computes: refit it with doppel fit-verdict`);
+  if (fitOnOtherInputs((json as { stack?: { names?: unknown } } | null)?.stack?.names)) throw refit();
   const parsed = VerdictJsonSchema.safeParse(json);
-  if (!parsed.success) throw new DoppelError('MODEL_ERROR', `${join(dir, FILES.verdict)} is not a verdict stage: ${parsed.error.issues[0]?.message}`);
-  if (parsed.data.stack.names.join() !== STACK_INPUTS.join()) {
-    throw new DoppelError('MODEL_ERROR', `${join(dir, FILES.verdict)} was fit on other inputs than this version computes: refit it with doppel fit-verdict`);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new DoppelError('MODEL_ERROR', `${join(dir, FILES.verdict)} is not a verdict stage: ${issue?.path.join('.')}: ${issue?.message}`);
   }
+  if (!Array.isArray(parsed.data.stack.names) || fitOnOtherInputs(parsed.data.stack.names)) throw refit();
   return parsed.data;
 }
 
@@ -84,14 +89,18 @@ async function readJson(path: string): Promise<unknown> {
   }
 }
 
-export async function loadModelFiles(dir: string = defaultModelDir()): Promise<ModelFiles> {
+/**
+ * `verdict: false` leaves verdict.json unread: for a retriever tower, whose verdict nothing uses,
+ * and for `fit-verdict`, which replaces a verdict this version may no longer read.
+ */
+export async function loadModelFiles(dir: string = defaultModelDir(), options: { verdict?: boolean } = {}): Promise<ModelFiles> {
   if (!existsSync(join(dir, FILES.config))) {
     throw new DoppelError('INVALID_INPUT', `${dir} is not a Doppel model directory (no ${FILES.config})`);
   }
   const config = ModelConfigSchema.parse(await readJson(join(dir, FILES.config)));
   const calibration = CalibrationSchema.parse(await readJson(join(dir, FILES.calibration)));
   const tokenizer = await Tokenizer.load(join(dir, FILES.tokenizer));
-  const verdict = existsSync(join(dir, FILES.verdict)) ? parseVerdict(await readJson(join(dir, FILES.verdict)), dir) : undefined;
+  const verdict = options.verdict !== false && existsSync(join(dir, FILES.verdict)) ? parseVerdict(await readJson(join(dir, FILES.verdict)), dir) : undefined;
   const weights = await loadWeights(dir);
   const retriever = existsSync(join(dir, FILES.ensemble)) ? await loadRetriever(dir, config) : undefined;
   const hash = createHash('sha256');
@@ -106,7 +115,7 @@ export async function loadModelFiles(dir: string = defaultModelDir()): Promise<M
 async function loadRetriever(dir: string, classifier: ModelConfig): Promise<ModelFiles['retriever']> {
   const parsed = EnsembleSchema.safeParse(await readJson(join(dir, FILES.ensemble)));
   if (!parsed.success) throw new DoppelError('MODEL_ERROR', `${join(dir, FILES.ensemble)} is not an ensemble: ${parsed.error.issues[0]?.message}`);
-  const files = await loadModelFiles(join(dir, FILES.retriever));
+  const files = await loadModelFiles(join(dir, FILES.retriever), { verdict: false });
   if (files.retriever) throw new DoppelError('MODEL_ERROR', `${files.dir} is itself an ensemble: a retriever must be a single tower`);
   if (classifier.energy !== 'cosine' || files.config.energy !== 'cosine') {
     throw new DoppelError('MODEL_ERROR', `an ensemble needs two cosine towers (${dir}: ${classifier.energy}, retriever: ${files.config.energy})`);

@@ -2,6 +2,7 @@ import type { Pair } from '../data/pairs.js';
 import { pairClusters } from '../data/split.js';
 import { binaryMetrics, type BinaryMetrics, maxAccuracyThreshold, precisionThreshold } from '../evaluation/binary-classification.js';
 import { analyse, type TextAnalysis } from './analysis.js';
+import { type CrossAttentionSettings, fitCrossAttention } from './fit-cross-attention.js';
 import { pairFeatures } from './features.js';
 import { Gbt, type GbtParams } from './gbt.js';
 import { Idf } from './idf.js';
@@ -27,6 +28,8 @@ export interface VerdictFit {
   trees: number;
   /** The lexical trees alone on the validation pairs (not trained on them; their early stopping watched them). */
   lexicalValidation: BinaryMetrics;
+  /** The cross-attention model: the epoch kept and its validation ROC-AUC at each epoch (early stopping watched them). */
+  crossAttention: { epoch: number; curve: number[]; seconds: number };
 }
 
 /**
@@ -42,18 +45,21 @@ export function clusterWeights(pairs: readonly Pair[]): Float64Array {
 }
 
 /**
- * Fits the verdict stage: IDF statistics and the lexical trees from the training pairs (lexical
- * features do not depend on the encoder, so the trees may learn from the encoder's own training
- * pairs), then the stacked regression and its threshold on the validation pairs (weighted by
- * clusterWeights), whose energies come from an encoder that never trained on them.
+ * Fits the verdict stage: IDF statistics, the lexical trees and the cross-attention model from
+ * the training pairs (neither depends on the encoder's outputs, so they may learn from the
+ * encoder's own training pairs), then the stacked regression and its threshold on the validation
+ * pairs (weighted by clusterWeights), whose energies come from an encoder that never trained on them.
  */
-export function fitVerdict(
+export async function fitVerdict(
   train: readonly Pair[],
   valid: readonly Pair[],
   validEnergies: ArrayLike<number>,
   vectors: WordVectors,
-  options: { gbt?: Partial<GbtParams>; targetPrecision?: number } = {},
-): VerdictFit {
+  options: { gbt?: Partial<GbtParams>; crossAttention?: Partial<CrossAttentionSettings>; targetPrecision?: number; log?: (message: string) => void } = {},
+): Promise<VerdictFit> {
+  const started = Date.now();
+  const cross = await fitCrossAttention(train, valid, vectors, options.crossAttention, options.log);
+  const crossSeconds = (Date.now() - started) / 1000;
   const idf = Idf.fit(train.flatMap((p) => [p.q1, p.q2]));
   const trainRows = featureRows(train, idf).rows;
   const { rows: validRows, analysed } = featureRows(valid, idf);
@@ -61,7 +67,7 @@ export function fitVerdict(
   const validLabels = Float64Array.from(valid, (p) => p.label);
   const lexical = Gbt.fit(trainRows, trainLabels, options.gbt, { rows: validRows, labels: validLabels });
   const lexicalLogits = validRows.map((r) => lexical.logit(r));
-  const stackRows = validRows.map((r, i) => stackRow(validEnergies[i], lexicalLogits[i], r, analysed[i][0].words, analysed[i][1].words, vectors, idf));
+  const stackRows = validRows.map((r, i) => stackRow(validEnergies[i], lexicalLogits[i], r, analysed[i][0].words, analysed[i][1].words, vectors, idf, cross.model));
   const weights = clusterWeights(valid);
   const stack = Logistic.fit([...STACK_INPUTS], stackRows, validLabels, { weights });
   const probabilities = stackRows.map((r) => 1 / (1 + Math.exp(-stack.logit(r))));
@@ -69,9 +75,14 @@ export function fitVerdict(
   // the user's, per pair; accuracy is weighted as the fit is.
   const notDuplicate = probabilities.map((p) => 1 - p);
   const threshold = 1 - (options.targetPrecision ? precisionThreshold(notDuplicate, validLabels, options.targetPrecision) : maxAccuracyThreshold(notDuplicate, validLabels, weights));
-  const verdict = new Verdict({ format: 'doppel-verdict/1', idf: idf.toJson(), lexical: lexical.json, stack: stack.json, threshold }, vectors);
+  const verdict = new Verdict({ format: 'doppel-verdict/1', idf: idf.toJson(), lexical: lexical.json, stack: stack.json, crossAttention: cross.model.json, threshold }, vectors);
   const negLexical = lexicalLogits.map((z) => -z);
-  return { verdict, trees: lexical.trees, lexicalValidation: binaryMetrics(negLexical, validLabels, maxAccuracyThreshold(negLexical, validLabels)) };
+  return {
+    verdict,
+    trees: lexical.trees,
+    lexicalValidation: binaryMetrics(negLexical, validLabels, maxAccuracyThreshold(negLexical, validLabels)),
+    crossAttention: { epoch: cross.model.json.epoch, curve: cross.curve, seconds: crossSeconds },
+  };
 }
 
 /** The verdict's metrics on labelled pairs with their energies, at its own threshold. */

@@ -6,25 +6,39 @@ import { FEATURE_NAMES, pairFeatures } from './features.js';
 import { Gbt, type GbtJson } from './gbt.js';
 import { Idf, type IdfJson } from './idf.js';
 import { Logistic, type LogisticJson } from './logistic.js';
+import { CrossAttention, CrossAttentionJsonSchema } from './cross-attention.js';
 import { alignmentFeatures, type WordVectors } from './word-vectors.js';
 
-/** The stack's inputs: the encoder's energy, the lexical trees' logit, and the features themselves. */
-export const STACK_INPUTS = ['energy', 'lexical_logit', ...FEATURE_NAMES, 'alignment_mean', 'alignment_min'] as const;
+/**
+ * The stack's inputs: the encoder's energy, the lexical trees' logit, the features themselves,
+ * word-vector alignment and the cross-attention model's logit.
+ */
+export const STACK_INPUTS = ['energy', 'lexical_logit', ...FEATURE_NAMES, 'alignment_mean', 'alignment_min', 'cross_attention_logit'] as const;
 
 export const VerdictJsonSchema = z.object({
   format: z.literal('doppel-verdict/1'),
   idf: z.custom<IdfJson>((v) => typeof v === 'object' && v !== null && 'documents' in v),
   lexical: z.custom<GbtJson>((v) => typeof v === 'object' && v !== null && 'trees' in v),
   stack: z.custom<LogisticJson>((v) => typeof v === 'object' && v !== null && 'weights' in v),
+  crossAttention: CrossAttentionJsonSchema,
   /** Probability at or above which a pair is called a duplicate (maximum validation accuracy). */
   threshold: z.number(),
 });
 export type VerdictJson = z.infer<typeof VerdictJsonSchema>;
 
 /** One row of the stack's inputs, in STACK_INPUTS order: the one place fitting and judging build it. */
-export function stackRow(energy: number, lexicalLogit: number, features: Float64Array, wordsA: readonly string[], wordsB: readonly string[], vectors: WordVectors, idf: Idf): Float64Array {
+export function stackRow(
+  energy: number,
+  lexicalLogit: number,
+  features: Float64Array,
+  wordsA: readonly string[],
+  wordsB: readonly string[],
+  vectors: WordVectors,
+  idf: Idf,
+  crossAttention: CrossAttention,
+): Float64Array {
   const aligned = alignmentFeatures(wordsA, wordsB, vectors, (w) => idf.word(w), idf.common);
-  return Float64Array.from([energy, lexicalLogit, ...features, aligned.mean, aligned.min]);
+  return Float64Array.from([energy, lexicalLogit, ...features, aligned.mean, aligned.min, crossAttention.logit(wordsA, wordsB)]);
 }
 
 export interface Judgement {
@@ -60,6 +74,7 @@ export class Verdict {
   private readonly idf: Idf;
   private readonly lexical: Gbt;
   private readonly stack: Logistic;
+  private readonly crossAttention: CrossAttention;
   /** Analyses of recent texts: a stored question is analysed once, not on every search. */
   private readonly analyses = new LruCache<TextAnalysis>(ANALYSIS_CACHE.entries, { maxWeight: ANALYSIS_CACHE.chars, weigh: (text) => text.length });
 
@@ -74,6 +89,7 @@ export class Verdict {
     this.idf = new Idf(json.idf);
     this.lexical = new Gbt(json.lexical);
     this.stack = new Logistic(json.stack);
+    this.crossAttention = new CrossAttention(json.crossAttention, vectors);
   }
 
   get threshold(): number {
@@ -94,7 +110,7 @@ export class Verdict {
   }
 
   private stackInputs(a: string, b: string, features: Float64Array, energy: number): Float64Array {
-    return stackRow(energy, this.lexical.logit(features), features, this.analysis(a).words, this.analysis(b).words, this.vectors, this.idf);
+    return stackRow(energy, this.lexical.logit(features), features, this.analysis(a).words, this.analysis(b).words, this.vectors, this.idf, this.crossAttention);
   }
 
   /**

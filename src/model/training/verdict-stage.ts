@@ -13,6 +13,8 @@ export interface VerdictReport {
   trees: number;
   /** The lexical trees alone on the validation pairs (not trained on them). */
   lexicalValidation: BinaryMetrics;
+  /** The cross-attention model: the epoch kept, its validation ROC-AUC per epoch, training seconds. */
+  crossAttention: { epoch: number; curve: number[]; seconds: number };
   /** On the test pairs, which no stage was fit on: the energy alone at its threshold, and the verdict. */
   test?: { energyOnly: BinaryMetrics; verdict: BinaryMetrics };
 }
@@ -32,10 +34,14 @@ export async function verdictStage(
 ): Promise<{ verdict: VerdictJson; report: VerdictReport }> {
   const started = Date.now();
   const { energies: validEnergies } = await pairEnergies(encoder, energy, data.valid);
-  const fit = fitVerdict(data.train, data.valid, validEnergies, vectors, { targetPrecision });
+  const fit = await fitVerdict(data.train, data.valid, validEnergies, vectors, { targetPrecision, log });
   const lex = fit.lexicalValidation;
-  log(`verdict: ${fit.trees} lexical trees (alone on validation: accuracy ${lex.accuracy.toFixed(4)}, ROC-AUC ${lex.rocAuc.toFixed(4)}); stack fit on ${data.valid.length} validation pairs`);
-  const report: VerdictReport = { seconds: 0, trees: fit.trees, lexicalValidation: lex };
+  const cross = fit.crossAttention;
+  log(
+    `verdict: ${fit.trees} lexical trees (alone on validation: accuracy ${lex.accuracy.toFixed(4)}, ROC-AUC ${lex.rocAuc.toFixed(4)}); ` +
+      `cross-attention epoch ${cross.epoch} (alone on validation: ROC-AUC ${cross.curve[cross.epoch - 1].toFixed(4)}); stack fit on ${data.valid.length} validation pairs`,
+  );
+  const report: VerdictReport = { seconds: 0, trees: fit.trees, lexicalValidation: lex, crossAttention: cross };
   if (data.test.length > 0) {
     const { energies, labels } = await pairEnergies(encoder, energy, data.test);
     const energyOnly = binaryMetrics(energies, labels, energyThreshold);

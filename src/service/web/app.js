@@ -5,7 +5,7 @@ const suggestions = $('suggestions');
 let timer;
 let latest = 0;
 
-// Names people read for the verdict's inputs (src/verdict/features.ts).
+// Names people read for the verdict's inputs (STACK_INPUTS in src/verdict/verdict.ts).
 const REASON_LABELS = {
   energy: 'meaning (LSTM energy)',
   word_tfidf_cosine: 'shared words, weighted by rarity',
@@ -16,6 +16,9 @@ const REASON_LABELS = {
   numbers_mismatched: 'numbers that differ',
   negation_one_side: 'negation on one side only',
   same_question_type: 'same question word',
+  alignment_mean: 'words matched by meaning',
+  alignment_min: 'worst-matched rare word',
+  cross_attention_logit: 'word-by-word comparison (cross-attention)',
 };
 const reasonLabel = (feature) => REASON_LABELS[feature] ?? feature.replaceAll('_', ' ');
 
