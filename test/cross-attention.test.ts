@@ -26,9 +26,9 @@ function synonymTask(count: number, random: Random): Pair[] {
 
 function synonymVectors(random: Random): WordVectors {
   const concepts = Array.from({ length: 40 }, () => Array.from({ length: 16 }, () => random.normal()));
-  const table = new Map<string, Float32Array>();
+  const table = new Map<string, Float64Array>();
   concepts.forEach((v, c) => {
-    for (const s of ['a', 'b']) table.set(`c${c}${s}`, Float32Array.from(v, (x) => x + 0.1 * random.normal()));
+    for (const s of ['a', 'b']) table.set(`c${c}${s}`, Float64Array.from(v, (x) => x + 0.1 * random.normal()));
   });
   return (w) => table.get(w);
 }

@@ -109,7 +109,7 @@ describe('verdict stage', () => {
     const energies = valid.map((p, i) => (p.label ? 0.3 : 0.5) + ((i * 7919) % 100) / 250);
     // Letter-count vectors: words spelt alike are alike, enough to exercise the alignment inputs.
     const vectors: WordVectors = (w) => {
-      const v = new Float32Array(26);
+      const v = new Float64Array(26);
       for (const c of w) if (c >= 'a' && c <= 'z') v[c.charCodeAt(0) - 97]++;
       const norm = Math.hypot(...v);
       return norm > 0 ? v.map((x) => x / norm) : undefined;

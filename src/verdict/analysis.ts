@@ -1,3 +1,4 @@
+import { questionKey } from '../text/question-key.js';
 import type { Idf } from './idf.js';
 import { charTrigrams, isNegation, isNumber, questionType, words } from './words.js';
 
@@ -6,6 +7,8 @@ export type SparseVector = Map<string, number>;
 
 /** What the verdict needs of one question, computed once per text (stored questions are cached). */
 export interface TextAnalysis {
+  /** The normalised text (questionKey): two texts with the same key are the same question. */
+  key: string;
   words: string[];
   wordSet: Set<string>;
   /** Adjacent word pairs: word order, which sets of words do not see. */
@@ -43,6 +46,7 @@ export function cosine(a: SparseVector, b: SparseVector): number {
 export function analyse(text: string, idf: Idf): TextAnalysis {
   const ws = words(text);
   return {
+    key: questionKey(text),
     words: ws,
     wordSet: new Set(ws),
     bigrams: new Set(ws.slice(1).map((w, i) => `${ws[i]} ${w}`)),

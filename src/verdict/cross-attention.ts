@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { dot } from '../util/dot.js';
+import { LruCache } from '../util/lru-cache.js';
 import type { WordVectors } from './word-vectors.js';
 
 /**
@@ -51,18 +53,19 @@ export function encodeTensor(shape: number[], values: Float32Array): z.infer<typ
   return { shape, values: Buffer.from(values.buffer, values.byteOffset, values.byteLength).toString('base64') };
 }
 
-function decodeTensor(name: string, json: CrossAttentionJson, shape: number[]): Float32Array {
+/** A weight as float64: the inference loops then read no float32 they must convert. */
+function decodeTensor(name: string, json: CrossAttentionJson, shape: number[]): Float64Array {
   const t = json.weights[name];
   if (!t || t.shape.join() !== shape.join()) throw new Error(`cross-attention weight ${name} should have shape [${shape}]`);
   const bytes = Buffer.from(t.values, 'base64');
   if (bytes.length !== shape.reduce((a, b) => a * b, 1) * 4) throw new Error(`cross-attention weight ${name} holds ${bytes.length} bytes, not [${shape}] float32`);
-  return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length));
+  return Float64Array.from(new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length)));
 }
 
 /** The words the model reads and their vectors: the first MAX_WORDS words that have one. */
-export function crossAttentionWords(words: readonly string[], vectors: WordVectors): { words: string[]; vectors: Float32Array[] } {
+export function crossAttentionWords(words: readonly string[], vectors: WordVectors): { words: string[]; vectors: Float64Array[] } {
   const kept: string[] = [];
-  const vs: Float32Array[] = [];
+  const vs: Float64Array[] = [];
   for (const w of words.slice(0, CROSS_ATTENTION_MAX_WORDS)) {
     const v = vectors(w);
     if (v) {
@@ -73,37 +76,62 @@ export function crossAttentionWords(words: readonly string[], vectors: WordVecto
   return { words: kept, vectors: vs };
 }
 
-/** out = x W + b for a row x and a row-major [in, out] W. */
-function affine(x: Float32Array, w: Float32Array, b: Float32Array | undefined, out: number, relu: boolean): Float32Array {
-  const y = b ? Float32Array.from(b) : new Float32Array(out);
-  for (let i = 0; i < x.length; i++) {
-    const xi = x[i];
-    if (xi === 0) continue;
-    const row = i * out;
-    for (let o = 0; o < out; o++) y[o] += xi * w[row + o];
+/**
+ * out = x W + b for a row x, with W given transposed ([out, in], row-major): each output is then
+ * one dot product accumulated in a register rather than a running sum stored back per input.
+ * Float64Array in and out, always: one element kind keeps the loop monomorphic.
+ */
+function affine(x: Float64Array, wT: Float64Array, b: Float64Array | undefined, relu: boolean, y: Float64Array): Float64Array {
+  const n = x.length;
+  for (let o = 0; o < y.length; o++) {
+    const s = (b ? b[o] : 0) + dot(x, 0, wT, o * n, n);
+    y[o] = relu && s < 0 ? 0 : s;
   }
-  if (relu) for (let o = 0; o < out; o++) if (y[o] < 0) y[o] = 0;
   return y;
 }
 
+/** [rows, cols] row-major to [cols, rows]. */
+function transpose(m: Float64Array, rows: number, cols: number): Float64Array {
+  const t = new Float64Array(m.length);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) t[c * rows + r] = m[r * cols + c];
+  return t;
+}
+
 interface WordProjection {
-  attend: Float32Array;
-  compare: Float32Array;
-  align: Float32Array;
+  attend: Float64Array;
+  compare: Float64Array;
+  align: Float64Array;
+}
+
+/** A question as the model reads it: its words and their projections, packed [words x hidden]. */
+interface PreparedText {
+  words: string[];
+  wordSet: Set<string>;
+  attend: Float64Array;
+  compare: Float64Array;
+  /** Transposed, [hidden x words]: the mixing loop then reads it contiguously. */
+  alignT: Float64Array;
 }
 
 const WORD_CACHE_LIMIT = 200_000;
+/** Prepared texts kept: a stored question is prepared once, not on every search. */
+const TEXT_CACHE_LIMIT = 20_000;
 
 export class CrossAttention {
   private readonly hidden: number;
-  private readonly p: Record<keyof typeof CROSS_ATTENTION_PARAMS, Float32Array>;
+  private readonly p: Record<keyof typeof CROSS_ATTENTION_PARAMS, Float64Array>;
   private readonly projections = new Map<string, WordProjection>();
+  private readonly texts = new LruCache<PreparedText>(TEXT_CACHE_LIMIT);
+  /** Reused per call (judging is synchronous): a pair allocates nothing. */
+  private readonly scratch: { scores: Float64Array; weights: Float64Array; pooledA: Float64Array; pooledB: Float64Array; z: Float64Array; hidden: Float64Array; out: Float64Array };
 
   constructor(
     readonly json: CrossAttentionJson,
     private readonly vectors: WordVectors,
   ) {
     const h = (this.hidden = json.hidden);
+    const buffer = (n: number) => new Float64Array(n);
+    this.scratch = { scores: buffer(64), weights: buffer(64), pooledA: buffer(h), pooledB: buffer(h), z: buffer(3 * h), hidden: buffer(h), out: buffer(1) };
     const dim = json.weights[CROSS_ATTENTION_PARAMS.attend1]?.shape[0] ?? 0;
     const n = CROSS_ATTENTION_PARAMS;
     const shapes: Record<keyof typeof n, number[]> = {
@@ -120,17 +148,23 @@ export class CrossAttention {
       head2: [h, 1],
       head2Bias: [1],
     };
-    this.p = Object.fromEntries(Object.entries(shapes).map(([k, shape]) => [k, decodeTensor(n[k as keyof typeof n], json, shape)])) as typeof this.p;
+    // Matrices are kept transposed for affine().
+    this.p = Object.fromEntries(
+      Object.entries(shapes).map(([k, shape]) => {
+        const values = decodeTensor(n[k as keyof typeof n], json, shape);
+        return [k, shape.length === 2 ? transpose(values, shape[0], shape[1]) : values];
+      }),
+    ) as typeof this.p;
   }
 
-  private project(word: string, v: Float32Array): WordProjection {
+  private project(word: string, v: Float64Array): WordProjection {
     let p = this.projections.get(word);
     if (!p) {
       const { p: w, hidden: h } = this;
       p = {
-        attend: affine(affine(v, w.attend1, w.attend1Bias, h, true), w.attend2, w.attend2Bias, h, true),
-        compare: affine(v, w.compare, w.compareBias, h, false),
-        align: affine(v, w.align, undefined, h, false),
+        attend: affine(affine(v, w.attend1, w.attend1Bias, true, new Float64Array(h)), w.attend2, w.attend2Bias, true, new Float64Array(h)),
+        compare: affine(v, w.compare, w.compareBias, false, new Float64Array(h)),
+        align: affine(v, w.align, undefined, false, new Float64Array(h)),
       };
       if (this.projections.size >= WORD_CACHE_LIMIT) this.projections.clear();
       this.projections.set(word, p);
@@ -138,58 +172,86 @@ export class CrossAttention {
     return p;
   }
 
-  private side(a: WordProjection[], aWords: string[], b: WordProjection[], bWords: Set<string>, scores: Float32Array, transpose: boolean): Float32Array {
+  private prepare(words: readonly string[]): PreparedText {
+    const key = words.join(' ');
+    let t = this.texts.get(key);
+    if (!t) {
+      const read = crossAttentionWords(words, this.vectors);
+      const h = this.hidden;
+      const pack = (part: keyof WordProjection, ps: WordProjection[]) => {
+        const out = new Float64Array(ps.length * h);
+        ps.forEach((p, i) => out.set(p[part], i * h));
+        return out;
+      };
+      const ps = read.words.map((w, i) => this.project(w, read.vectors[i]));
+      t = { words: read.words, wordSet: new Set(read.words), attend: pack('attend', ps), compare: pack('compare', ps), alignT: transpose(pack('align', ps), ps.length, h) };
+      this.texts.set(key, t);
+    }
+    return t;
+  }
+
+  /**
+   * One side's pooled comparison vector. Word i of `a` weighs word j of `b` by
+   * scores[i * rowStride + j * colStride]: the score matrix is [A x B], read by rows for A and
+   * by columns for B.
+   */
+  private side(a: PreparedText, b: PreparedText, scores: Float64Array, rowStride: number, colStride: number, pooled: Float64Array): Float64Array {
     const h = this.hidden;
-    const pooled = new Float32Array(h);
-    const weights = new Float32Array(b.length);
-    const c = new Float32Array(h);
-    for (let i = 0; i < a.length; i++) {
+    const la = a.words.length;
+    const lb = b.words.length;
+    pooled.fill(0);
+    const weights = this.scratch.weights;
+    const { exactMatch } = this.p;
+    // Locals, not property reads, in the inner loops: V8 then keeps them in registers.
+    const compare = a.compare;
+    const alignT = b.alignT;
+    for (let i = 0; i < la; i++) {
       let max = -Infinity;
-      for (let j = 0; j < b.length; j++) {
-        weights[j] = transpose ? scores[j * a.length + i] : scores[i * b.length + j];
-        if (weights[j] > max) max = weights[j];
+      for (let j = 0; j < lb; j++) {
+        const s = scores[i * rowStride + j * colStride];
+        weights[j] = s;
+        if (s > max) max = s;
       }
       let sum = 0;
-      for (let j = 0; j < b.length; j++) sum += weights[j] = Math.exp(weights[j] - max);
-      c.set(a[i].compare);
-      if (bWords.has(aWords[i])) for (let k = 0; k < h; k++) c[k] += this.p.exactMatch[k];
-      for (let j = 0; j < b.length; j++) {
-        const wj = weights[j] / sum;
-        const q = b[j].align;
-        for (let k = 0; k < h; k++) c[k] += wj * q[k];
+      for (let j = 0; j < lb; j++) sum += weights[j] = Math.exp(weights[j] - max);
+      for (let j = 0; j < lb; j++) weights[j] /= sum;
+      const match = b.wordSet.has(a.words[i]);
+      const ao = i * h;
+      // One hidden unit at a time, summed over B's words in a register; relu and max-pool as it goes
+      // (a pooled value is never below 0).
+      for (let k = 0; k < h; k++) {
+        let c = compare[ao + k] + (match ? exactMatch[k] : 0);
+        c += dot(weights, 0, alignT, k * lb, lb);
+        if (c > pooled[k]) pooled[k] = c;
       }
-      // relu before max-pooling over words: a pooled value is never below 0.
-      for (let k = 0; k < h; k++) if (c[k] > pooled[k]) pooled[k] = c[k];
     }
     return pooled;
   }
 
   /** The log-odds that two questions (as verdict words) are duplicates. */
   logit(wordsA: readonly string[], wordsB: readonly string[]): number {
-    const A = crossAttentionWords(wordsA, this.vectors);
-    const B = crossAttentionWords(wordsB, this.vectors);
-    const pa = A.words.map((w, i) => this.project(w, A.vectors[i]));
-    const pb = B.words.map((w, i) => this.project(w, B.vectors[i]));
+    const a = this.prepare(wordsA);
+    const b = this.prepare(wordsB);
     const h = this.hidden;
-    const scores = new Float32Array(pa.length * pb.length);
-    for (let i = 0; i < pa.length; i++) {
-      for (let j = 0; j < pb.length; j++) {
-        let s = 0;
-        const x = pa[i].attend;
-        const y = pb[j].attend;
-        for (let k = 0; k < h; k++) s += x[k] * y[k];
-        scores[i * pb.length + j] = s;
-      }
-    }
+    const la = a.words.length;
+    const lb = b.words.length;
+    const scratch = this.scratch;
+    if (scratch.scores.length < la * lb) scratch.scores = new Float64Array(la * lb * 2);
+    if (scratch.weights.length < Math.max(la, lb)) scratch.weights = new Float64Array(Math.max(la, lb) * 2);
+    const scores = scratch.scores;
+    const attendA = a.attend;
+    const attendB = b.attend;
+    for (let i = 0; i < la; i++) for (let j = 0; j < lb; j++) scores[i * lb + j] = dot(attendA, i * h, attendB, j * h, h);
     // A side with no words aligns nothing (beta = 0), as the padded batches of training do.
-    const va = this.side(pa, A.words, pb, new Set(B.words), scores, false);
-    const vb = this.side(pb, B.words, pa, new Set(A.words), scores, true);
-    const z = new Float32Array(3 * h);
+    const va = this.side(a, b, scores, lb, 1, scratch.pooledA);
+    const vb = this.side(b, a, scores, 1, lb, scratch.pooledB);
+    const z = scratch.z;
     for (let k = 0; k < h; k++) {
       z[k] = va[k] + vb[k];
       z[h + k] = Math.abs(va[k] - vb[k]);
       z[2 * h + k] = va[k] * vb[k];
     }
-    return affine(affine(z, this.p.head1, this.p.head1Bias, h, true), this.p.head2, this.p.head2Bias, 1, false)[0];
+    affine(z, this.p.head1, this.p.head1Bias, true, scratch.hidden);
+    return affine(scratch.hidden, this.p.head2, this.p.head2Bias, false, scratch.out)[0];
   }
 }

@@ -32,7 +32,7 @@ interface Encoded {
 
 function encode(pairs: readonly Pair[], vectors: WordVectors, dim: number): Encoded {
   const rows = new Map<string, number>();
-  const table: Float32Array[] = [new Float32Array(dim)];
+  const table: Float64Array[] = [new Float64Array(dim)];
   const ids = (text: string) =>
     crossAttentionWords(words(text), vectors).words.map((w) => {
       let id = rows.get(w);

@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { questionKey } from '../text/question-key.js';
 import { LruCache } from '../util/lru-cache.js';
 import { analyse, type TextAnalysis } from './analysis.js';
 import { FEATURE_NAMES, pairFeatures } from './features.js';
@@ -121,8 +120,12 @@ export class Verdict {
     return this.analysis(a).words.length > 0 && this.analysis(b).words.length > 0;
   }
 
+  private sameQuestion(a: string, b: string): boolean {
+    return this.analysis(a).key === this.analysis(b).key;
+  }
+
   judge(a: string, b: string, energy: number): Judgement {
-    if (questionKey(a) === questionKey(b)) return { probability: 1, isDuplicate: true };
+    if (this.sameQuestion(a, b)) return { probability: 1, isDuplicate: true };
     const probability = 1 / (1 + Math.exp(-this.stack.logit(this.stackInputs(a, b, this.features(a, b), energy))));
     return { probability, isDuplicate: probability >= this.threshold };
   }
@@ -146,7 +149,7 @@ export class Verdict {
     });
     for (let i = 2 + FEATURE_NAMES.length; i < STACK_INPUTS.length; i++) reasons.push({ feature: STACK_INPUTS[i], value: inputs[i], contribution: values[i] });
     reasons.sort((x, y) => Math.abs(y.contribution) - Math.abs(x.contribution));
-    const rule = questionKey(a) === questionKey(b) ? { rule: 'identical-text' as const } : {};
+    const rule = this.sameQuestion(a, b) ? { rule: 'identical-text' as const } : {};
     return { ...this.judge(a, b, energy), baseline, reasons, ...rule };
   }
 }
