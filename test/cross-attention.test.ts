@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Pair } from '../src/data/pairs.js';
-import { CROSS_ATTENTION_PARAMS, CrossAttention } from '../src/verdict/cross-attention.js';
+import { CROSS_ATTENTION_MAX_WORDS, CROSS_ATTENTION_PARAMS, CrossAttention, CrossAttentionJsonSchema, crossAttentionWords } from '../src/verdict/cross-attention.js';
 import { crossAttentionGraph, type CrossAttentionFit, fitCrossAttention, makeBatch } from '../src/verdict/fit-cross-attention.js';
 import type { WordVectors } from '../src/verdict/word-vectors.js';
 import { words } from '../src/verdict/words.js';
@@ -40,7 +40,7 @@ describe('cross-attention model', () => {
   const valid = synonymTask(300, random);
   let fit: CrossAttentionFit;
   before(async () => {
-    fit = await fitCrossAttention(train, valid, vectors, { epochs: 6, learningRate: 0.005, hidden: 16 });
+    fit = await fitCrossAttention(train, valid, vectors, { settings: { epochs: 6, learningRate: 0.005, hidden: 16 } });
   });
 
   test('learns to align synonyms, and keeps the epoch with the best validation ROC-AUC', () => {
@@ -60,11 +60,21 @@ describe('cross-attention model', () => {
     assert.ok(Number.isFinite(model.logit([], ['c1a'])), 'a question with no known word still gets a logit');
   });
 
-  test('the inference code computes what the training graph computes', () => {
-    const pairs = valid.slice(0, 32);
-    const vocab = [...new Set(pairs.flatMap((p) => [...words(p.q1), ...words(p.q2)]))];
+  test('the inference code computes what the training graph computes, padding and all', () => {
+    const long = Array.from({ length: 45 }, (_, i) => `c${i % 40}${i % 2 ? 'a' : 'b'}`).join(' ');
+    const pairs: Pair[] = [
+      ...valid.slice(0, 16),
+      // Lengths that differ within a batch, words without a vector, a side with none, a question past the word limit.
+      { q1: 'c1a what c2b is', q2: 'c3a c1b', label: 1 },
+      { q1: 'zzz qqq', q2: 'c1a c2b c3a', label: 0 },
+      { q1: long, q2: 'c5a c6b c7a', label: 0 },
+      { q1: 'c9a', q2: long, label: 0 },
+    ];
+    const read = (q: string) => crossAttentionWords(words(q), vectors).words;
+    const vocab = [...new Set(pairs.flatMap((p) => [...read(p.q1), ...read(p.q2)]))];
     const table = tf.tensor2d([new Array(16).fill(0), ...vocab.map((w) => Array.from(vectors(w)!))]);
-    const ids = (q: string) => words(q).map((w) => vocab.indexOf(w) + 1);
+    const ids = (q: string) => read(q).map((w) => vocab.indexOf(w) + 1);
+    assert.equal(ids(long).length, CROSS_ATTENTION_MAX_WORDS);
     const batch = makeBatch(
       pairs.map((p) => ids(p.q1)),
       pairs.map((p) => ids(p.q2)),
@@ -79,6 +89,14 @@ describe('cross-attention model', () => {
     const graph = crossAttentionGraph(weights, table, batch).arraySync();
     pairs.forEach((p, i) => assert.ok(Math.abs(graph[i] - fit.model.logit(words(p.q1), words(p.q2))) < 1e-3, `pair ${i}: ${graph[i]}`));
     tf.dispose([table, ...Object.values(batch), ...Object.values(weights)]);
+  });
+
+  test('validation pairs of one class: the ROC-AUC is recorded as undefined, and the model still loads', async () => {
+    const oneClass = valid.filter((p) => p.label === 1).slice(0, 20);
+    const { model, curve } = await fitCrossAttention(train.slice(0, 200), oneClass, vectors, { settings: { epochs: 1, patience: 0, hidden: 8 } });
+    assert.equal(curve.length, 1);
+    assert.equal(model.json.validRocAuc, null);
+    assert.ok(CrossAttentionJsonSchema.safeParse(JSON.parse(JSON.stringify(model.json))).success);
   });
 
   test('a weight of the wrong shape is refused', () => {

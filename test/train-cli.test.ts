@@ -85,6 +85,16 @@ describe('doppel train / eval / score (integration, tiny model on the sample)', 
     delete stale.crossAttention;
     writeFileSync(verdictPath, JSON.stringify(stale));
     assert.match((await doppelFails(['score', '--model', out, 'a', 'b'])).stderr, /refit it with doppel fit-verdict/);
+    // ... and fit-verdict, which does not read it, mends it.
+    await doppel(['fit-verdict', '--model', out, '--train', SAMPLE_PAIRS]);
+    assert.match((await doppel(['score', '--model', out, 'How do I learn Python?', 'How can I learn Python?'])).stdout, /\(verdict\)/);
+    // Damaged cross-attention weights are named, not a stack trace.
+    const fresh = JSON.parse(readFileSync(verdictPath, 'utf8'));
+    fresh.crossAttention.weights.head1.values = fresh.crossAttention.weights.head1.values.slice(0, 40);
+    writeFileSync(verdictPath, JSON.stringify(fresh));
+    const damaged = await doppelFails(['score', '--model', out, 'a', 'b']);
+    assert.match(damaged.stderr, /verdict\.json: cross-attention weight head1 holds 30 bytes/);
+    assert.doesNotMatch(damaged.stderr, /\n\s+at /, 'no stack trace');
   });
 
   test('bad input gives a clear message and a non-zero exit', async (t) => {

@@ -25,8 +25,13 @@ async function writeQuestions(path: string, texts: string[]): Promise<void> {
 
 /** Runs dedup in a child process, so that its peak memory is its own, and returns its summary. */
 function dedup(input: string, extra: string[]): Record<string, any> {
-  const stdout = execFileSync(process.execPath, [CLI, 'dedup', input, '--out', join(dir, 'out.tsv'), '--force', '--json', ...extra], { stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 1 << 26 });
-  return JSON.parse(stdout.toString());
+  try {
+    const stdout = execFileSync(process.execPath, [CLI, 'dedup', input, '--out', join(dir, 'out.tsv'), '--force', '--json', ...extra], { stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 26 });
+    return JSON.parse(stdout.toString());
+  } catch (err) {
+    const { status, signal, stderr } = err as { status?: number; signal?: string; stderr?: Buffer };
+    throw new Error(`doppel dedup ${extra.join(' ')} failed (exit ${status ?? signal}): ${stderr?.toString().trim().split('\n').slice(-5).join('\n')}`);
+  }
 }
 
 /** The bundled model's test pairs (no stage was fit on them), written as a pairs file. */

@@ -96,7 +96,7 @@ program
     // The verdict it replaces may be one this version cannot read.
     const model = await openModel(opts.model, { verdict: false });
     try {
-      await fitVerdictCommand(model, opts, log);
+      await fitVerdictCommand(model, { ...opts, backend: backend() }, log);
     } finally {
       model.dispose();
     }

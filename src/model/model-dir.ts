@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { DoppelError } from '../errors.js';
 import { Tokenizer } from '../text/tokenizer.js';
 import { type ModelConfig, ModelConfigSchema } from './config.js';
+import { CrossAttention } from '../verdict/cross-attention.js';
 import { STACK_INPUTS, type VerdictJson, VerdictJsonSchema } from '../verdict/verdict.js';
 import { loadWeights, saveWeights, WEIGHTS_BIN, type WeightMap } from './weights.js';
 
@@ -67,17 +68,28 @@ export function defaultModelDir(): string {
   return resolve(dirname(fileURLToPath(import.meta.url)), '../../../data/models/default');
 }
 
-function parseVerdict(json: unknown, dir: string): VerdictJson {
+function parseVerdict(json: unknown, dir: string, embeddingDim: number): VerdictJson {
+  const path = join(dir, FILES.verdict);
   // Inputs first: a stage from an older version lacks more than the inputs (e.g. the cross-attention model), and refitting mends all of it.
-  const fitOnOtherInputs = (names: unknown) => Array.isArray(names) && names.join() !== STACK_INPUTS.join();
-  const refit = () => new DoppelError('MODEL_ERROR', `${join(dir, FILES.verdict)} was fit on other inputs than this version computes: refit it with doppel fit-verdict`);
-  if (fitOnOtherInputs((json as { stack?: { names?: unknown } } | null)?.stack?.names)) throw refit();
-  const parsed = VerdictJsonSchema.safeParse(json);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new DoppelError('MODEL_ERROR', `${join(dir, FILES.verdict)} is not a verdict stage: ${issue?.path.join('.')}: ${issue?.message}`);
+  const names = (json as { stack?: { names?: unknown } } | null)?.stack?.names;
+  if (Array.isArray(names) && names.join() !== STACK_INPUTS.join()) {
+    throw new DoppelError('MODEL_ERROR', `${path} was fit on other inputs than this version computes: refit it with doppel fit-verdict`);
   }
-  if (!Array.isArray(parsed.data.stack.names) || fitOnOtherInputs(parsed.data.stack.names)) throw refit();
+  const parsed = VerdictJsonSchema.safeParse(json);
+  if (!parsed.success || !Array.isArray(names)) {
+    const issue = parsed.success ? { path: ['stack', 'names'], message: 'Required' } : parsed.error.issues[0];
+    throw new DoppelError('MODEL_ERROR', `${path} is not a verdict stage: ${issue.path.length ? `${issue.path.join('.')}: ` : ''}${issue.message}`);
+  }
+  // The cross-attention weights are checked whole here, not at the first pair judged.
+  let dim: number;
+  try {
+    dim = new CrossAttention(parsed.data.crossAttention, () => undefined).dim;
+  } catch (err) {
+    throw new DoppelError('MODEL_ERROR', `${path}: ${(err as Error).message}`);
+  }
+  if (dim !== embeddingDim) {
+    throw new DoppelError('MODEL_ERROR', `${path}: its cross-attention model reads ${dim}-d word vectors, the encoder's are ${embeddingDim}-d: refit it with doppel fit-verdict`);
+  }
   return parsed.data;
 }
 
@@ -100,8 +112,9 @@ export async function loadModelFiles(dir: string = defaultModelDir(), options: {
   const config = ModelConfigSchema.parse(await readJson(join(dir, FILES.config)));
   const calibration = CalibrationSchema.parse(await readJson(join(dir, FILES.calibration)));
   const tokenizer = await Tokenizer.load(join(dir, FILES.tokenizer));
-  const verdict = options.verdict !== false && existsSync(join(dir, FILES.verdict)) ? parseVerdict(await readJson(join(dir, FILES.verdict)), dir) : undefined;
   const weights = await loadWeights(dir);
+  const embeddingDim = weights.get('embedding')?.shape[1] ?? 0;
+  const verdict = options.verdict !== false && existsSync(join(dir, FILES.verdict)) ? parseVerdict(await readJson(join(dir, FILES.verdict)), dir, embeddingDim) : undefined;
   const retriever = existsSync(join(dir, FILES.ensemble)) ? await loadRetriever(dir, config) : undefined;
   const hash = createHash('sha256');
   hash.update(JSON.stringify(config));

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { dot } from '../util/dot.js';
 import { LruCache } from '../util/lru-cache.js';
-import type { WordVectors } from './word-vectors.js';
+import { type WordVectors, wordsWithVectors } from './word-vectors.js';
 
 /**
  * A small cross-attention pair model, one input of the verdict stack: the siamese towers never
@@ -16,7 +16,8 @@ import type { WordVectors } from './word-vectors.js';
  *   logit = h2 . relu(H1 [v_A + v_B, |v_A - v_B|, v_A * v_B] + d1) + d2   (symmetric in A and B)
  *
  * Every per-word projection (f, U a + c, Q a) depends on the word alone, so it is computed once
- * per word and cached; a pair then costs two |A| x |B| x hidden passes.
+ * per word and cached; a pair then costs three |A| x |B| x hidden passes (the scores, then each
+ * side's mixing).
  */
 export const CROSS_ATTENTION_PARAMS = {
   /** [in, out] matrices and [out] biases. */
@@ -43,9 +44,9 @@ export const CrossAttentionJsonSchema = z.object({
   hidden: z.number().int().positive(),
   /** Float32 arrays, little-endian, base64. */
   weights: z.record(z.string(), TensorJson),
-  /** The training epoch kept (best validation ROC-AUC), and that ROC-AUC. */
-  epoch: z.number().int().nonnegative(),
-  validRocAuc: z.number(),
+  /** The training epoch kept (best validation ROC-AUC), and that ROC-AUC (null: undefined, validation pairs of one class). */
+  epoch: z.number().int().positive(),
+  validRocAuc: z.number().nullable(),
 });
 export type CrossAttentionJson = z.infer<typeof CrossAttentionJsonSchema>;
 
@@ -62,18 +63,9 @@ function decodeTensor(name: string, json: CrossAttentionJson, shape: number[]): 
   return Float64Array.from(new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length)));
 }
 
-/** The words the model reads and their vectors: the first MAX_WORDS words that have one. */
+/** The words the model reads and their vectors: those of the first MAX_WORDS words that have a vector. */
 export function crossAttentionWords(words: readonly string[], vectors: WordVectors): { words: string[]; vectors: Float64Array[] } {
-  const kept: string[] = [];
-  const vs: Float64Array[] = [];
-  for (const w of words.slice(0, CROSS_ATTENTION_MAX_WORDS)) {
-    const v = vectors(w);
-    if (v) {
-      kept.push(w);
-      vs.push(v);
-    }
-  }
-  return { words: kept, vectors: vs };
+  return wordsWithVectors(words.slice(0, CROSS_ATTENTION_MAX_WORDS), vectors);
 }
 
 /**
@@ -113,15 +105,20 @@ interface PreparedText {
   alignT: Float64Array;
 }
 
-const WORD_CACHE_LIMIT = 200_000;
-/** Prepared texts kept: a stored question is prepared once, not on every search. */
-const TEXT_CACHE_LIMIT = 20_000;
+/**
+ * A word's projections cost ~23k multiply-adds, a text's packing a few microseconds: words are
+ * what is worth caching. Each cached word holds 3 x hidden float64 (1.5 KB at 64), once in the
+ * word cache and once in each packed text: together at most about 55 MB.
+ */
+const CACHE = { words: 20_000, texts: 4_000, textWords: 16_000 };
 
 export class CrossAttention {
   private readonly hidden: number;
+  /** The word vectors' dimension the weights expect. */
+  readonly dim: number;
   private readonly p: Record<keyof typeof CROSS_ATTENTION_PARAMS, Float64Array>;
-  private readonly projections = new Map<string, WordProjection>();
-  private readonly texts = new LruCache<PreparedText>(TEXT_CACHE_LIMIT);
+  private readonly projections = new LruCache<WordProjection>(CACHE.words);
+  private readonly texts = new LruCache<PreparedText>(CACHE.texts, { maxWeight: CACHE.textWords, weigh: (_, t) => t.words.length });
   /** Reused per call (judging is synchronous): a pair allocates nothing. */
   private readonly scratch: { scores: Float64Array; weights: Float64Array; pooledA: Float64Array; pooledB: Float64Array; z: Float64Array; hidden: Float64Array; out: Float64Array };
 
@@ -131,8 +128,9 @@ export class CrossAttention {
   ) {
     const h = (this.hidden = json.hidden);
     const buffer = (n: number) => new Float64Array(n);
-    this.scratch = { scores: buffer(64), weights: buffer(64), pooledA: buffer(h), pooledB: buffer(h), z: buffer(3 * h), hidden: buffer(h), out: buffer(1) };
-    const dim = json.weights[CROSS_ATTENTION_PARAMS.attend1]?.shape[0] ?? 0;
+    const words = CROSS_ATTENTION_MAX_WORDS;
+    this.scratch = { scores: buffer(words * words), weights: buffer(words), pooledA: buffer(h), pooledB: buffer(h), z: buffer(3 * h), hidden: buffer(h), out: buffer(1) };
+    const dim = (this.dim = json.weights[CROSS_ATTENTION_PARAMS.attend1]?.shape[0] ?? 0);
     const n = CROSS_ATTENTION_PARAMS;
     const shapes: Record<keyof typeof n, number[]> = {
       attend1: [dim, h],
@@ -166,7 +164,6 @@ export class CrossAttention {
         compare: affine(v, w.compare, w.compareBias, false, new Float64Array(h)),
         align: affine(v, w.align, undefined, false, new Float64Array(h)),
       };
-      if (this.projections.size >= WORD_CACHE_LIMIT) this.projections.clear();
       this.projections.set(word, p);
     }
     return p;
@@ -235,9 +232,8 @@ export class CrossAttention {
     const h = this.hidden;
     const la = a.words.length;
     const lb = b.words.length;
+    // At most MAX_WORDS words a side: the buffers are sized for it.
     const scratch = this.scratch;
-    if (scratch.scores.length < la * lb) scratch.scores = new Float64Array(la * lb * 2);
-    if (scratch.weights.length < Math.max(la, lb)) scratch.weights = new Float64Array(Math.max(la, lb) * 2);
     const scores = scratch.scores;
     const attendA = a.attend;
     const attendB = b.attend;

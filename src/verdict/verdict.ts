@@ -15,7 +15,7 @@ import { alignmentFeatures, type WordVectors } from './word-vectors.js';
 export const STACK_INPUTS = ['energy', 'lexical_logit', ...FEATURE_NAMES, 'alignment_mean', 'alignment_min', 'cross_attention_logit'] as const;
 
 export const VerdictJsonSchema = z.object({
-  format: z.literal('doppel-verdict/1'),
+  format: z.literal('doppel-verdict/2'),
   idf: z.custom<IdfJson>((v) => typeof v === 'object' && v !== null && 'documents' in v),
   lexical: z.custom<GbtJson>((v) => typeof v === 'object' && v !== null && 'trees' in v),
   stack: z.custom<LogisticJson>((v) => typeof v === 'object' && v !== null && 'weights' in v),
@@ -65,9 +65,10 @@ const ANALYSIS_CACHE = { entries: 20_000, chars: 2_000_000 };
 
 /**
  * The verdict stage: a calibrated logistic regression over the energy, the logit of gradient-
- * boosted trees on lexical features and the features themselves (a stack: the trees learn from
- * the training pairs, the regression only from pairs the encoder did not train on). Texts with
- * the same normalised form are a duplicate with probability 1.
+ * boosted trees on lexical features, the features themselves, word-vector alignment and the
+ * cross-attention model's logit (a stack: the trees and the cross-attention model learn from the
+ * training pairs, the regression only from pairs the encoder did not train on). Texts with the
+ * same normalised form are a duplicate with probability 1.
  */
 export class Verdict {
   private readonly idf: Idf;
@@ -78,8 +79,8 @@ export class Verdict {
   private readonly analyses = new LruCache<TextAnalysis>(ANALYSIS_CACHE.entries, { maxWeight: ANALYSIS_CACHE.chars, weigh: (text) => text.length });
 
   /**
-   * `vectors`: the encoder's word vectors, for the alignment inputs of the stack (they are fit on
-   * the encoder's training pairs, so only the stack, fit on other pairs, may use them).
+   * `vectors`: the encoder's word vectors, read by the alignment inputs and the cross-attention
+   * model (they were fit on the encoder's training pairs; the stack that weighs both is fit on others).
    */
   constructor(
     readonly json: VerdictJson,

@@ -24,10 +24,25 @@ export function embeddingWordVectors(embedding: { shape: number[]; values: Float
       if (norm > 0) for (let d = 0; d < dim; d++) v[d] /= norm;
       else v = undefined;
     }
-    if (cache.size > 200_000) cache.clear();
+    // 100k words of 100 float64: at most 80 MB.
+    if (cache.size > 100_000) cache.clear();
     cache.set(word, v);
     return v;
   };
+}
+
+/** The words that have a vector, in order, with their vectors. */
+export function wordsWithVectors(words: Iterable<string>, vectors: WordVectors): { words: string[]; vectors: Float64Array[] } {
+  const kept: string[] = [];
+  const vs: Float64Array[] = [];
+  for (const w of words) {
+    const v = vectors(w);
+    if (v) {
+      kept.push(w);
+      vs.push(v);
+    }
+  }
+  return { words: kept, vectors: vs };
 }
 
 /**
@@ -40,20 +55,8 @@ export function alignmentFeatures(allA: readonly string[], allB: readonly string
   // Every word against every other costs their product: a question's first 64 words say what it asks.
   const a = allA.slice(0, 64);
   const b = allB.slice(0, 64);
-  const withVector = (ws: string[]) => {
-    const kept: string[] = [];
-    const vs: Float64Array[] = [];
-    for (const w of new Set(ws)) {
-      const v = vectors(w);
-      if (v) {
-        kept.push(w);
-        vs.push(v);
-      }
-    }
-    return { words: kept, vectors: vs };
-  };
-  const { words: wa, vectors: va } = withVector(a);
-  const { words: wb, vectors: vb } = withVector(b);
+  const { words: wa, vectors: va } = wordsWithVectors(new Set(a), vectors);
+  const { words: wb, vectors: vb } = wordsWithVectors(new Set(b), vectors);
   // The cosines of every (word of A, word of B), once for both directions.
   const cos = new Float64Array(wa.length * wb.length);
   for (let i = 0; i < va.length; i++) {

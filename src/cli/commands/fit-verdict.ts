@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DoppelError } from '../../errors.js';
+import type { BackendChoice } from '../../model/backend.js';
 import type { Model } from '../../model/load.js';
 import { FILES } from '../../model/model-dir.js';
 import { TrainOptionsSchema } from '../../model/training/options.js';
@@ -16,6 +17,8 @@ interface FitVerdictFlags {
   validFraction?: string;
   testFraction?: string;
   seed?: string;
+  /** The tfjs backend the cross-attention model trains on. */
+  backend?: BackendChoice;
 }
 
 /**
@@ -48,7 +51,7 @@ export async function fitVerdictCommand(model: Model, flags: FitVerdictFlags, lo
   if (data.valid.length === 0) throw new DoppelError('INVALID_INPUT', 'no validation pairs: the stack must be fit on pairs the encoder did not train on');
   const vectors = embeddingWordVectors(model.files.weights.get('embedding')!, model.files.tokenizer);
   const targetPrecision = model.files.calibration.criterion === 'precision' ? model.files.calibration.targetPrecision : undefined;
-  const { verdict, report } = await verdictStage(model.classifier.encoder, model.classifier.energy, model.threshold, data, vectors, log, targetPrecision);
+  const { verdict, report } = await verdictStage(model.classifier.encoder, model.classifier.energy, model.threshold, data, vectors, log, { targetPrecision, backend: flags.backend });
   await writeFileAtomic(join(dir, FILES.verdict), JSON.stringify(verdict));
   const split = { seed: options.seed, validFraction: options.valid ? null : options.validFraction, testFraction: options.test ? null : options.testFraction, train: data.train.length, valid: data.valid.length, test: data.test.length };
   await writeFileAtomic(trainingPath, JSON.stringify({ ...training, split, verdict: report }, null, 2));

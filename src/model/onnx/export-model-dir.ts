@@ -19,7 +19,8 @@ export interface OnnxExport {
  * graph whose provenance does not match yet (and exports again), never a half-written graph.
  */
 export async function exportModelDir(dir: string): Promise<OnnxExport> {
-  const files = await loadModelFiles(dir);
+  // The verdict stage is not exported: a stale one must not stop the export.
+  const files = await loadModelFiles(dir, { verdict: false });
   const retriever = files.retriever ? await exportModelDir(files.retriever.files.dir) : undefined;
   const bytes = exportOnnx(files.config, files.weights, files.towerId);
   const path = join(dir, FILES.onnx);

@@ -256,7 +256,7 @@ async function fitVerdictStage(config: ModelConfig, weights: WeightMap, tokenize
   const encoder = SiameseEncoder.fromWeights(config, weights);
   try {
     const vectors = embeddingWordVectors(weights.get('embedding')!, tokenizer);
-    return await verdictStage(new TfjsTextEncoder(encoder, tokenizer), ENERGIES[config.energy], threshold, data, vectors, log, targetPrecision);
+    return await verdictStage(new TfjsTextEncoder(encoder, tokenizer), ENERGIES[config.energy], threshold, data, vectors, log, { targetPrecision });
   } finally {
     encoder.dispose();
   }

@@ -3,6 +3,7 @@ import { binaryMetrics, type BinaryMetrics, pairEnergies } from '../../evaluatio
 import { fitVerdict, verdictMetrics } from '../../verdict/fit.js';
 import type { VerdictJson } from '../../verdict/verdict.js';
 import type { WordVectors } from '../../verdict/word-vectors.js';
+import type { BackendChoice } from '../backend.js';
 import type { Energy } from '../energies/registry.js';
 import type { TextEncoder } from '../text-encoder.js';
 
@@ -30,11 +31,11 @@ export async function verdictStage(
   data: { train: Pair[]; valid: Pair[]; test: Pair[] },
   vectors: WordVectors,
   log: (message: string) => void,
-  targetPrecision?: number,
+  options: { targetPrecision?: number; backend?: BackendChoice } = {},
 ): Promise<{ verdict: VerdictJson; report: VerdictReport }> {
   const started = Date.now();
   const { energies: validEnergies } = await pairEnergies(encoder, energy, data.valid);
-  const fit = await fitVerdict(data.train, data.valid, validEnergies, vectors, { targetPrecision, log });
+  const fit = await fitVerdict(data.train, data.valid, validEnergies, vectors, { ...options, log });
   const lex = fit.lexicalValidation;
   const cross = fit.crossAttention;
   log(
