@@ -55,7 +55,7 @@ if (!held) {
       metric: 'verdict stage for 10 candidates, p99',
       value: round(percentile(times, 99), 3),
       unit: 'ms',
-      config: { candidates: 10, queries: times.length, note: 'features, trees and regression for one new query against 10 stored questions; encoding not included' },
+      config: { candidates: 10, queries: times.length, note: 'features, trees, word alignment, cross-attention and regression for one new query against 10 stored questions; encoding not included' },
       p50: round(percentile(times, 50), 3),
     });
   }

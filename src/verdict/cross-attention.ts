@@ -89,10 +89,11 @@ function transpose(m: Float64Array, rows: number, cols: number): Float64Array {
   return t;
 }
 
+/** Kept in float32 (half the memory of a cached word); packed texts, which the loops read, are float64. */
 interface WordProjection {
-  attend: Float64Array;
-  compare: Float64Array;
-  align: Float64Array;
+  attend: Float32Array;
+  compare: Float32Array;
+  align: Float32Array;
 }
 
 /** A question as the model reads it: its words and their projections, packed [words x hidden]. */
@@ -107,10 +108,11 @@ interface PreparedText {
 
 /**
  * A word's projections cost ~23k multiply-adds, a text's packing a few microseconds: words are
- * what is worth caching. Each cached word holds 3 x hidden float64 (1.5 KB at 64), once in the
- * word cache and once in each packed text: together at most about 55 MB.
+ * what is worth caching, enough of them for an archive's vocabulary (dedup judges every
+ * question's neighbours). A cached word holds 3 x hidden float32 (0.75 KB at 64), a packed text
+ * 1.5 KB a word: at most about 75 + 25 MB.
  */
-const CACHE = { words: 20_000, texts: 4_000, textWords: 16_000 };
+const CACHE = { words: 100_000, texts: 4_000, textWords: 16_000 };
 
 export class CrossAttention {
   private readonly hidden: number;
@@ -160,9 +162,9 @@ export class CrossAttention {
     if (!p) {
       const { p: w, hidden: h } = this;
       p = {
-        attend: affine(affine(v, w.attend1, w.attend1Bias, true, new Float64Array(h)), w.attend2, w.attend2Bias, true, new Float64Array(h)),
-        compare: affine(v, w.compare, w.compareBias, false, new Float64Array(h)),
-        align: affine(v, w.align, undefined, false, new Float64Array(h)),
+        attend: Float32Array.from(affine(affine(v, w.attend1, w.attend1Bias, true, new Float64Array(h)), w.attend2, w.attend2Bias, true, new Float64Array(h))),
+        compare: Float32Array.from(affine(v, w.compare, w.compareBias, false, new Float64Array(h))),
+        align: Float32Array.from(affine(v, w.align, undefined, false, new Float64Array(h))),
       };
       this.projections.set(word, p);
     }
