@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import { dot } from '../util/dot.js';
-import { LruCache } from '../util/lru-cache.js';
 import { type WordVectors, wordsWithVectors } from './word-vectors.js';
 
 /**
@@ -89,40 +88,34 @@ function transpose(m: Float64Array, rows: number, cols: number): Float64Array {
   return t;
 }
 
-/** Kept in float32 (half the memory of a cached word); packed texts, which the loops read, are float64. */
-interface WordProjection {
-  attend: Float32Array;
-  compare: Float32Array;
-  align: Float32Array;
-}
-
-/** A question as the model reads it: its words and their projections, packed [words x hidden]. */
-interface PreparedText {
-  words: string[];
-  wordSet: Set<string>;
-  attend: Float64Array;
-  compare: Float64Array;
-  /** Transposed, [hidden x words]: the mixing loop then reads it contiguously. */
-  alignT: Float64Array;
-}
-
 /**
- * A word's projections cost ~23k multiply-adds, a text's packing a few microseconds: words are
- * what is worth caching, enough of them for an archive's vocabulary (dedup judges every
- * question's neighbours). A cached word holds 3 x hidden float32 (0.75 KB at 64), a packed text
- * 1.5 KB a word: at most about 75 + 25 MB.
+ * A word's projections cost ~23k multiply-adds; looking one up, a map read: words are what is
+ * worth caching, enough of them for an archive's vocabulary (dedup judges every question's
+ * neighbours). A cached word is [attend | compare | align], 3 x hidden float64 (1.5 KB at 64):
+ * at most about 75 MB. Texts are not cached: a pair reads its words' projections in place.
  */
-const CACHE = { words: 100_000, texts: 4_000, textWords: 16_000 };
+const WORD_CACHE = 50_000;
 
 export class CrossAttention {
   private readonly hidden: number;
   /** The word vectors' dimension the weights expect. */
   readonly dim: number;
   private readonly p: Record<keyof typeof CROSS_ATTENTION_PARAMS, Float64Array>;
-  private readonly projections = new LruCache<WordProjection>(CACHE.words);
-  private readonly texts = new LruCache<PreparedText>(CACHE.texts, { maxWeight: CACHE.textWords, weigh: (_, t) => t.words.length });
-  /** Reused per call (judging is synchronous): a pair allocates nothing. */
-  private readonly scratch: { scores: Float64Array; weights: Float64Array; pooledA: Float64Array; pooledB: Float64Array; z: Float64Array; hidden: Float64Array; out: Float64Array };
+  /** null: the word has no vector, the model does not read it. */
+  private readonly projections = new Map<string, Float64Array | null>();
+  /** Reused per call (judging is synchronous): a pair allocates little. */
+  private readonly scratch: {
+    scores: Float64Array;
+    weights: Float64Array;
+    c: Float64Array;
+    matchA: Uint8Array;
+    matchB: Uint8Array;
+    pooledA: Float64Array;
+    pooledB: Float64Array;
+    z: Float64Array;
+    hidden: Float64Array;
+    out: Float64Array;
+  };
 
   constructor(
     readonly json: CrossAttentionJson,
@@ -131,7 +124,18 @@ export class CrossAttention {
     const h = (this.hidden = json.hidden);
     const buffer = (n: number) => new Float64Array(n);
     const words = CROSS_ATTENTION_MAX_WORDS;
-    this.scratch = { scores: buffer(words * words), weights: buffer(words), pooledA: buffer(h), pooledB: buffer(h), z: buffer(3 * h), hidden: buffer(h), out: buffer(1) };
+    this.scratch = {
+      scores: buffer(words * words),
+      weights: buffer(words),
+      c: buffer(h),
+      matchA: new Uint8Array(words),
+      matchB: new Uint8Array(words),
+      pooledA: buffer(h),
+      pooledB: buffer(h),
+      z: buffer(3 * h),
+      hidden: buffer(h),
+      out: buffer(1),
+    };
     const dim = (this.dim = json.weights[CROSS_ATTENTION_PARAMS.attend1]?.shape[0] ?? 0);
     const n = CROSS_ATTENTION_PARAMS;
     const shapes: Record<keyof typeof n, number[]> = {
@@ -157,92 +161,100 @@ export class CrossAttention {
     ) as typeof this.p;
   }
 
-  private project(word: string, v: Float64Array): WordProjection {
+  /** The word's cached projections, [attend | compare | align]; null for a word without a vector. */
+  private projection(word: string): Float64Array | null {
     let p = this.projections.get(word);
-    if (!p) {
-      const { p: w, hidden: h } = this;
-      p = {
-        attend: Float32Array.from(affine(affine(v, w.attend1, w.attend1Bias, true, new Float64Array(h)), w.attend2, w.attend2Bias, true, new Float64Array(h))),
-        compare: Float32Array.from(affine(v, w.compare, w.compareBias, false, new Float64Array(h))),
-        align: Float32Array.from(affine(v, w.align, undefined, false, new Float64Array(h))),
-      };
+    if (p === undefined) {
+      const v = this.vectors(word);
+      p = null;
+      if (v) {
+        const { p: w, hidden: h } = this;
+        p = new Float64Array(3 * h);
+        p.set(affine(affine(v, w.attend1, w.attend1Bias, true, new Float64Array(h)), w.attend2, w.attend2Bias, true, new Float64Array(h)), 0);
+        p.set(affine(v, w.compare, w.compareBias, false, new Float64Array(h)), h);
+        p.set(affine(v, w.align, undefined, false, new Float64Array(h)), 2 * h);
+      }
+      if (this.projections.size >= WORD_CACHE) this.projections.clear();
       this.projections.set(word, p);
     }
     return p;
   }
 
-  private prepare(words: readonly string[]): PreparedText {
-    const key = words.join(' ');
-    let t = this.texts.get(key);
-    if (!t) {
-      const read = crossAttentionWords(words, this.vectors);
-      const h = this.hidden;
-      const pack = (part: keyof WordProjection, ps: WordProjection[]) => {
-        const out = new Float64Array(ps.length * h);
-        ps.forEach((p, i) => out.set(p[part], i * h));
-        return out;
-      };
-      const ps = read.words.map((w, i) => this.project(w, read.vectors[i]));
-      t = { words: read.words, wordSet: new Set(read.words), attend: pack('attend', ps), compare: pack('compare', ps), alignT: transpose(pack('align', ps), ps.length, h) };
-      this.texts.set(key, t);
+  /** What the model reads of a question: the projections of crossAttentionWords' words. */
+  private read(words: readonly string[]): { words: string[]; projections: Float64Array[] } {
+    const kept: string[] = [];
+    const projections: Float64Array[] = [];
+    for (let i = 0; i < words.length && i < CROSS_ATTENTION_MAX_WORDS; i++) {
+      const p = this.projection(words[i]);
+      if (p) {
+        kept.push(words[i]);
+        projections.push(p);
+      }
     }
-    return t;
+    return { words: kept, projections };
   }
 
   /**
    * One side's pooled comparison vector. Word i of `a` weighs word j of `b` by
    * scores[i * rowStride + j * colStride]: the score matrix is [A x B], read by rows for A and
-   * by columns for B.
+   * by columns for B. match[i]: word i of `a` is also in `b`.
    */
-  private side(a: PreparedText, b: PreparedText, scores: Float64Array, rowStride: number, colStride: number, pooled: Float64Array): Float64Array {
+  private side(a: Float64Array[], b: Float64Array[], scores: Float64Array, rowStride: number, colStride: number, match: Uint8Array, pooled: Float64Array): Float64Array {
     const h = this.hidden;
-    const la = a.words.length;
-    const lb = b.words.length;
-    pooled.fill(0);
-    const weights = this.scratch.weights;
+    const { weights, c } = this.scratch;
     const { exactMatch } = this.p;
-    // Locals, not property reads, in the inner loops: V8 then keeps them in registers.
-    const compare = a.compare;
-    const alignT = b.alignT;
-    for (let i = 0; i < la; i++) {
+    pooled.fill(0);
+    for (let i = 0; i < a.length; i++) {
       let max = -Infinity;
-      for (let j = 0; j < lb; j++) {
+      for (let j = 0; j < b.length; j++) {
         const s = scores[i * rowStride + j * colStride];
         weights[j] = s;
         if (s > max) max = s;
       }
       let sum = 0;
-      for (let j = 0; j < lb; j++) sum += weights[j] = Math.exp(weights[j] - max);
-      for (let j = 0; j < lb; j++) weights[j] /= sum;
-      const match = b.wordSet.has(a.words[i]);
-      const ao = i * h;
-      // One hidden unit at a time, summed over B's words in a register; relu and max-pool as it goes
-      // (a pooled value is never below 0).
-      for (let k = 0; k < h; k++) {
-        let c = compare[ao + k] + (match ? exactMatch[k] : 0);
-        c += dot(weights, 0, alignT, k * lb, lb);
-        if (c > pooled[k]) pooled[k] = c;
+      for (let j = 0; j < b.length; j++) sum += weights[j] = Math.exp(weights[j] - max);
+      const pa = a[i];
+      for (let k = 0; k < h; k++) c[k] = pa[h + k] + (match[i] ? exactMatch[k] : 0);
+      for (let j = 0; j < b.length; j++) {
+        const w = weights[j] / sum;
+        const pb = b[j];
+        const off = 2 * h;
+        let k = 0;
+        for (; k + 3 < h; k += 4) {
+          c[k] += w * pb[off + k];
+          c[k + 1] += w * pb[off + k + 1];
+          c[k + 2] += w * pb[off + k + 2];
+          c[k + 3] += w * pb[off + k + 3];
+        }
+        for (; k < h; k++) c[k] += w * pb[off + k];
       }
+      // relu before max-pooling over words: a pooled value is never below 0.
+      for (let k = 0; k < h; k++) if (c[k] > pooled[k]) pooled[k] = c[k];
     }
     return pooled;
   }
 
   /** The log-odds that two questions (as verdict words) are duplicates. */
   logit(wordsA: readonly string[], wordsB: readonly string[]): number {
-    const a = this.prepare(wordsA);
-    const b = this.prepare(wordsB);
+    const a = this.read(wordsA);
+    const b = this.read(wordsB);
     const h = this.hidden;
     const la = a.words.length;
     const lb = b.words.length;
     // At most MAX_WORDS words a side: the buffers are sized for it.
     const scratch = this.scratch;
-    const scores = scratch.scores;
-    const attendA = a.attend;
-    const attendB = b.attend;
-    for (let i = 0; i < la; i++) for (let j = 0; j < lb; j++) scores[i * lb + j] = dot(attendA, i * h, attendB, j * h, h);
+    const { scores, matchA, matchB } = scratch;
+    matchA.fill(0);
+    matchB.fill(0);
+    for (let i = 0; i < la; i++) {
+      for (let j = 0; j < lb; j++) {
+        scores[i * lb + j] = dot(a.projections[i], 0, b.projections[j], 0, h);
+        if (a.words[i] === b.words[j]) matchA[i] = matchB[j] = 1;
+      }
+    }
     // A side with no words aligns nothing (beta = 0), as the padded batches of training do.
-    const va = this.side(a, b, scores, lb, 1, scratch.pooledA);
-    const vb = this.side(b, a, scores, 1, lb, scratch.pooledB);
+    const va = this.side(a.projections, b.projections, scores, lb, 1, matchA, scratch.pooledA);
+    const vb = this.side(b.projections, a.projections, scores, 1, lb, matchB, scratch.pooledB);
     const z = scratch.z;
     for (let k = 0; k < h; k++) {
       z[k] = va[k] + vb[k];
