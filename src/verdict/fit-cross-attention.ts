@@ -45,12 +45,11 @@ function encode(pairs: readonly Pair[], vectors: WordVectors, dim: number): Enco
       }
       return id;
     });
-  const flat = (e: Omit<Encoded, 'table'>): Encoded => {
-    const t = new Float32Array(table.length * dim);
-    table.forEach((v, i) => t.set(v, i * dim));
-    return { ...e, table: t };
-  };
-  return flat({ a: pairs.map((p) => ids(p.q1)), b: pairs.map((p) => ids(p.q2)), labels: pairs.map((p) => p.label) });
+  const a = pairs.map((p) => ids(p.q1));
+  const b = pairs.map((p) => ids(p.q2));
+  const flat = new Float32Array(table.length * dim);
+  table.forEach((v, i) => flat.set(v, i * dim));
+  return { table: flat, a, b, labels: pairs.map((p) => p.label) };
 }
 
 function wordVectorDim(pairs: readonly Pair[], vectors: WordVectors): number {
