@@ -18,16 +18,24 @@ export const ERROR_CODES = {
   /** The database behind a store cannot be reached (PostgreSQL down, connection lost). */
   STORE_UNAVAILABLE: 503,
   BACKEND_UNAVAILABLE: 500,
+  /** A broken promise inside Doppel itself (a bug), never the caller's input. */
+  INTERNAL: 500,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
 
 export class DoppelError extends Error {
   readonly code: ErrorCode;
-  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+  /**
+   * What only an operator may read (a database's address, the driver's own words): the CLI
+   * prints it and a server logs it, but it never goes into an HTTP answer.
+   */
+  readonly detail?: string;
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; detail?: string }) {
     super(message, options);
     this.name = 'DoppelError';
     this.code = code;
+    this.detail = options?.detail;
   }
   get status(): number {
     return ERROR_CODES[this.code];

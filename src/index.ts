@@ -2,24 +2,24 @@
 export { DoppelError, type ErrorCode } from './errors.js';
 
 // Training: the whole pipeline of `doppel train`, and its inner loop.
-export { train, type ModelDirectory, type PipelineHooks } from './model/training/pipeline.js';
-export { PRESETS, TRAIN_DEFAULTS, type TrainOptions } from './model/training/options.js';
-export { trainEncoder, type EpochReport, type Progress, type TrainSettings } from './model/training/train.js';
-export { calibrate } from './model/calibration/calibrate.js';
-export { fitPlatt, plattProbability, type Platt } from './model/calibration/platt.js';
-export { exportModelDir } from './model/onnx/export-model-dir.js';
+export { train, type ModelDirectory, type PipelineHooks } from './training/pipeline.js';
+export { PRESETS, TRAIN_DEFAULTS, type TrainOptions } from './training/options.js';
+export { trainEncoder, type EpochReport, type Progress, type TrainSettings } from './training/train-encoder.js';
+export { calibrate } from './training/calibrate.js';
+export { fitPlatt, plattProbability, type Platt } from './model/platt.js';
+export { exportModelDir } from './model/export-onnx.js';
 export { makeEnsemble, type MakeEnsembleOptions } from './model/make-ensemble.js';
-export { initBackend, type BackendChoice } from './model/backend.js';
-export { SiameseEncoder } from './model/encoder.js';
-export { ENERGIES, type Energy } from './model/energies/registry.js';
-export { contrastive } from './model/losses/contrastive.js';
-export { onlineContrastive } from './model/losses/online-contrastive.js';
-export { multipleNegativesRanking } from './model/losses/multiple-negatives-ranking.js';
+export { initBackend, type BackendChoice } from './encoder/backend.js';
+export { SiameseEncoder } from './encoder/siamese-encoder.js';
+export { ENERGIES, type Energy } from './encoder/energies/registry.js';
+export { contrastive } from './training/losses/contrastive.js';
+export { onlineContrastive } from './training/losses/online-contrastive.js';
+export { multipleNegativesRanking } from './training/losses/multiple-negatives-ranking.js';
 
 // A trained model: encode and score.
 export { loadModel, type Model, type LoadModelOptions, type PairScore } from './model/load.js';
-export type { TextEncoder } from './model/text-encoder.js';
-export { Tokenizer } from './text/tokenizer.js';
+export type { QuestionEncoder } from './encoder/question-encoder.js';
+export { Tokenizer } from './text/encoder-tokenizer.js';
 export { questionKey } from './text/question-key.js';
 
 // Data files.
@@ -41,8 +41,8 @@ export { evaluateRetrieval, readRetrievalTask, retrievalMetrics, ndcgAt, mrrAt, 
 export { paraphraseMining, type MiningMetrics } from './evaluation/paraphrase-mining.js';
 
 // Search: a store of known questions.
-export { DuplicateIndex, openIndex } from './search/open-index.js';
-export type { Hit, SearchOptions, SearchMode, QuestionInput, OpenOptions, IndexStats } from './search/index-api.js';
+export { DuplicateIndex, openIndex } from './search/stores.js';
+export type { Hit, SearchOptions, SearchMode, QuestionInput, OpenOptions, IndexStats } from './search/backend.js';
 export { importQuestions, type ImportOptions, type ImportReport } from './search/import-file.js';
 
 // De-duplication of a file.

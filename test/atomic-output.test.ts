@@ -7,10 +7,10 @@ import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { trainCommand } from '../src/cli/commands/train.js';
-import { DuplicateIndex } from '../src/search/open-index.js';
+import { DuplicateIndex } from '../src/search/stores.js';
 import { loadModel } from '../src/model/load.js';
 import { FILES } from '../src/model/model-dir.js';
-import { exportModelDir } from '../src/model/onnx/export-model-dir.js';
+import { exportModelDir } from '../src/model/export-onnx.js';
 import { AtomicFile, removeStaleTemps, replaceDir, writeFileAtomic } from '../src/util/atomic-write.js';
 import { CLI, deadPid, ROOT, SAMPLE_PAIRS, SAMPLE_QUESTIONS, tempDir } from './helpers.js';
 

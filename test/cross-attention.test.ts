@@ -3,9 +3,9 @@ import { before, describe, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Pair } from '../src/data/pairs.js';
 import { CROSS_ATTENTION_MAX_WORDS, CROSS_ATTENTION_PARAMS, CrossAttention, CrossAttentionJsonSchema, crossAttentionWords } from '../src/verdict/cross-attention.js';
-import { crossAttentionGraph, type CrossAttentionFit, fitCrossAttention, makeBatch } from '../src/verdict/fit-cross-attention.js';
+import { crossAttentionGraph, type CrossAttentionFit, fitCrossAttention, makeBatch } from '../src/training/fit-cross-attention.js';
 import type { WordVectors } from '../src/verdict/word-vectors.js';
-import { words } from '../src/verdict/words.js';
+import { words } from '../src/text/verdict-words.js';
 import { Random } from '../src/util/random.js';
 
 /**

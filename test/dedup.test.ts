@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import { communities, connectedComponents, type Link } from '../src/dedup/clustering.js';
 import { dedupFile, type DedupRow } from '../src/dedup/dedup.js';
 import { readRows } from '../src/data/records.js';
-import { DuplicateIndex } from '../src/search/open-index.js';
+import { DuplicateIndex } from '../src/search/stores.js';
 import { loadModel, type Model } from '../src/model/load.js';
 import { CLI, tempDir } from './helpers.js';
 

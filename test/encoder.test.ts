@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend } from '../src/model/backend.js';
-import type { ModelConfig } from '../src/model/config.js';
-import { mergeEmbedding, SiameseEncoder, splitEmbedding } from '../src/model/encoder.js';
-import { ENERGIES } from '../src/model/energies/registry.js';
-import { contrastive } from '../src/model/losses/contrastive.js';
-import type { TokenBatch } from '../src/text/tokenizer.js';
+import { initBackend } from '../src/encoder/backend.js';
+import type { ModelConfig } from '../src/encoder/config.js';
+import { mergeEmbedding, SiameseEncoder, splitEmbedding } from '../src/encoder/siamese-encoder.js';
+import { ENERGIES } from '../src/encoder/energies/registry.js';
+import { contrastive } from '../src/training/losses/contrastive.js';
+import type { TokenBatch } from '../src/text/encoder-tokenizer.js';
 import { assertClose } from './helpers.js';
 
 const config = (over: Partial<ModelConfig> = {}): ModelConfig => ({

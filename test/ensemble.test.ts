@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { cosine } from '../src/model/energies/cosine.js';
+import { cosine } from '../src/encoder/energies/cosine.js';
 import { loadModel, type Model } from '../src/model/load.js';
-import { openIndex } from '../src/search/open-index.js';
+import { openIndex } from '../src/search/stores.js';
 import { doppel, doppelFails, SAMPLE_PAIRS, tempDir, TINY_TRAINING, TOPICS } from './helpers.js';
 
 const TINY = [...TINY_TRAINING, '--epochs', '1', '--energy', 'cosine', '--pooling', 'max'];

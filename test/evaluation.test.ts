@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { evaluateRetrieval } from '../src/evaluation/information-retrieval.js';
 import { paraphraseMining } from '../src/evaluation/paraphrase-mining.js';
-import type { DuplicateIndex } from '../src/search/open-index.js';
+import type { DuplicateIndex } from '../src/search/stores.js';
 import { questionHash, questionKey } from '../src/text/question-key.js';
-import { padBatch } from '../src/text/tokenizer.js';
+import { padBatch } from '../src/text/encoder-tokenizer.js';
 import { KeyedUnionFind, UnionFind } from '../src/util/union-find.js';
 
 describe('paraphrase mining', () => {

@@ -10,13 +10,14 @@ import { Agent, request } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import Database from 'better-sqlite3';
 import pino from 'pino';
-import { DuplicateIndex } from '../src/search/open-index.js';
-import { databasePath } from '../src/search/paths.js';
+import { DuplicateIndex } from '../src/search/stores.js';
+import { databasePath } from '../src/search/directory/paths.js';
 import { loadModel, type Model } from '../src/model/load.js';
 import { type RunningServer, startServer } from '../src/service/server.js';
 import { MAX_TEXT_LENGTH } from '../src/text/validate.js';
 import { Random } from '../src/util/random.js';
 import { tempDir } from './helpers.js';
+import { usePglite } from './pglite-server.js';
 
 const REQUESTS = Number(process.env.DOPPEL_FUZZ_REQUESTS ?? 2400);
 const SEED = Number(process.env.DOPPEL_FUZZ_SEED ?? 20240611);
@@ -253,27 +254,81 @@ function makeGenerator(rng: Random, options: { alwaysKey?: boolean } = {}) {
   };
 }
 
-describe('HTTP fuzzing', () => {
-  let model: Model;
-  let index: DuplicateIndex;
-  let server: RunningServer;
-  let base: URL;
-  const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
+/** Sends `n` generated requests to the server at `base`, CONCURRENCY at a time; returns what went wrong and the tallies. */
+async function fuzzServer(base: URL, agent: Agent, seed: number, n: number, options: { alwaysKey?: boolean; forbidden?: string[] } = {}) {
+  const generate = makeGenerator(new Random(seed), options);
+  const requests = Array.from({ length: n }, generate);
+  const statuses = new Map<number, number>();
+  const fiveXX: string[] = [];
+  const not401: string[] = [];
+  /** Answers that name what only operators may read (a database's address). */
+  const leaks: string[] = [];
+  let writes = 0;
+  /** Successful writes by kind (only possible with the key). */
+  const done = { questions: 0, deleted: 0, feedback: 0 };
+  let next = 0;
+  const worker = async () => {
+    while (next < requests.length) {
+      const r = requests[next++];
+      const describeIt = () => `${r.method} ${r.path.slice(0, 100)} ${JSON.stringify(r.headers).slice(0, 200)} ${r.body?.toString('utf8').slice(0, 100) ?? ''}`;
+      let answer: Answer;
+      try {
+        answer = await send(base, agent, r);
+      } catch (err) {
+        // The server may close a connection it cannot parse (Node answers 400/431 and hangs
+        // up); that is a client error, not a failure. Anything else is.
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === 'ECONNRESET' || code === 'EPIPE') {
+          statuses.set(-1, (statuses.get(-1) ?? 0) + 1);
+          continue;
+        }
+        throw new Error(`${describeIt()}: ${(err as Error).message}`);
+      }
+      statuses.set(answer.status, (statuses.get(answer.status) ?? 0) + 1);
+      if (answer.status >= 200 && answer.status < 300) {
+        const p = r.path.split('?')[0];
+        if (r.method === 'POST' && /^\/v1\/questions\/?$/i.test(p)) done.questions++;
+        if (r.method === 'POST' && /^\/v1\/feedback\/?$/i.test(p)) done.feedback++;
+        if (r.method === 'DELETE') done.deleted++;
+      }
+      if (options.forbidden?.some((f) => answer.text.includes(f))) leaks.push(`${answer.status} ${describeIt()} -> ${answer.text.slice(0, 200)}`);
+      if (answer.status >= 500) fiveXX.push(`${answer.status} ${describeIt()} -> ${answer.text.slice(0, 200)}`);
+      if (r.mustBe401) {
+        writes++;
+        // 431: the request line and headers were over Node's limit, refused before any route.
+        if (answer.status !== 401 && answer.status !== 431) not401.push(`${answer.status} ${describeIt()}`);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+  return { fiveXX, not401, leaks, writes, done, statuses: Object.fromEntries([...statuses].sort((a, b) => a[0] - b[0])) };
+}
+
+/**
+ * A server with the key over QUESTIONS in the store at `location()`, for a suite: started
+ * before its tests, closed after them.
+ */
+function useFuzzTarget(location: () => Promise<string> | string) {
+  const target = { agent: new Agent({ keepAlive: true, maxSockets: CONCURRENCY }) } as { agent: Agent; model: Model; index: DuplicateIndex; server: RunningServer; base: URL };
   after(async () => {
-    agent.destroy();
-    await server?.close();
-    model?.dispose();
+    target.agent.destroy();
+    await target.server?.close();
+    target.model?.dispose();
   });
+  before(async () => {
+    target.model = await loadModel(undefined, { backend: 'wasm' });
+    target.index = await DuplicateIndex.open(await location(), { model: target.model });
+    await target.index.add(QUESTIONS);
+    target.server = await startServer(target.index, { host: '127.0.0.1', port: 0, logger: pino({ level: 'silent' }), version: 'fuzz', apiKey: KEY });
+    target.base = new URL(target.server.url);
+  });
+  return target;
+}
+
+describe('HTTP fuzzing', () => {
+  const target = useFuzzTarget(() => store);
   // Registered after the close above, so it runs after it.
   const store = tempDir(after, 'doppel-fuzz-');
-
-  before(async () => {
-    model = await loadModel(undefined, { backend: 'wasm' });
-    index = await DuplicateIndex.open(store, { model });
-    await index.add(QUESTIONS);
-    server = await startServer(index, { host: '127.0.0.1', port: 0, logger: pino({ level: 'silent' }), version: 'fuzz', apiKey: KEY });
-    base = new URL(server.url);
-  });
 
   // Read beside the server through its own SQLite connection, as any reader of the store may.
   const snapshot = async () => {
@@ -282,63 +337,18 @@ describe('HTTP fuzzing', () => {
       const rows = db.prepare('SELECT * FROM questions ORDER BY label').all();
       const feedback = (db.prepare('SELECT count(*) AS n FROM feedback').get() as { n: number }).n;
       const generation = (db.prepare("SELECT value FROM meta WHERE key = 'generation'").get() as { value: string }).value;
-      return { generation, feedback, indexed: (await index.stats()).indexed, rows };
+      return { generation, feedback, indexed: (await target.index.stats()).indexed, rows };
     } finally {
       db.close();
     }
   };
-  const getMetrics = async () => (await send(base, agent, { method: 'GET', path: '/metrics', headers: {}, mustBe401: false })).text;
+  const getMetrics = async () => (await send(target.base, target.agent, { method: 'GET', path: '/metrics', headers: {}, mustBe401: false })).text;
   const heapUsed = () => {
     (globalThis as { gc?: () => void }).gc?.();
     return process.memoryUsage().heapUsed;
   };
 
-  /** Sends `n` generated requests, CONCURRENCY at a time; returns what went wrong and the tallies. */
-  async function fuzz(seed: number, n: number, options: { alwaysKey?: boolean } = {}) {
-    const generate = makeGenerator(new Random(seed), options);
-    const requests = Array.from({ length: n }, generate);
-    const statuses = new Map<number, number>();
-    const fiveXX: string[] = [];
-    const not401: string[] = [];
-    let writes = 0;
-    /** Successful writes by kind (only possible with the key). */
-    const done = { questions: 0, deleted: 0, feedback: 0 };
-    let next = 0;
-    const worker = async () => {
-      while (next < requests.length) {
-        const r = requests[next++];
-        const describeIt = () => `${r.method} ${r.path.slice(0, 100)} ${JSON.stringify(r.headers).slice(0, 200)} ${r.body?.toString('utf8').slice(0, 100) ?? ''}`;
-        let answer: Answer;
-        try {
-          answer = await send(base, agent, r);
-        } catch (err) {
-          // The server may close a connection it cannot parse (Node answers 400/431 and hangs
-          // up); that is a client error, not a failure. Anything else is.
-          const code = (err as NodeJS.ErrnoException).code;
-          if (code === 'ECONNRESET' || code === 'EPIPE') {
-            statuses.set(-1, (statuses.get(-1) ?? 0) + 1);
-            continue;
-          }
-          throw new Error(`${describeIt()}: ${(err as Error).message}`);
-        }
-        statuses.set(answer.status, (statuses.get(answer.status) ?? 0) + 1);
-        if (answer.status >= 200 && answer.status < 300) {
-          const p = r.path.split('?')[0];
-          if (r.method === 'POST' && /^\/v1\/questions\/?$/i.test(p)) done.questions++;
-          if (r.method === 'POST' && /^\/v1\/feedback\/?$/i.test(p)) done.feedback++;
-          if (r.method === 'DELETE') done.deleted++;
-        }
-        if (answer.status >= 500) fiveXX.push(`${answer.status} ${describeIt()} -> ${answer.text.slice(0, 200)}`);
-        if (r.mustBe401) {
-          writes++;
-          // 431: the request line and headers were over Node's limit, refused before any route.
-          if (answer.status !== 401 && answer.status !== 431) not401.push(`${answer.status} ${describeIt()}`);
-        }
-      }
-    };
-    await Promise.all(Array.from({ length: CONCURRENCY }, worker));
-    return { fiveXX, not401, writes, done, statuses: Object.fromEntries([...statuses].sort((a, b) => a[0] - b[0])) };
-  }
+  const fuzz = (seed: number, n: number, options: { alwaysKey?: boolean } = {}) => fuzzServer(target.base, target.agent, seed, n, options);
 
   test(`${REQUESTS} seeded requests: no 5xx, writes without the key are 401, the store is untouched, memory is bounded`, async () => {
     const before = await snapshot();
@@ -383,13 +393,13 @@ describe('HTTP fuzzing', () => {
     // Without --expose-gc the heap figure is noisy; the bound is generous either way.
     assert.ok(heapAfter - heapBefore < 96 * 2 ** 20, `heap grew by ${Math.round((heapAfter - heapBefore) / 2 ** 20)} MB`);
     // The server still works after all that.
-    assert.equal((await send(base, agent, { method: 'GET', path: '/healthz', headers: {}, mustBe401: false })).status, 200);
+    assert.equal((await send(target.base, target.agent, { method: 'GET', path: '/healthz', headers: {}, mustBe401: false })).status, 200);
   });
 
   test('with the key, odd writes never get a 5xx and only 2xx writes change the store', async () => {
-    const before = (await index.stats());
+    const before = (await target.index.stats());
     const keyed = await fuzz(SEED + 2, Math.ceil(REQUESTS / 4), { alwaysKey: true });
-    const after = (await index.stats());
+    const after = (await target.index.stats());
     console.log(`fuzz-http keyed round: ${JSON.stringify({ requests: Math.ceil(REQUESTS / 4), fiveXX: keyed.fiveXX.length, done: keyed.done, statuses: keyed.statuses })}`);
     assert.deepEqual(keyed.fiveXX, [], 'no request gets a 5xx');
     assert.ok(keyed.done.questions + keyed.done.feedback + keyed.done.deleted > 0, 'some writes went through');
@@ -400,3 +410,27 @@ describe('HTTP fuzzing', () => {
     assert.equal(after.indexed, after.questions);
   });
 });
+
+describe('HTTP fuzzing on a PostgreSQL store', () => {
+  const pg = usePglite();
+  let url = '';
+  const target = useFuzzTarget(async () => (url = await pg.fresh()));
+
+  test('seeded requests with and without the key: no 5xx, no answer names the database, unkeyed writes are 401', async () => {
+    const where = new URL(url);
+    const forbidden = [url, `${where.hostname}:${where.port}`, where.username ? `${where.username}@` : 'postgres://'];
+    const n = Math.ceil(REQUESTS / 4);
+    const unkeyed = await fuzzServer(target.base, target.agent, SEED + 3, n, { forbidden });
+    const keyed = await fuzzServer(target.base, target.agent, SEED + 4, Math.ceil(n / 2), { alwaysKey: true, forbidden });
+    console.log(
+      `fuzz-http postgres round: ${JSON.stringify({ requests: n + Math.ceil(n / 2), fiveXX: unkeyed.fiveXX.length + keyed.fiveXX.length, leaks: unkeyed.leaks.length + keyed.leaks.length, writesWithoutKey: unkeyed.writes, statuses: unkeyed.statuses, keyedStatuses: keyed.statuses })}`,
+    );
+    for (const round of [unkeyed, keyed]) {
+      assert.deepEqual(round.fiveXX, [], 'no request gets a 5xx');
+      assert.deepEqual(round.leaks, [], 'no answer names the database');
+    }
+    assert.deepEqual(unkeyed.not401, [], 'every write without the right key is refused with 401');
+    assert.ok(keyed.done.questions > 0, 'some keyed writes went through');
+  });
+});
+

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { after, before } from 'node:test';
 import pino from 'pino';
-import { DuplicateIndex } from '../src/search/open-index.js';
+import { DuplicateIndex } from '../src/search/stores.js';
 import { loadModel, type Model } from '../src/model/load.js';
 import { type RunningServer, type ServerOptions, startServer } from '../src/service/server.js';
 

@@ -8,7 +8,7 @@ import { readPairs } from '../src/data/pairs.js';
 import { readQuestions, type QuestionRecord } from '../src/data/questions.js';
 import { readRows, type Row } from '../src/data/records.js';
 import { RowWriter } from '../src/data/row-writer.js';
-import { DuplicateIndex } from '../src/search/open-index.js';
+import { DuplicateIndex } from '../src/search/stores.js';
 import { importQuestions } from '../src/search/import-file.js';
 import { loadModel, type Model } from '../src/model/load.js';
 import { MAX_TEXT_LENGTH } from '../src/text/validate.js';

@@ -3,9 +3,9 @@ import { existsSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'n
 import { join } from 'node:path';
 import { describe, type TestContext, test } from 'node:test';
 import Database from 'better-sqlite3';
-import { DuplicateIndex } from '../src/search/open-index.js';
+import { DuplicateIndex } from '../src/search/stores.js';
 import { importQuestions } from '../src/search/import-file.js';
-import { databasePath, indexPath, manifestPath } from '../src/search/paths.js';
+import { databasePath, indexPath, manifestPath } from '../src/search/directory/paths.js';
 import { simulateCrash, TOPICS, tempDir, useBundledModel } from './helpers.js';
 import { usePglite } from './pglite-server.js';
 

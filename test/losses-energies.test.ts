@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend } from '../src/model/backend.js';
-import { ENERGIES } from '../src/model/energies/registry.js';
-import { contrastive } from '../src/model/losses/contrastive.js';
-import { multipleNegativesRanking } from '../src/model/losses/multiple-negatives-ranking.js';
-import { onlineContrastive } from '../src/model/losses/online-contrastive.js';
-import { parseLoss } from '../src/model/losses/registry.js';
+import { initBackend } from '../src/encoder/backend.js';
+import { ENERGIES } from '../src/encoder/energies/registry.js';
+import { contrastive } from '../src/training/losses/contrastive.js';
+import { multipleNegativesRanking } from '../src/training/losses/multiple-negatives-ranking.js';
+import { onlineContrastive } from '../src/training/losses/online-contrastive.js';
+import { parseLoss } from '../src/training/losses/registry.js';
 import { assertClose } from './helpers.js';
 
 before(async () => {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { averagePrecision, binaryMetrics, maxAccuracyThreshold, precisionThreshold, rocAuc } from '../src/evaluation/binary-classification.js';
 import { mrrAt, ndcgAt, recallAt } from '../src/evaluation/information-retrieval.js';
-import { fitPlatt, plattProbability } from '../src/model/calibration/platt.js';
+import { fitPlatt, plattProbability } from '../src/model/platt.js';
 import { Metrics, methodLabel, UNMATCHED_ROUTE } from '../src/service/metrics.js';
 
 describe('pair metrics (low energy = duplicate)', () => {

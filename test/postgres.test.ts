@@ -10,9 +10,9 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { promisify } from 'node:util';
-import type { Hit } from '../src/search/index-api.js';
+import type { Hit } from '../src/search/backend.js';
 import { migrateStore } from '../src/search/migrate.js';
-import { DuplicateIndex } from '../src/search/open-index.js';
+import { DuplicateIndex } from '../src/search/stores.js';
 import { CLI, tempDir, TOPICS, useBundledModel } from './helpers.js';
 import { usePglite } from './pglite-server.js';
 import { postJson, startServe } from './serve-process.js';
@@ -117,7 +117,8 @@ describe('PostgreSQL store', () => {
     await assert.rejects(open(url), /schema version 99, newer than this Doppel knows \(1\): upgrade Doppel/);
     await assert.rejects(open('postgres://u:secret@127.0.0.1:1/none'), (err: Error & { code?: string }) => {
       assert.equal(err.code, 'STORE_UNAVAILABLE');
-      assert.match(err.message, /cannot reach PostgreSQL at postgres:\/\/u:\*\*\*@127\.0\.0\.1:1\/none/);
+      assert.equal(err.message, 'cannot reach the database');
+      assert.match(String((err as { detail?: string }).detail), /^PostgreSQL at postgres:\/\/u:\*\*\*@127\.0\.0\.1:1\/none: /);
       return true;
     });
     await assert.rejects(open(await pg.fresh(), true), /no Doppel store at/);

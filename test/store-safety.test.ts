@@ -5,11 +5,12 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import Database from 'better-sqlite3';
-import { DuplicateIndex } from '../src/search/open-index.js';
-import { databasePath, indexPath, manifestPath } from '../src/search/paths.js';
-import { QuestionStore } from '../src/search/store.js';
-import { STALE_AFTER_MS } from '../src/search/writer-lease.js';
-import { DEFAULT_HNSW, VectorIndex } from '../src/search/vector-index.js';
+import { DuplicateIndex } from '../src/search/stores.js';
+import { databasePath, indexPath, manifestPath } from '../src/search/directory/paths.js';
+import { QuestionStore } from '../src/search/directory/store.js';
+import { STALE_AFTER_MS } from '../src/search/directory/writer-lease.js';
+import { DEFAULT_HNSW } from '../src/search/backend.js';
+import { VectorIndex } from '../src/search/directory/vector-index.js';
 import { deadPid, dropLease, ROOT, simulateCrash, tempDir, TOPICS, useBundledModel } from './helpers.js';
 
 const { model: bundled, open } = useBundledModel();

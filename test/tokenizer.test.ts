@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { embeddingMatrix, type WordVectors } from '../src/model/glove.js';
-import { buildTokenizerJson } from '../src/text/build-vocab.js';
-import { Tokenizer } from '../src/text/tokenizer.js';
+import { embeddingMatrix, type WordVectors } from '../src/training/glove.js';
+import { buildTokenizerJson } from '../src/text/encoder-vocab.js';
+import { Tokenizer } from '../src/text/encoder-tokenizer.js';
 import { loadModelFiles } from '../src/model/model-dir.js';
 
 describe('tokenizer', () => {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { QuestionStore } from '../src/search/store.js';
+import { QuestionStore } from '../src/search/directory/store.js';
 import { doppel, doppelFails, SAMPLE_PAIRS, tempDir, TINY_TRAINING } from './helpers.js';
 
 const TINY = TINY_TRAINING;

@@ -4,7 +4,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, describe, test } from 'node:test';
-import { DuplicateIndex } from '../src/search/open-index.js';
+import { DuplicateIndex } from '../src/search/stores.js';
 import { loadModel } from '../src/model/load.js';
 import { CLI, tempDir } from './helpers.js';
 import { denseIds, postJson, startServe } from './serve-process.js';

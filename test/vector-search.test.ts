@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { ENERGIES } from '../src/model/energies/registry.js';
-import { DEFAULT_HNSW, ExactVectorIndex, rerankPool, searchByEnergy, VectorIndex } from '../src/search/vector-index.js';
+import { ENERGIES } from '../src/encoder/energies/registry.js';
+import { DEFAULT_HNSW } from '../src/search/backend.js';
+import { ExactVectorIndex, rerankPool, searchByEnergy, VectorIndex } from '../src/search/directory/vector-index.js';
 import { Random } from '../src/util/random.js';
 
 describe('searchByEnergy: one search by energy for the store and dedup', () => {

@@ -3,12 +3,12 @@ import { describe, test } from 'node:test';
 import { readPairs } from '../src/data/pairs.js';
 import { splitForTraining } from '../src/data/split.js';
 import { maxAccuracyThreshold } from '../src/evaluation/binary-classification.js';
-import { clusterWeights, fitVerdict, verdictMetrics } from '../src/verdict/fit.js';
-import { Gbt } from '../src/verdict/gbt.js';
+import { clusterWeights, fitVerdict, verdictMetrics } from '../src/training/fit-verdict.js';
+import { fitGbt } from '../src/training/fit-gbt.js';
 import { Logistic } from '../src/verdict/logistic.js';
 import { STACK_INPUTS, Verdict } from '../src/verdict/verdict.js';
 import type { WordVectors } from '../src/verdict/word-vectors.js';
-import { words } from '../src/verdict/words.js';
+import { words } from '../src/text/verdict-words.js';
 import { SAMPLE_PAIRS } from './helpers.js';
 
 const close = (a: number, b: number, eps = 1e-9) => assert.ok(Math.abs(a - b) < eps, `${a} != ${b}`);
@@ -18,7 +18,7 @@ describe('gradient-boosted trees', () => {
     // base = ln((2+1)/(2+1)) = 0, so p = 0.5: g = p - y = (+0.5, +0.5, -0.5, -0.5), h = 0.25 each.
     // Left leaf (x <= 0): G = 1, H = 0.5, value = -G / (H + l2) = -1 / 1.5; the right one +1 / 1.5.
     const rows = [[0], [0], [1], [1]];
-    const gbt = Gbt.fit(rows, [0, 0, 1, 1], { iterations: 1, learningRate: 1, maxLeaves: 2, minLeaf: 1, l2: 1 });
+    const gbt = fitGbt(rows, [0, 0, 1, 1], { iterations: 1, learningRate: 1, maxLeaves: 2, minLeaf: 1, l2: 1 });
     const [tree] = gbt.json.trees;
     assert.deepEqual(tree.feature, [0, -1, -1]);
     assert.equal(tree.threshold[0], 0);
@@ -35,7 +35,7 @@ describe('gradient-boosted trees', () => {
       rows.push([(i * 37) % 11, y * 5 + ((i * 13) % 3)]);
       labels.push(y);
     }
-    const gbt = Gbt.fit(rows, labels, { iterations: 5, maxLeaves: 2, minLeaf: 5 });
+    const gbt = fitGbt(rows, labels, { iterations: 5, maxLeaves: 2, minLeaf: 5 });
     assert.ok(gbt.json.trees.every((t) => t.feature[0] === 1));
     const x = rows[7];
     const { bias, values } = gbt.contributions(x, 2);
@@ -47,7 +47,7 @@ describe('gradient-boosted trees', () => {
   test('early stopping keeps the trees of the best validation loss', () => {
     const rows = Array.from({ length: 300 }, (_, i) => [i % 10, (i * 7) % 13]);
     const labels = rows.map((r, i) => (r[0] > 4 !== (i % 9 === 0) ? 1 : 0));
-    const gbt = Gbt.fit(rows, labels, { iterations: 200, patience: 5 }, { rows: rows.slice(0, 60), labels: labels.slice(0, 60) });
+    const gbt = fitGbt(rows, labels, { iterations: 200, patience: 5 }, { rows: rows.slice(0, 60), labels: labels.slice(0, 60) });
     assert.ok(gbt.trees < 200 && gbt.trees > 0, `${gbt.trees} trees kept`);
   });
 });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend } from '../src/model/backend.js';
+import { initBackend } from '../src/encoder/backend.js';
 import { assertClose } from './helpers.js';
 
 /** Runs f on a backend and returns the value and gradient as plain arrays. */

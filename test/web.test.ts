@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import pino from 'pino';
 import { chromium, type Browser } from 'playwright-core';
-import { DuplicateIndex } from '../src/search/open-index.js';
+import { DuplicateIndex } from '../src/search/stores.js';
 import { loadModel, type Model } from '../src/model/load.js';
 import { type RunningServer, startServer } from '../src/service/server.js';
 import { tempDir } from './helpers.js';

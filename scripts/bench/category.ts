@@ -9,10 +9,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { formatRow } from '../../src/data/delimited.js';
 import { loadModel } from '../../src/model/load.js';
-import { DuplicateIndex } from '../../src/search/open-index.js';
-import { EXACT_CATEGORY_MAX } from '../../src/search/duplicate-index.js';
+import { DuplicateIndex } from '../../src/search/stores.js';
+import { EXACT_CATEGORY_MAX } from '../../src/search/directory/directory-index.js';
 import { importQuestions } from '../../src/search/import-file.js';
-import { DEFAULT_HNSW, spaceFor, VectorIndex } from '../../src/search/vector-index.js';
+import { DEFAULT_HNSW } from '../../src/search/backend.js';
+import { spaceFor, VectorIndex } from '../../src/search/directory/vector-index.js';
 import { Random } from '../../src/util/random.js';
 import { percentile, realQuestions, report, round } from './common.js';
 

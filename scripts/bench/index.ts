@@ -10,12 +10,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { formatRow } from '../../src/data/delimited.js';
 import { retrievalMetrics } from '../../src/evaluation/information-retrieval.js';
-import type { Energy } from '../../src/model/energies/energy.js';
+import type { Energy } from '../../src/encoder/energies/energy.js';
 import { loadModel } from '../../src/model/load.js';
-import { DuplicateIndex } from '../../src/search/open-index.js';
+import { DuplicateIndex } from '../../src/search/stores.js';
 import { importQuestions } from '../../src/search/import-file.js';
-import { databasePath, indexPath } from '../../src/search/paths.js';
-import { DEFAULT_HNSW, spaceFor, VectorIndex } from '../../src/search/vector-index.js';
+import { databasePath, indexPath } from '../../src/search/directory/paths.js';
+import { DEFAULT_HNSW } from '../../src/search/backend.js';
+import { spaceFor, VectorIndex } from '../../src/search/directory/vector-index.js';
 import { Random } from '../../src/util/random.js';
 import { latencies, realQuestions, report, round, splitHeldOut } from './common.js';
 

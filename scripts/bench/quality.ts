@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import { readPairs } from '../../src/data/pairs.js';
 import { type BinaryMetrics, evaluatePairs } from '../../src/evaluation/binary-classification.js';
 import { loadModel } from '../../src/model/load.js';
-import { verdictMetrics } from '../../src/verdict/fit.js';
+import { verdictMetrics } from '../../src/training/fit-verdict.js';
 import { heldOutTestPairs, percentile, report, ROOT, round } from './common.js';
 
 const SHARED = resolve(ROOT, '../shared/data/qqp-pairs');

@@ -1,8 +1,10 @@
 /**
- * The robustness suites' figures, recorded like any other: runs the HTTP fuzz suite and the
- * SIGKILL crash suite (test/fuzz-http.test.ts, test/crash.test.ts, the same files `npm test`
- * runs) and reports what they printed: requests sent, 5xx seen, writes refused, kills survived,
- * questions lost. A failing suite fails the bench.
+ * The robustness suites' figures, recorded like any other: runs the HTTP fuzz suite (a directory
+ * store and a PostgreSQL one), the SIGKILL crash suite and the reliability suite's workers-mode
+ * shutdown (test/fuzz-http.test.ts, test/crash.test.ts, test/reliability.test.ts, the same files
+ * `npm test` runs) and reports what they printed: requests sent, 5xx seen, writes refused,
+ * kills survived, questions lost, writes acknowledged after SIGTERM. A failing suite fails the
+ * bench.
  */
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -18,7 +20,7 @@ function figures(file: string, labels: string[]): Record<string, any>[] {
   });
 }
 
-const [fuzz, keyed] = figures('fuzz-http.test.js', ['fuzz-http figures', 'fuzz-http keyed round']);
+const [fuzz, keyed, postgres] = figures('fuzz-http.test.js', ['fuzz-http figures', 'fuzz-http keyed round', 'fuzz-http postgres round']);
 // The suite fails unless every one of them is refused.
 const unkeyedWrites = fuzz.mainRound.writesWithoutKey + fuzz.warmRound.writesWithoutKey;
 report({
@@ -46,4 +48,29 @@ report({
   acknowledgedDeletes: crash.acknowledgedDeletes,
   deletedReturned: crash.resurrected,
   temporariesLeft: crash.temporariesLeft,
+});
+report({
+  bench: 'robustness',
+  metric: 'HTTP fuzz on a PostgreSQL store (PGlite): 5xx answers, and answers naming the database',
+  value: postgres.fiveXX,
+  unit: '5xx',
+  target: '0',
+  config: { suite: 'test/fuzz-http.test.ts', store: 'postgres (PGlite over the wire)', seed: fuzz.seed + 3 },
+  requests: postgres.requests,
+  leaks: postgres.leaks,
+  unkeyedWrites: postgres.writesWithoutKey,
+});
+const [shutdown] = figures('reliability.test.js', ['workers shutdown round']);
+report({
+  bench: 'robustness',
+  metric: 'serve --workers 2, SIGTERM under 16 writers: 5xx answers',
+  value: shutdown.fiveXX,
+  unit: '5xx',
+  target: '0, every acknowledged write kept, none acknowledged past the deadline, group gone within it',
+  config: { suite: 'test/reliability.test.ts', writers: 16, deadlineMs: shutdown.deadlineMs },
+  acknowledged: shutdown.acknowledged,
+  acknowledgedAfterSigterm: shutdown.acknowledgedAfterSigterm,
+  latestAckAfterSigtermMs: shutdown.latestAckAfterSigtermMs,
+  exitMs: shutdown.exitMs,
+  lost: shutdown.lost,
 });

@@ -13,8 +13,8 @@ const BENCHES = ['train', 'encode', 'index', 'category', 'service', 'scale', 'ty
 const only = process.argv.slice(2);
 const RESULTS = join(ROOT, 'bench-results.json');
 const running = only.length > 0 ? only : BENCHES;
-// Figures of benches not run now are kept, among them the 'baseline' rows: main's figures from
-// before issue 12, measured by main's own scripts, which this tree can no longer run.
+// Figures of benches not run now are kept, among them the 'baseline' rows: the same benchmarks
+// measured on an older commit by that commit's own scripts, which this tree can no longer run.
 const kept = existsSync(RESULTS) ? (JSON.parse(readFileSync(RESULTS, 'utf8')) as { results: { bench: string }[] }).results.filter((r) => !running.includes(r.bench)) : [];
 const results: object[] = [...kept];
 for (const name of BENCHES.filter((b) => only.length === 0 || only.includes(b))) {
@@ -27,4 +27,4 @@ for (const name of BENCHES.filter((b) => only.length === 0 || only.includes(b)))
 }
 writeFileSync(RESULTS, JSON.stringify({ createdAt: new Date().toISOString(), machine: `${cpus().length} x ${cpus()[0]?.model}`, results }, null, 2));
 process.stderr.write(`[bench] wrote bench-results.json (${results.length} figures)\n`);
-execFileSync(process.execPath, [join(ROOT, 'dist/scripts/readme-figures.js')], { stdio: 'inherit' });
+execFileSync(process.execPath, [join(ROOT, 'dist/scripts/benchmarks-doc.js')], { stdio: 'inherit' });

@@ -1,17 +1,18 @@
 /**
  * Serving at a million questions (scale-store.ts: the real questions plus perturbed copies, as
  * every label says). In process, with held-out queries: the lexical top-50 of the in-memory
- * index beside FTS5's on the same store and queries (the engine it replaces), then encode +
+ * index beside FTS5's on the same texts and queries (the engine it replaces), then encode +
  * search as the service runs it (dense, hybrid, and suggest: prefix hybrid top-5 of a title cut
  * as typed). Then HTTP load from this process on a server over the same store, one process and
  * two (http-load.ts).
  */
-import { ftsQuery } from '../../src/search/fts-query.js';
+import Sqlite from 'better-sqlite3';
+import { ftsQuery } from '../../src/text/bm25-query.js';
 import { LexicalIndex } from '../../src/search/lexical/lexical-index.js';
 import { loadModel } from '../../src/model/load.js';
-import type { SearchOptions } from '../../src/search/index-api.js';
-import { DuplicateIndex } from '../../src/search/open-index.js';
-import { QuestionStore } from '../../src/search/store.js';
+import type { SearchOptions } from '../../src/search/backend.js';
+import { DuplicateIndex } from '../../src/search/stores.js';
+import { QuestionStore } from '../../src/search/directory/store.js';
 import { Random } from '../../src/util/random.js';
 import { latencies, report, round } from './common.js';
 import { httpLoad } from './http-load.js';
@@ -42,7 +43,16 @@ async function time(run: (q: string) => unknown, texts: string[]): Promise<numbe
   const buildSeconds = (performance.now() - started) / 1000;
   const heapAfter = process.memoryUsage();
   const memoryMb = round((heapAfter.heapUsed + heapAfter.arrayBuffers - heapBefore.heapUsed - heapBefore.arrayBuffers) / 1e6, 0);
-  const fts = latencies(await time((q) => sqlite.lexical(ftsQuery(q), 50), queries));
+  // The peer: FTS5 over the same texts, in a scratch database (stores no longer keep an FTS5 copy).
+  const peer = new Sqlite(':memory:');
+  peer.exec("CREATE VIRTUAL TABLE f USING fts5(text, content='', tokenize='porter unicode61 remove_diacritics 2', prefix='2 3 4')");
+  const put = peer.prepare('INSERT INTO f (rowid, text) VALUES (?, ?)');
+  peer.transaction(() => {
+    for (const row of sqlite.liveTexts()) put.run(row.label, row.text);
+  })();
+  const match = peer.prepare('SELECT rowid AS label, bm25(f) AS score FROM f WHERE f MATCH ? ORDER BY score LIMIT ?');
+  const fts = latencies(await time((q) => (ftsQuery(q) ? match.all(ftsQuery(q), 50) : []), queries));
+  peer.close();
   const ours = latencies(await time((q) => lexical.search(q, 50), queries));
   report({
     bench: 'scale',

@@ -7,11 +7,11 @@
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend } from '../../src/model/backend.js';
-import type { ModelConfig } from '../../src/model/config.js';
-import { SiameseEncoder } from '../../src/model/encoder.js';
-import { ENERGIES } from '../../src/model/energies/registry.js';
-import { parseLoss } from '../../src/model/losses/registry.js';
+import { initBackend } from '../../src/encoder/backend.js';
+import type { ModelConfig } from '../../src/encoder/config.js';
+import { SiameseEncoder } from '../../src/encoder/siamese-encoder.js';
+import { ENERGIES } from '../../src/encoder/energies/registry.js';
+import { parseLoss } from '../../src/training/losses/registry.js';
 import { Random } from '../../src/util/random.js';
 import { pytorchPeer, report, round } from './common.js';
 

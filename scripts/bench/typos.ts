@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { formatRow } from '../../src/data/delimited.js';
 import { loadModel } from '../../src/model/load.js';
-import { DuplicateIndex } from '../../src/search/open-index.js';
+import { DuplicateIndex } from '../../src/search/stores.js';
 import { importQuestions } from '../../src/search/import-file.js';
 import { Random } from '../../src/util/random.js';
 import { realQuestions, report, round, splitHeldOut } from './common.js';

@@ -16,9 +16,9 @@ import { readPairs } from '../../src/data/pairs.js';
 import { splitByCluster } from '../../src/data/split.js';
 import { evaluateRetrieval, retrievalTaskFromPairs } from '../../src/evaluation/information-retrieval.js';
 import { loadModel } from '../../src/model/load.js';
-import type { TrainOptions } from '../../src/model/training/options.js';
-import { train } from '../../src/model/training/pipeline.js';
-import { DuplicateIndex } from '../../src/search/open-index.js';
+import type { TrainOptions } from '../../src/training/options.js';
+import { train } from '../../src/training/pipeline.js';
+import { DuplicateIndex } from '../../src/search/stores.js';
 
 /** The configurations compared: the design card's network, then one change at a time. */
 export const CONFIGS: Record<string, Partial<TrainOptions>> = {

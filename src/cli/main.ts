@@ -3,16 +3,16 @@ import { Command, Option } from 'commander';
 import { ZodError } from 'zod';
 import { DoppelError } from '../errors.js';
 import { defaultModelDir } from '../model/model-dir.js';
-import { BACKEND_CHOICES, type BackendChoice } from '../model/backend.js';
-import { ENERGY_NAMES, LSTM_INITS, POOLINGS } from '../model/config.js';
+import { BACKEND_CHOICES, type BackendChoice } from '../encoder/backend.js';
+import { ENERGY_NAMES, LSTM_INITS, POOLINGS } from '../encoder/config.js';
 import { loadModel, type Runtime, RUNTIMES } from '../model/load.js';
-import { exportModelDir } from '../model/onnx/export-model-dir.js';
-import { PRESET_NAMES, TRAIN_DEFAULTS as T } from '../model/training/options.js';
+import { exportModelDir } from '../model/export-onnx.js';
+import { PRESET_NAMES, TRAIN_DEFAULTS as T } from '../training/options.js';
 import { evalCommand } from './commands/evaluate.js';
 import { scoreCommand } from './commands/score.js';
 import { OUTPUT_FORMATS } from '../data/row-writer.js';
 import { CLUSTERINGS } from '../dedup/clustering.js';
-import { SEARCH_MODES } from '../search/index-api.js';
+import { SEARCH_MODES } from '../search/backend.js';
 import { type DedupArgs, dedupCommand } from './commands/dedup.js';
 import { addCommand, buildCommand, evalRetrievalCommand, type IndexContext, migrateCommand, removeCommand, searchCommand, statsCommand } from './commands/index-cmds.js';
 import { type ServeOptions, serveCommand } from './commands/serve.js';
@@ -248,7 +248,7 @@ program
 
 function fail(err: unknown): never {
   if (err instanceof DoppelError) {
-    process.stderr.write(`doppel: ${err.message}\n`);
+    process.stderr.write(`doppel: ${err.message}\n${err.detail ? `  ${err.detail}\n` : ''}`);
     process.exit(err.status >= 500 ? 1 : 2);
   }
   if (err instanceof ZodError) {

@@ -1,7 +1,7 @@
 import { readQuestions, type QuestionRecord } from '../data/questions.js';
 import type { RecordFormat } from '../data/records.js';
-import type { DuplicateIndex } from '../search/open-index.js';
-import type { Hit } from '../search/index-api.js';
+import type { DuplicateIndex } from '../search/stores.js';
+import type { Hit } from '../search/backend.js';
 
 export interface AgainstRow {
   record: QuestionRecord;

@@ -3,7 +3,7 @@ import { readQuestions, type QuestionRecord } from '../data/questions.js';
 import type { RecordFormat } from '../data/records.js';
 import { type MiningMetrics, paraphraseMining } from '../evaluation/paraphrase-mining.js';
 import type { Model } from '../model/load.js';
-import type { TextEncoder } from '../model/text-encoder.js';
+import type { QuestionEncoder } from '../encoder/question-encoder.js';
 import { questionHash } from '../text/question-key.js';
 import { type Clustering, type Clusters, communities, connectedComponents, type Link } from './clustering.js';
 import { GrowableFloat32, GrowableInt32 } from './growable.js';
@@ -71,7 +71,7 @@ class StreamingEncoder {
   private pending: string[] = [];
 
   constructor(
-    private readonly encoder: TextEncoder,
+    private readonly encoder: QuestionEncoder,
     private readonly batchSize: number,
   ) {}
 

@@ -1,6 +1,7 @@
-import type { EnergyName } from '../model/config.js';
-import type { Energy } from '../model/energies/registry.js';
-import { DEFAULT_HNSW, ExactVectorIndex, type HnswParams, searchByEnergy, spaceFor, VectorIndex } from '../search/vector-index.js';
+import type { EnergyName } from '../encoder/config.js';
+import type { Energy } from '../encoder/energies/registry.js';
+import { DEFAULT_HNSW, type HnswParams } from '../search/backend.js';
+import { ExactVectorIndex, searchByEnergy, spaceFor, VectorIndex } from '../search/directory/vector-index.js';
 import type { Link } from './clustering.js';
 
 /** Below this many texts an exact scan beats building a graph. */

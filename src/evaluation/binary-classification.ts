@@ -4,8 +4,9 @@
  * energy is at most the threshold. Lower energy = more alike.
  */
 import type { Pair } from '../data/pairs.js';
-import type { Energy } from '../model/energies/registry.js';
-import type { TextEncoder } from '../model/text-encoder.js';
+import type { Energy } from '../encoder/energies/registry.js';
+import type { QuestionEncoder } from '../encoder/question-encoder.js';
+import { DoppelError } from '../errors.js';
 
 export interface BinaryMetrics {
   pairs: number;
@@ -161,12 +162,12 @@ export function precisionThreshold(energies: ArrayLike<number>, labels: ArrayLik
   sweep(energies, labels, (threshold, tp, fp) => {
     if (tp / (tp + fp) >= target) chosen = threshold;
   });
-  if (!Number.isFinite(chosen)) throw new Error(`no threshold reaches precision ${target} on the validation pairs`);
+  if (!Number.isFinite(chosen)) throw new DoppelError('INVALID_INPUT', `no threshold reaches precision ${target} on the validation pairs`);
   return chosen;
 }
 
 /** Energies of labelled pairs, each distinct text encoded once. */
-export async function pairEnergies(encoder: TextEncoder, energy: Energy, pairs: readonly Pair[]): Promise<{ energies: Float32Array; labels: Float32Array }> {
+export async function pairEnergies(encoder: QuestionEncoder, energy: Energy, pairs: readonly Pair[]): Promise<{ energies: Float32Array; labels: Float32Array }> {
   const index = new Map<string, number>();
   for (const p of pairs) for (const q of [p.q1, p.q2]) if (!index.has(q)) index.set(q, index.size);
   const vectors = await encoder.encode([...index.keys()]);
@@ -184,7 +185,7 @@ export async function pairEnergies(encoder: TextEncoder, energy: Energy, pairs: 
  * the validation of every training epoch and the final calibration run through here.
  */
 export async function evaluatePairs(
-  encoder: TextEncoder,
+  encoder: QuestionEncoder,
   energy: Energy,
   pairs: readonly Pair[],
   threshold?: number,

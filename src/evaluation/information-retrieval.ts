@@ -7,8 +7,6 @@
 import type { Pair } from '../data/pairs.js';
 import { readRows } from '../data/records.js';
 import { DoppelError, invalidFile } from '../errors.js';
-import type { DuplicateIndex } from '../search/open-index.js';
-import type { SearchMode } from '../search/index-api.js';
 import { questionKey } from '../text/question-key.js';
 import { KeyedUnionFind } from '../util/union-find.js';
 
@@ -102,15 +100,20 @@ export async function readRetrievalTask(queriesPath: string, qrelsPath: string):
   return { queries: judged.map((q) => ({ queryId: q.query_id, corpusId: q.corpus_id, text: q.text })), relevant };
 }
 
+/** What the evaluator needs of an index (the search layer's DuplicateIndex has it): evaluation sits below search. */
+export interface Searcher<Mode extends string> {
+  searchMany(queries: { text: string; exclude?: string[] }[], options: { mode: Mode; k: number }): Promise<{ id: string }[][]>;
+}
+
 /**
  * The evaluator: searches every query of the task (its own entry excluded) with the index and
  * averages the metrics. Keys in the order `doppel eval-retrieval` prints them.
  */
-export async function evaluateRetrieval(
-  index: Pick<DuplicateIndex, 'searchMany'>,
+export async function evaluateRetrieval<Mode extends string>(
+  index: Searcher<NoInfer<Mode>>,
   task: RetrievalTask,
-  options: { mode: SearchMode; k: number },
-): Promise<{ queries: number; mode: SearchMode } & Omit<RetrievalMetrics, 'queries'>> {
+  options: { mode: Mode; k: number },
+): Promise<{ queries: number; mode: Mode } & Omit<RetrievalMetrics, 'queries'>> {
   const hits = await index.searchMany(
     task.queries.map((q) => ({ text: q.text, exclude: q.corpusId ? [q.corpusId] : [] })),
     { mode: options.mode, k: options.k },

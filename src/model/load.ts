@@ -2,17 +2,17 @@ import { existsSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { DoppelError } from '../errors.js';
-import { type BackendChoice, initBackend } from './backend.js';
-import { outputDim } from './config.js';
-import { type Energy, ENERGIES } from './energies/registry.js';
-import { SiameseEncoder } from './encoder.js';
-import { plattProbability } from './calibration/platt.js';
+import { type BackendChoice, initBackend } from '../encoder/backend.js';
+import { outputDim } from '../encoder/config.js';
+import { type Energy, ENERGIES } from '../encoder/energies/registry.js';
+import { SiameseEncoder } from '../encoder/siamese-encoder.js';
+import { plattProbability } from './platt.js';
 import { FILES, loadModelFiles, type ModelFiles } from './model-dir.js';
-import { type TextEncoder, TfjsTextEncoder } from './text-encoder.js';
+import { type QuestionEncoder, TfjsQuestionEncoder } from '../encoder/question-encoder.js';
 import { type Judgement, type Reason, Verdict } from '../verdict/verdict.js';
 import { embeddingWordVectors } from '../verdict/word-vectors.js';
-import { alignWords, type WordAlignment } from './explain/word-alignment.js';
-import { classifierEnergy, EnsembleEncoder } from './ensemble-encoder.js';
+import { alignWords, type WordAlignment } from '../encoder/word-alignment.js';
+import { classifierEnergy, EnsembleEncoder } from '../encoder/ensemble-encoder.js';
 
 export const RUNTIMES = ['auto', 'onnx', 'tfjs'] as const;
 export type Runtime = (typeof RUNTIMES)[number];
@@ -37,11 +37,11 @@ export interface Model {
   files: ModelFiles;
   id: string;
   /** The encoder of the vectors a store holds and searches. */
-  encoder: TextEncoder;
+  encoder: QuestionEncoder;
   /** The energy between stored vectors, which search ranks by. */
   energy: Energy;
   /** The tower whose energy decides (threshold, probability, verdict): the model itself unless it is an ensemble. */
-  classifier: { encoder: TextEncoder; energy: Energy };
+  classifier: { encoder: QuestionEncoder; energy: Energy };
   /** An ensemble's deciding energy between two stored vectors; absent when that is `energy`. */
   decisionEnergy?: (a: Float32Array, b: Float32Array) => number;
   threshold: number;
@@ -98,7 +98,7 @@ function onnxProblem(files: ModelFiles): string | undefined {
   return undefined;
 }
 
-async function makeEncoder(files: ModelFiles, options: LoadModelOptions): Promise<TextEncoder> {
+async function makeEncoder(files: ModelFiles, options: LoadModelOptions): Promise<QuestionEncoder> {
   const log = options.log ?? (() => {});
   const runtime = options.runtime ?? parseRuntime(process.env.DOPPEL_RUNTIME);
   if (runtime !== 'tfjs') {
@@ -106,7 +106,7 @@ async function makeEncoder(files: ModelFiles, options: LoadModelOptions): Promis
     if (problem) {
       // The ONNX graph is derived data: write it next to the weights rather than ship it twice.
       try {
-        const { exportModelDir } = await import('./onnx/export-model-dir.js');
+        const { exportModelDir } = await import('./export-onnx.js');
         await exportModelDir(files.dir);
         log(`encoder: exported ${FILES.onnx} (${problem.split(' (')[0]})`);
         problem = undefined;
@@ -116,9 +116,9 @@ async function makeEncoder(files: ModelFiles, options: LoadModelOptions): Promis
     }
     if (!problem) {
       try {
-        const { OnnxTextEncoder } = await import('./onnx/onnx-encoder.js');
+        const { OnnxQuestionEncoder } = await import('../encoder/onnx/onnx-encoder.js');
         const threads = options.threads ?? (Number(process.env.DOPPEL_THREADS) || availableParallelism());
-        const encoder = await OnnxTextEncoder.create(join(files.dir, FILES.onnx), files.tokenizer, files.config, outputDim(files.config), { threads });
+        const encoder = await OnnxQuestionEncoder.create(join(files.dir, FILES.onnx), files.tokenizer, files.config, outputDim(files.config), { threads });
         log(`encoder: ${encoder.runtime}`);
         return encoder;
       } catch (err) {
@@ -132,7 +132,7 @@ async function makeEncoder(files: ModelFiles, options: LoadModelOptions): Promis
     }
   }
   await initBackend(options.backend, log);
-  return new TfjsTextEncoder(SiameseEncoder.fromWeights(files.config, files.weights), files.tokenizer);
+  return new TfjsQuestionEncoder(SiameseEncoder.fromWeights(files.config, files.weights), files.tokenizer);
 }
 
 export async function loadModel(dir?: string, options: LoadModelOptions = {}): Promise<Model> {

@@ -4,7 +4,7 @@ import { join, resolve, sep } from 'node:path';
 import { DoppelError } from '../errors.js';
 import { checkOutputPath, removeStaleTemps, replaceDir } from '../util/atomic-write.js';
 import { type Ensemble, FILES, isModelDir, loadModelFiles } from './model-dir.js';
-import { WEIGHTS_BIN } from './weights.js';
+import { WEIGHTS_BIN } from '../encoder/weights.js';
 
 /** What a tower directory holds that a model needs, and its provenance (the rest, such as checkpoints, stays behind). */
 const TOWER_FILES = [FILES.config, FILES.tokenizer, 'weights.json', WEIGHTS_BIN, FILES.calibration, FILES.training, 'report.json', 'report.html', FILES.onnx, FILES.onnxMeta];

@@ -5,11 +5,11 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { DoppelError } from '../errors.js';
-import { Tokenizer } from '../text/tokenizer.js';
-import { type ModelConfig, ModelConfigSchema } from './config.js';
+import { Tokenizer } from '../text/encoder-tokenizer.js';
+import { type ModelConfig, ModelConfigSchema } from '../encoder/config.js';
 import { CrossAttention } from '../verdict/cross-attention.js';
 import { STACK_INPUTS, type VerdictJson, VerdictJsonSchema } from '../verdict/verdict.js';
-import { loadWeights, saveWeights, WEIGHTS_BIN, type WeightMap } from './weights.js';
+import { loadWeights, saveWeights, WEIGHTS_BIN, type WeightMap } from '../encoder/weights.js';
 
 export const CalibrationSchema = z.object({
   /** Energy at or below which a pair is called a duplicate. */
@@ -68,8 +68,18 @@ export function defaultModelDir(): string {
   return resolve(dirname(fileURLToPath(import.meta.url)), '../../../data/models/default');
 }
 
-function parseVerdict(json: unknown, dir: string, embeddingDim: number): VerdictJson {
+/** A stage written before the trees were named for what they are ('lexical'), read under today's names. */
+function renamedTrees(json: unknown): unknown {
+  const j = json as { lexical?: unknown; trees?: unknown; stack?: { names?: unknown } } | null;
+  if (!j || typeof j !== 'object' || !('lexical' in j) || 'trees' in j) return json;
+  const { lexical, ...rest } = j;
+  const names = Array.isArray(j.stack?.names) ? j.stack.names.map((n) => (n === 'lexical_logit' ? 'trees_logit' : n)) : j.stack?.names;
+  return { ...rest, trees: lexical, stack: { ...j.stack, names } };
+}
+
+function parseVerdict(stored: unknown, dir: string, embeddingDim: number): VerdictJson {
   const path = join(dir, FILES.verdict);
+  const json = renamedTrees(stored);
   // Inputs first: a stage from an older version lacks more than the inputs (e.g. the cross-attention model), and refitting mends all of it.
   const names = (json as { stack?: { names?: unknown } } | null)?.stack?.names;
   if (Array.isArray(names) && names.join() !== STACK_INPUTS.join()) {

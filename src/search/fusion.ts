@@ -3,8 +3,8 @@
  *   score = bm25 / max(bm25 over the lexical candidates) - alpha * energy
  * (BM25 is 0 for a candidate that only the dense search found). Unlike reciprocal rank fusion,
  * this keeps the magnitudes: a lexical match with a low energy rises, a word-overlap match that
- * the model calls far sinks. On held-out Quora clusters it beats BM25 alone (README,
- * "Retrieval", from `npm run bench -- retrieval`).
+ * the model calls far sinks. On held-out Quora clusters it beats BM25 alone
+ * (docs/benchmarks.md, from `npm run bench -- retrieval`).
  */
 export interface FusionWeights {
   /** Weight of the energy against normalised BM25. */

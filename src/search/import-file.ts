@@ -1,5 +1,5 @@
 import { readQuestions } from '../data/questions.js';
-import type { DuplicateIndex } from './open-index.js';
+import type { DuplicateIndex } from './stores.js';
 
 export interface ImportReport {
   rows: number;

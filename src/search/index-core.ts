@@ -9,12 +9,14 @@ import {
   type FeedbackInput,
   type Hit,
   type IndexStats,
+  type NewFeedback,
+  type NewQuestion,
   type QuestionInput,
   SEARCH_MODES,
   type SearchMode,
   type SearchOptions,
-} from './index-api.js';
-import type { FeedbackInput as FeedbackRow, NewQuestion, StoredQuestion } from './store.js';
+  type StoredQuestion,
+} from './backend.js';
 
 /** The energy's weight against normalised BM25; chosen on the held-out Quora retrieval task. */
 export const DEFAULT_FUSION: FusionWeights = { alpha: 1 };
@@ -83,7 +85,7 @@ export abstract class IndexCore implements DuplicateIndex {
   /** Stored vectors of the given questions. */
   protected abstract storedVectors(labels: number[]): Promise<Map<number, Float32Array>>;
   protected abstract questionsByLabel(labels: number[]): Promise<Map<number, StoredQuestion>>;
-  protected abstract storeFeedback(row: FeedbackRow): Promise<number>;
+  protected abstract storeFeedback(row: NewFeedback): Promise<number>;
   abstract feedbackPairs(): Promise<Pair[]>;
   abstract stats(options?: { categories?: boolean }): Promise<IndexStats>;
   abstract save(): Promise<void>;

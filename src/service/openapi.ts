@@ -27,6 +27,7 @@ import {
   SuggestQuery,
   SuggestResponse,
 } from './schemas.js';
+import { DoppelError } from '../errors.js';
 
 type JsonSchema = Record<string, unknown>;
 type ObjectSchema = z.ZodObject<z.ZodRawShape>;
@@ -231,7 +232,7 @@ function components(list: [string, z.ZodType][], io: 'input' | 'output'): Record
   const registry = z.registry<{ id: string }>();
   for (const [id, schema] of list) registry.add(schema, { id });
   const { schemas } = z.toJSONSchema(registry, { target: 'draft-2020-12', io, unrepresentable: 'throw', uri: (id) => `#/components/schemas/${id}` });
-  if ('__shared' in schemas) throw new Error('openapi: a schema needs shared definitions; give it a component name');
+  if ('__shared' in schemas) throw new DoppelError('INTERNAL', 'openapi: a schema needs shared definitions; give it a component name');
   return Object.fromEntries(Object.entries(schemas).map(([id, s]) => [id, clean(s as JsonSchema)]));
 }
 
@@ -240,7 +241,7 @@ let generated: { schemas: Record<string, JsonSchema>; paths: Record<string, Reco
 function generate() {
   const schemas = { ...components(REQUEST_COMPONENTS, 'input'), ...components(RESPONSE_COMPONENTS, 'output') };
   const names = new Map<z.ZodType, string>([...REQUEST_COMPONENTS, ...RESPONSE_COMPONENTS].map(([id, s]) => [s, id]));
-  if (Object.keys(schemas).length !== names.size) throw new Error('openapi: two components share a name');
+  if (Object.keys(schemas).length !== names.size) throw new DoppelError('INTERNAL', 'openapi: two components share a name');
   const schemaOf = (schema: z.ZodType, io: 'input' | 'output') => {
     const name = names.get(schema);
     return name ? { $ref: `#/components/schemas/${name}` } : jsonSchema(schema, io);

@@ -6,28 +6,36 @@
  */
 import { z } from 'zod';
 import { ERROR_CODES, type ErrorCode } from '../errors.js';
-import { SEARCH_MODES } from '../search/index-api.js';
-import { MAX_NAME_LENGTH, MAX_TEXT_LENGTH, nameProblem, textProblem } from '../text/validate.js';
+import { SEARCH_MODES } from '../search/backend.js';
+import { characterProblem, MAX_NAME_LENGTH, MAX_TEXT_LENGTH } from '../text/validate.js';
 
 // ---------------------------------------------------------------- requests
+
+/** The same character rule as files and the library (text/validate.ts), with its own message. */
+const wellFormed = (value: string, ctx: z.RefinementCtx) => {
+  const problem = characterProblem(value);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem.replace(/^contains/, 'must not contain').replace(/^is not/, 'must be') });
+};
 
 const text = z
   .string()
   .trim()
   .min(1, 'must not be empty')
   .max(MAX_TEXT_LENGTH, `must be at most ${MAX_TEXT_LENGTH} characters`)
-  .refine((t) => textProblem(t) === undefined, 'must not contain a NUL character')
-  .describe(`A question text: 1 to ${MAX_TEXT_LENGTH} characters once leading and trailing white space is trimmed, with no NUL character.`);
+  .superRefine(wellFormed)
+  .describe(`A question text: 1 to ${MAX_TEXT_LENGTH} characters once leading and trailing white space is trimmed, well-formed Unicode with no NUL character.`);
 const k = z.number().int().min(1).max(100).describe('How many matches to return.');
 /** An id or category: the same rule as files and the library (text/validate.ts). */
-const name = (field: 'id' | 'category') =>
+const name = () =>
   z
     .string()
     .trim()
     .min(1, 'must not be empty')
     .max(MAX_NAME_LENGTH, `must be at most ${MAX_NAME_LENGTH} characters`)
-    .refine((v) => nameProblem(v, field) === undefined, 'must not contain a NUL character');
-const category = name('category').describe('Only questions stored with this category.');
+    .superRefine(wellFormed);
+/** The id of a stored question, as a path parameter or a field naming one: never trimmed, as ids are matched exactly. */
+const storedId = z.string().min(1, 'must not be empty').max(MAX_NAME_LENGTH, `must be at most ${MAX_NAME_LENGTH} characters`).superRefine(wellFormed);
+const category = name().describe('Only questions stored with this category.');
 
 const explain = z.boolean().optional().describe('Also say why: the word pairs that carry the similarity and the verdict inputs that moved it (slower).');
 
@@ -46,9 +54,9 @@ export const DuplicatesBody = z
 
 export const QuestionBody = z
   .strictObject({
-    id: name('id').optional().describe('The id to store the question under; a random UUID when left out.'),
+    id: name().optional().describe('The id to store the question under; a random UUID when left out.'),
     text,
-    category: name('category').optional().describe('A category, to filter searches by.'),
+    category: name().optional().describe('A category, to filter searches by.'),
   })
   .describe('A question to store and index.');
 
@@ -58,8 +66,8 @@ export const FeedbackBody = z
   .strictObject({
     a: text.optional().describe('The first question, as text.'),
     b: text.optional().describe('The second question, as text.'),
-    aId: z.string().min(1).optional().describe('The first question, as the id of a stored question.'),
-    bId: z.string().min(1).optional().describe('The second question, as the id of a stored question.'),
+    aId: storedId.optional().describe('The first question, as the id of a stored question.'),
+    bId: storedId.optional().describe('The second question, as the id of a stored question.'),
     isDuplicate: z.boolean().describe('The verdict: whether the two ask the same thing.'),
   })
   .refine((f) => (f.a === undefined) !== (f.aId === undefined) && (f.b === undefined) !== (f.bId === undefined), {
@@ -77,13 +85,13 @@ export const SuggestQuery = z.strictObject({
 });
 
 export const QuestionParams = z.strictObject({
-  id: z.string().min(1).describe('The id of a stored question.'),
+  id: storedId.describe('The id of a stored question.'),
 });
 
 // ---------------------------------------------------------------- responses
 
-/** The codes an error response can carry: the catalogue in errors.ts, and INTERNAL for a 500 nobody raised on purpose. */
-export const API_ERROR_CODES = [...(Object.keys(ERROR_CODES) as ErrorCode[]), 'INTERNAL'] as const;
+/** The codes an error response can carry: the catalogue in errors.ts (INTERNAL also for a 500 nobody raised on purpose). */
+export const API_ERROR_CODES = Object.keys(ERROR_CODES) as [ErrorCode, ...ErrorCode[]];
 
 export const ErrorResponse = z
   .strictObject({

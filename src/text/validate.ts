@@ -3,16 +3,29 @@ import { invalidInput } from '../errors.js';
 /** Longest question text accepted anywhere (API, CLI, library), in UTF-16 code units after trimming. */
 export const MAX_TEXT_LENGTH = 2000;
 
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/**
+ * What is wrong with the characters of a text, id or category, or undefined: a NUL (binary
+ * data), or a lone UTF-16 surrogate (not Unicode: a store would keep U+FFFD or other bytes in
+ * its place, so the id or text read back would not be the one sent).
+ */
+export function characterProblem(value: string): string | undefined {
+  if (value.includes('\0')) return 'contains a NUL character';
+  if (LONE_SURROGATE.test(value)) return 'is not well-formed Unicode (it holds a lone UTF-16 surrogate)';
+  return undefined;
+}
+
 /**
  * What is wrong with a (trimmed) question text, said of the field, or undefined when it is
- * accepted: empty, longer than MAX_TEXT_LENGTH, or holding a NUL character (binary data; other
- * control characters are kept). The API, the CLI, file readers and the library all ask this.
+ * accepted: empty, longer than MAX_TEXT_LENGTH, or with a characterProblem (other control
+ * characters are kept). The API, the CLI, file readers and the library all ask this.
  */
 export function textProblem(trimmed: string, field = 'text'): string | undefined {
   if (trimmed.length === 0) return `${field} must not be empty`;
   if (trimmed.length > MAX_TEXT_LENGTH) return `${field} is longer than ${MAX_TEXT_LENGTH} characters (${trimmed.length})`;
-  if (trimmed.includes('\0')) return `${field} contains a NUL character`;
-  return undefined;
+  const characters = characterProblem(trimmed);
+  return characters && `${field} ${characters}`;
 }
 
 /** Longest id or category accepted anywhere. */
@@ -22,8 +35,8 @@ export const MAX_NAME_LENGTH = 200;
 export function nameProblem(trimmed: string, field: 'id' | 'category'): string | undefined {
   if (trimmed.length === 0) return `${field} must not be empty`;
   if (trimmed.length > MAX_NAME_LENGTH) return `${field} is longer than ${MAX_NAME_LENGTH} characters`;
-  if (trimmed.includes('\0')) return `${field} contains a NUL character`;
-  return undefined;
+  const characters = characterProblem(trimmed);
+  return characters && `${field} ${characters}`;
 }
 
 export function checkText(text: unknown, field = 'text'): string {

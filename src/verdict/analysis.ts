@@ -1,6 +1,6 @@
 import { questionKey } from '../text/question-key.js';
 import type { Idf } from './idf.js';
-import { charTrigrams, isNegation, isNumber, questionType, words } from './words.js';
+import { charTrigrams, isNegation, isNumber, questionType, words } from '../text/verdict-words.js';
 
 /** A sparse vector, L2-normalised. */
 export type SparseVector = Map<string, number>;

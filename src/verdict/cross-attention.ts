@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { dot } from '../util/dot.js';
 import { type WordVectors, wordsWithVectors } from './word-vectors.js';
+import { DoppelError } from '../errors.js';
 
 /**
  * A small cross-attention pair model, one input of the verdict stack: the siamese towers never
@@ -56,9 +57,9 @@ export function encodeTensor(shape: number[], values: Float32Array): z.infer<typ
 /** A weight as float64: the inference loops then read no float32 they must convert. */
 function decodeTensor(name: string, json: CrossAttentionJson, shape: number[]): Float64Array {
   const t = json.weights[name];
-  if (!t || t.shape.join() !== shape.join()) throw new Error(`cross-attention weight ${name} should have shape [${shape}]`);
+  if (!t || t.shape.join() !== shape.join()) throw new DoppelError('MODEL_ERROR', `cross-attention weight ${name} should have shape [${shape}]`);
   const bytes = Buffer.from(t.values, 'base64');
-  if (bytes.length !== shape.reduce((a, b) => a * b, 1) * 4) throw new Error(`cross-attention weight ${name} holds ${bytes.length} bytes, not [${shape}] float32`);
+  if (bytes.length !== shape.reduce((a, b) => a * b, 1) * 4) throw new DoppelError('MODEL_ERROR', `cross-attention weight ${name} holds ${bytes.length} bytes, not [${shape}] float32`);
   return Float64Array.from(new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length)));
 }
 

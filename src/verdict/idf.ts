@@ -1,4 +1,4 @@
-import { charTrigrams, words } from './words.js';
+import { charTrigrams, words } from '../text/verdict-words.js';
 
 /** Document frequencies of words and character trigrams over a set of questions. */
 export interface IdfJson {

@@ -9,15 +9,15 @@ import { CrossAttention, CrossAttentionJsonSchema } from './cross-attention.js';
 import { alignmentFeatures, type WordVectors } from './word-vectors.js';
 
 /**
- * The stack's inputs: the encoder's energy, the lexical trees' logit, the features themselves,
+ * The stack's inputs: the encoder's energy, the gradient-boosted trees' logit, the features themselves,
  * word-vector alignment and the cross-attention model's logit.
  */
-export const STACK_INPUTS = ['energy', 'lexical_logit', ...FEATURE_NAMES, 'alignment_mean', 'alignment_min', 'cross_attention_logit'] as const;
+export const STACK_INPUTS = ['energy', 'trees_logit', ...FEATURE_NAMES, 'alignment_mean', 'alignment_min', 'cross_attention_logit'] as const;
 
 export const VerdictJsonSchema = z.object({
   format: z.literal('doppel-verdict/2'),
   idf: z.custom<IdfJson>((v) => typeof v === 'object' && v !== null && 'documents' in v),
-  lexical: z.custom<GbtJson>((v) => typeof v === 'object' && v !== null && 'trees' in v),
+  trees: z.custom<GbtJson>((v) => typeof v === 'object' && v !== null && 'trees' in v),
   stack: z.custom<LogisticJson>((v) => typeof v === 'object' && v !== null && 'weights' in v),
   crossAttention: CrossAttentionJsonSchema,
   /** Probability at or above which a pair is called a duplicate (maximum validation accuracy). */
@@ -28,7 +28,7 @@ export type VerdictJson = z.infer<typeof VerdictJsonSchema>;
 /** One row of the stack's inputs, in STACK_INPUTS order: the one place fitting and judging build it. */
 export function stackRow(
   energy: number,
-  lexicalLogit: number,
+  treesLogit: number,
   features: Float64Array,
   wordsA: readonly string[],
   wordsB: readonly string[],
@@ -37,7 +37,7 @@ export function stackRow(
   crossAttention: CrossAttention,
 ): Float64Array {
   const aligned = alignmentFeatures(wordsA, wordsB, vectors, (w) => idf.word(w), idf.common);
-  return Float64Array.from([energy, lexicalLogit, ...features, aligned.mean, aligned.min, crossAttention.logit(wordsA, wordsB)]);
+  return Float64Array.from([energy, treesLogit, ...features, aligned.mean, aligned.min, crossAttention.logit(wordsA, wordsB)]);
 }
 
 export interface Judgement {
@@ -72,7 +72,7 @@ const ANALYSIS_CACHE = { entries: 20_000, chars: 2_000_000 };
  */
 export class Verdict {
   private readonly idf: Idf;
-  private readonly lexical: Gbt;
+  private readonly trees: Gbt;
   private readonly stack: Logistic;
   private readonly crossAttention: CrossAttention;
   /** Analyses of recent texts: a stored question is analysed once, not on every search. */
@@ -87,7 +87,7 @@ export class Verdict {
     private readonly vectors: WordVectors,
   ) {
     this.idf = new Idf(json.idf);
-    this.lexical = new Gbt(json.lexical);
+    this.trees = new Gbt(json.trees);
     this.stack = new Logistic(json.stack);
     this.crossAttention = new CrossAttention(json.crossAttention, vectors);
   }
@@ -110,7 +110,7 @@ export class Verdict {
   }
 
   private stackInputs(a: string, b: string, features: Float64Array, energy: number): Float64Array {
-    return stackRow(energy, this.lexical.logit(features), features, this.analysis(a).words, this.analysis(b).words, this.vectors, this.idf, this.crossAttention);
+    return stackRow(energy, this.trees.logit(features), features, this.analysis(a).words, this.analysis(b).words, this.vectors, this.idf, this.crossAttention);
   }
 
   /**
@@ -141,12 +141,12 @@ export class Verdict {
     const inputs = this.stackInputs(a, b, features, energy);
     const { bias, values } = this.stack.contributions(inputs);
     const { mean, scale, weights } = this.stack.json;
-    const lexicalWeight = weights[1] / scale[1];
-    const trees = this.lexical.contributions(features, FEATURE_NAMES.length);
-    const baseline = bias + lexicalWeight * (trees.bias - mean[1]);
+    const treesWeight = weights[1] / scale[1];
+    const trees = this.trees.contributions(features, FEATURE_NAMES.length);
+    const baseline = bias + treesWeight * (trees.bias - mean[1]);
     const reasons: Reason[] = [{ feature: 'energy', value: energy, contribution: values[0] }];
     FEATURE_NAMES.forEach((name, i) => {
-      reasons.push({ feature: name, value: features[i], contribution: values[i + 2] + lexicalWeight * trees.values[i] });
+      reasons.push({ feature: name, value: features[i], contribution: values[i + 2] + treesWeight * trees.values[i] });
     });
     for (let i = 2 + FEATURE_NAMES.length; i < STACK_INPUTS.length; i++) reasons.push({ feature: STACK_INPUTS[i], value: inputs[i], contribution: values[i] });
     reasons.sort((x, y) => Math.abs(y.contribution) - Math.abs(x.contribution));

@@ -1,4 +1,4 @@
-import type { Tokenizer } from '../text/tokenizer.js';
+import type { Tokenizer } from '../text/encoder-tokenizer.js';
 import { dot } from '../util/dot.js';
 
 /** A word's vector, or undefined for a word the table has no row for. */

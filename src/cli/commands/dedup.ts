@@ -4,7 +4,7 @@ import { DoppelError } from '../../errors.js';
 import { type Clustering } from '../../dedup/clustering.js';
 import { matchAgainstStore } from '../../dedup/against.js';
 import { dedupFile } from '../../dedup/dedup.js';
-import { DuplicateIndex } from '../../search/open-index.js';
+import { DuplicateIndex } from '../../search/stores.js';
 import type { Model } from '../../model/load.js';
 import { stageBars } from '../progress.js';
 

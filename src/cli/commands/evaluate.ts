@@ -1,7 +1,7 @@
 import { readPairs } from '../../data/pairs.js';
 import { type BinaryMetrics, evaluatePairs } from '../../evaluation/binary-classification.js';
 import type { Model } from '../../model/load.js';
-import { verdictMetrics } from '../../verdict/fit.js';
+import { verdictMetrics } from '../../training/fit-verdict.js';
 
 const summary = (m: BinaryMetrics) => ({ pairs: m.pairs, accuracy: m.accuracy, f1: m.f1, precision: m.precision, recall: m.recall, rocAuc: m.rocAuc, averagePrecision: m.averagePrecision, threshold: m.threshold });
 

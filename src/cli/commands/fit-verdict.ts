@@ -1,12 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DoppelError } from '../../errors.js';
-import type { BackendChoice } from '../../model/backend.js';
+import type { BackendChoice } from '../../encoder/backend.js';
 import type { Model } from '../../model/load.js';
 import { FILES } from '../../model/model-dir.js';
-import { TrainOptionsSchema } from '../../model/training/options.js';
-import { loadTrainingPairs } from '../../model/training/pipeline.js';
-import { verdictStage } from '../../model/training/verdict-stage.js';
+import { TrainOptionsSchema } from '../../training/options.js';
+import { loadTrainingPairs } from '../../training/pipeline.js';
+import { verdictStage } from '../../training/verdict-stage.js';
 import { writeFileAtomic } from '../../util/atomic-write.js';
 import { embeddingWordVectors } from '../../verdict/word-vectors.js';
 

@@ -1,10 +1,9 @@
 import { evaluateRetrieval, readRetrievalTask } from '../../evaluation/information-retrieval.js';
-import { DuplicateIndex } from '../../search/open-index.js';
-import { type Hit, type SearchMode } from '../../search/index-api.js';
+import { describeStore, DuplicateIndex } from '../../search/stores.js';
+import { type Hit, type SearchMode } from '../../search/backend.js';
 import { countQuestions, importQuestions } from '../../search/import-file.js';
 import type { Model } from '../../model/load.js';
 import { migrateStore } from '../../search/migrate.js';
-import { isPostgresUrl, redactUrl } from '../../search/postgres/connection.js';
 import { ProgressBar, stageBars } from '../progress.js';
 
 export interface IndexContext {
@@ -106,7 +105,7 @@ export async function migrateCommand(model: Model, from: string, to: string, log
   let bar: ProgressBar | undefined;
   const r = await migrateStore(from, to, model, (done, total) => (bar ??= new ProgressBar('migrating', total, 'questions')).update(done));
   bar?.done();
-  // A directory's graph is built now rather than at the first search.
-  if (!isPostgresUrl(to)) await (await DuplicateIndex.open(to, { model, log, onProgress: stageBars('questions') })).close();
-  log(`${redactUrl(from)} -> ${redactUrl(to)}: copied ${r.copied} of ${r.questions} questions (${r.present} already there), ${r.feedback} feedback pairs; ${r.seconds.toFixed(1)} s`);
+  // A directory's graph is built now rather than at the first search (a database checks its schema).
+  await (await DuplicateIndex.open(to, { model, log, onProgress: stageBars('questions') })).close();
+  log(`${describeStore(from)} -> ${describeStore(to)}: copied ${r.copied} of ${r.questions} questions (${r.present} already there), ${r.feedback} feedback pairs; ${r.seconds.toFixed(1)} s`);
 }

@@ -3,11 +3,10 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import { DoppelError } from '../../errors.js';
-import { DuplicateIndex } from '../../search/open-index.js';
-import { isPostgresUrl, redactUrl } from '../../search/postgres/connection.js';
+import { describeStore, DuplicateIndex, resolveStore } from '../../search/stores.js';
 import { countQuestions, importQuestions } from '../../search/import-file.js';
 import type { Model } from '../../model/load.js';
-import { closeOnSignals, startServer } from '../../service/server.js';
+import { closeOnSignals, DEFAULT_SHUTDOWN_TIMEOUT_MS, startServer } from '../../service/server.js';
 import { superviseWorkers, type WorkerReady, workerRole } from '../../service/workers.js';
 import { ProgressBar } from '../progress.js';
 
@@ -46,16 +45,17 @@ function positive(value: number | string | undefined, name: string): number | un
 
 export async function serveCommand(model: Model, opts: ServeOptions, log: (m: string) => void): Promise<void> {
   const { role, writer } = workerRole();
-  if (opts.workers > 1 && !role) return superviseWorkers(opts.workers, log);
+  const shutdownSeconds = positive(opts.shutdownTimeout ?? process.env.DOPPEL_SHUTDOWN_TIMEOUT, 'shutdown timeout');
+  const shutdownTimeoutMs = shutdownSeconds === undefined ? undefined : shutdownSeconds * 1000;
+  if (opts.workers > 1 && !role) return superviseWorkers(opts.workers, shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS, log);
   const logger = pino({ level: process.env.LOG_LEVEL ?? 'info' });
   const maxConnections = positive(opts.maxConnections ?? process.env.DOPPEL_MAX_CONNECTIONS, 'max connections');
-  const shutdownSeconds = positive(opts.shutdownTimeout ?? process.env.DOPPEL_SHUTDOWN_TIMEOUT, 'shutdown timeout');
   const store = opts.store ?? DEMO_STORE;
-  if (opts.readUrl && !isPostgresUrl(store)) throw new DoppelError('INVALID_INPUT', '--read-url needs a postgres:// --store');
+  if (opts.readUrl && !resolveStore(store).readReplicas) throw new DoppelError('INVALID_INPUT', '--read-url needs a postgres:// --store');
   const index = await DuplicateIndex.open(store, { model, log, readUrl: opts.readUrl, poolSize: opts.poolSize, readonly: role === 'reader' });
   if (opts.demo && role !== 'reader' && (await index.stats()).questions === 0) {
     const total = await countQuestions(DEMO_QUESTIONS);
-    log(`first start: building the demo store in ${redactUrl(store)} from ${total} sample questions`);
+    log(`first start: building the demo store in ${describeStore(store)} from ${total} sample questions`);
     const bar = new ProgressBar('demo store', total, 'questions');
     const r = await importQuestions(index, DEMO_QUESTIONS, { onProgress: (n) => bar.update(n) });
     bar.done(`[doppel] demo store ready: ${r.added} questions in ${r.seconds.toFixed(1)} s`);
@@ -69,7 +69,7 @@ export async function serveCommand(model: Model, opts: ServeOptions, log: (m: st
     apiKey: process.env.DOPPEL_API_KEY || undefined,
     rateLimit: opts.rateLimit > 0 ? { rate: opts.rateLimit, burst: 2 * opts.rateLimit } : undefined,
     maxConnections: maxConnections === undefined ? undefined : Math.max(1, Math.floor(maxConnections)),
-    shutdownTimeoutMs: shutdownSeconds === undefined ? undefined : shutdownSeconds * 1000,
+    shutdownTimeoutMs,
     logger,
     version,
     saveIntervalMs: opts.saveInterval * 1000,
@@ -77,13 +77,13 @@ export async function serveCommand(model: Model, opts: ServeOptions, log: (m: st
     internal: role === 'writer',
     writer,
   });
-  closeOnSignals(running, logger);
+  closeOnSignals(running, logger, role !== undefined);
   const { questions } = await index.stats();
   if (role) {
-    const ready: WorkerReady = { url: running.url, internalUrl: running.internalUrl, questions };
+    const ready: WorkerReady = { url: running.url, internalSocket: running.internalSocket, questions };
     process.send!(ready);
     return;
   }
-  logger.info({ url: running.url, store: isPostgresUrl(store) ? redactUrl(store) : store, model: model.id, encoder: model.encoder.runtime, questions }, 'doppel is serving');
+  logger.info({ url: running.url, store: describeStore(store), model: model.id, encoder: model.encoder.runtime, questions }, 'doppel is serving');
   log(`serving ${questions} questions on ${running.url}`);
 }

@@ -1,5 +1,5 @@
-import { TrainOptionsSchema } from '../../model/training/options.js';
-import { train } from '../../model/training/pipeline.js';
+import { TrainOptionsSchema } from '../../training/options.js';
+import { train } from '../../training/pipeline.js';
 import { ProgressBar } from '../progress.js';
 
 /**

@@ -4,11 +4,11 @@
  * still being typed, and typo correction from the corpus's own words. The owner keeps it in step
  * with the store: `add` and `remove` with each committed change, by label.
  */
-import { isStopWord, queryWords } from '../fts-query.js';
+import { isStopWord, queryWords } from '../../text/bm25-query.js';
 import { InvertedIndex } from './inverted-index.js';
 import { sharedDocuments } from './postings.js';
-import { porterStem } from './porter-stemmer.js';
-import { foldedWords, foldWord, terms } from './tokenize.js';
+import { porterStem } from '../../text/porter-stemmer.js';
+import { foldedWords, foldWord, terms } from '../../text/bm25-analyzer.js';
 import { idf, MIN_IDF, type QueryTerm, topK } from './top-k.js';
 import { correctPrefix, TypoCorrector } from './typos.js';
 import { Vocabulary } from './vocabulary.js';

@@ -4,9 +4,8 @@ import { DoppelError } from '../../errors.js';
 /** A store location that names a PostgreSQL database rather than a directory. */
 export const isPostgresUrl = (location: string): boolean => /^postgres(ql)?:\/\//i.test(location);
 
-/** A store location for messages and logs: a URL without its password; a directory as it is. */
+/** A database URL for messages and logs: without its password. */
 export function redactUrl(url: string): string {
-  if (!isPostgresUrl(url)) return url;
   try {
     const u = new URL(url);
     if (u.password) u.password = '***';
@@ -33,15 +32,21 @@ export function isConnectionError(err: unknown): boolean {
   return CONNECTION_CODES.has(e?.code ?? '') || /Connection terminated|connection timeout|Client has encountered a connection error|timeout exceeded when trying to connect/i.test(e?.message ?? '');
 }
 
-/** A driver error as a DoppelError that says what to do; DoppelErrors pass through. */
+/**
+ * A driver error as a DoppelError that says what to do; DoppelErrors pass through. The message
+ * may reach an HTTP client, so it never names the database; the server, user, port and the
+ * driver's own words go into the detail, which only operators see (logs, the CLI).
+ */
 export function storeError(err: unknown, url: string): Error {
   if (err instanceof DoppelError) return err;
   const e = err as { code?: string; message?: string };
-  const where = redactUrl(url);
-  if (e.code === '28P01' || e.code === '28000') return new DoppelError('STORE_ERROR', `PostgreSQL at ${where} refused the credentials: ${e.message}`, { cause: err });
-  if (e.code === '3D000') return new DoppelError('STORE_ERROR', `PostgreSQL at ${where}: ${e.message} (create it first: CREATE DATABASE ...)`, { cause: err });
-  if (isConnectionError(err)) return new DoppelError('STORE_UNAVAILABLE', `cannot reach PostgreSQL at ${where}: ${e.message ?? e.code}`, { cause: err });
-  return new DoppelError('STORE_ERROR', `PostgreSQL at ${where}: ${e.message ?? String(err)}`, { cause: err });
+  const options = { cause: err, detail: `PostgreSQL at ${redactUrl(url)}: ${e.message ?? e.code ?? String(err)}` };
+  if (e.code === '28P01' || e.code === '28000') return new DoppelError('STORE_ERROR', 'the database refused the credentials', options);
+  if (e.code === '3D000') return new DoppelError('STORE_ERROR', 'the database does not exist (create it first: CREATE DATABASE ...)', options);
+  if (isConnectionError(err)) return new DoppelError('STORE_UNAVAILABLE', 'cannot reach the database', options);
+  // SQLSTATE class 22, data exception: the value sent cannot be stored (e.g. a NUL byte in text).
+  if (e.code?.startsWith('22')) return new DoppelError('INVALID_INPUT', `the database cannot store this value: ${e.message}`, options);
+  return new DoppelError('STORE_ERROR', 'the database failed the request', options);
 }
 
 /** Settings every connection of a pool gets: the HNSW search breadth, and iterative scans so a filter keeps recall. */

@@ -2,10 +2,8 @@ import type { Pair } from '../../data/pairs.js';
 import { DoppelError } from '../../errors.js';
 import type { Model } from '../../model/load.js';
 import type { FusionWeights } from '../fusion.js';
-import type { IndexStats, OpenOptions, SearchOptions } from '../index-api.js';
+import { DEFAULT_HNSW, type IndexStats, type NewFeedback, type NewQuestion, type OpenOptions, type SearchOptions, type StoredQuestion } from '../backend.js';
 import { DEFAULT_FUSION, type DenseCandidate, definedOnly, IndexCore, type LexicalCandidate } from '../index-core.js';
-import type { FeedbackInput, NewQuestion, StoredQuestion } from '../store.js';
-import { DEFAULT_HNSW } from '../vector-index.js';
 import { Database, poolSize, redactUrl } from './connection.js';
 import { readFeedbackPairs } from './feedback.js';
 import { fromVectorText, QUESTION_COLUMNS, type QuestionRow, toQuestion } from './rows.js';
@@ -108,7 +106,7 @@ export class PostgresIndex extends IndexCore {
     return new Map(rows.map((r) => [Number(r.label), toQuestion(r)]));
   }
 
-  protected storeFeedback(row: FeedbackInput): Promise<number> {
+  protected storeFeedback(row: NewFeedback): Promise<number> {
     return insertFeedback(this.primary, row);
   }
 

@@ -1,4 +1,4 @@
-import type { StoredQuestion } from '../store.js';
+import type { StoredQuestion } from '../backend.js';
 
 /** pgvector's text form of a vector: float32 values print and parse back exactly. */
 export const toVectorText = (v: ArrayLike<number>): string => `[${Array.prototype.join.call(v, ',')}]`;

@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import { DoppelError } from '../../errors.js';
-import type { EnergyName } from '../../model/config.js';
-import type { HnswParams } from '../vector-index.js';
+import type { EnergyName } from '../../encoder/config.js';
+import type { HnswParams } from '../backend.js';
 import { type Database, redactUrl } from './connection.js';
 
 /** The schema this version of Doppel writes and reads; a store with a newer one is refused. */
@@ -113,7 +113,7 @@ async function installExtensions(client: pg.PoolClient): Promise<LexicalEngine> 
     await client.query('CREATE EXTENSION IF NOT EXISTS pg_textsearch');
     return 'pg_textsearch';
   } catch {
-    // Not on this server: PostgreSQL's own full-text search ranks instead (README, Operations).
+    // Not on this server: PostgreSQL's own full-text search ranks instead (docs/operations.md).
     await client.query('ROLLBACK TO SAVEPOINT ext');
     return 'tsvector';
   }

@@ -1,6 +1,6 @@
-import { queryWords } from '../fts-query.js';
+import { queryWords } from '../../text/bm25-query.js';
 import type { LexicalCandidate } from '../index-core.js';
-import type { SearchOptions } from '../index-api.js';
+import type { SearchOptions } from '../backend.js';
 import type { Database } from './connection.js';
 import { fromVectorText, QUESTION_COLUMNS, type QuestionRow, toQuestion } from './rows.js';
 import type { LexicalEngine } from './schema.js';

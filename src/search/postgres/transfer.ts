@@ -1,4 +1,4 @@
-import type { FeedbackRecord, TransferRow } from '../store.js';
+import type { FeedbackRecord, TransferRow } from '../backend.js';
 import type { Database } from './connection.js';
 import { fromVectorText, QUESTION_COLUMNS, type QuestionRow, toQuestion } from './rows.js';
 import { insertQuestions } from './write.js';

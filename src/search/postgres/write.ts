@@ -1,5 +1,5 @@
 import { DoppelError } from '../../errors.js';
-import type { FeedbackInput, NewQuestion, StoredQuestion } from '../store.js';
+import type { NewFeedback, NewQuestion, StoredQuestion } from '../backend.js';
 import type { Database } from './connection.js';
 import { QUESTION_COLUMNS, type QuestionRow, toQuestion, toVectorText } from './rows.js';
 
@@ -52,7 +52,7 @@ export async function removeQuestion(db: Database, id: string): Promise<StoredQu
   return toQuestion(row);
 }
 
-export async function insertFeedback(db: Database, f: FeedbackInput): Promise<number> {
+export async function insertFeedback(db: Database, f: NewFeedback): Promise<number> {
   const [row] = await db.query<{ id: string }>('INSERT INTO doppel_feedback (a_text, b_text, a_id, b_id, is_duplicate) VALUES ($1, $2, $3, $4, $5) RETURNING id', [
     f.a,
     f.b,

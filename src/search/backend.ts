@@ -1,0 +1,205 @@
+import type { Pair } from '../data/pairs.js';
+import type { Model } from '../model/load.js';
+import type { FusionWeights } from './fusion.js';
+
+/** A stored question. `id` is the caller's id; `label` the internal id used by the vector index. */
+export interface StoredQuestion {
+  label: number;
+  id: string;
+  text: string;
+  category: string | null;
+  createdAt: string;
+  deleted: boolean;
+}
+
+export interface NewQuestion {
+  id: string;
+  text: string;
+  category?: string | null;
+}
+
+/** A verdict as a store records it: both texts, and the ids of stored questions where given. */
+export interface NewFeedback {
+  a: string;
+  b: string;
+  aId?: string | null;
+  bId?: string | null;
+  isDuplicate: boolean;
+}
+
+/** A question as `doppel index migrate` copies it between stores: vector, model, time and deletion included. */
+export interface TransferRow {
+  id: string;
+  text: string;
+  category: string | null;
+  createdAt: string;
+  deleted: boolean;
+  modelId: string;
+  vector: Float32Array;
+}
+
+/** A stored verdict as it is copied between stores. */
+export interface FeedbackRecord {
+  id: number;
+  a: string;
+  b: string;
+  aId: string | null;
+  bId: string | null;
+  isDuplicate: boolean;
+  createdAt: string;
+}
+
+export interface HnswParams {
+  m: number;
+  efConstruction: number;
+  /** Search breadth; hnswlib does not persist it, so the manifest does. */
+  ef: number;
+}
+
+export const DEFAULT_HNSW: HnswParams = { m: 16, efConstruction: 100, ef: 128 };
+
+export const SEARCH_MODES = ['dense', 'lexical', 'hybrid'] as const;
+export type SearchMode = (typeof SEARCH_MODES)[number];
+
+export interface SearchOptions {
+  k?: number;
+  mode?: SearchMode;
+  category?: string;
+  /** External ids left out of the results (e.g. the query's own entry). */
+  exclude?: string[];
+  /** Treat the last word as a prefix (search-as-you-type). */
+  prefix?: boolean;
+  /** Read words that look like slips as the corpus word one edit away. Default: with `prefix`. */
+  typos?: boolean;
+}
+
+export interface IndexStats {
+  /** Where the store lives: a directory (SQLite + hnswlib) or a PostgreSQL database. */
+  backend: 'directory' | 'postgres';
+  questions: number;
+  deleted: number;
+  feedback: number;
+  indexed: number;
+  capacity: number;
+  dim: number;
+  space: 'l2' | 'cosine' | 'l1';
+  hnsw: HnswParams;
+  model: string;
+  energy: string;
+  /**
+   * Directory stores: the store's last change, the last one applied to the graph in memory, and
+   * in the saved graph. A database keeps its own index in step, so it has none.
+   */
+  generation?: number;
+  appliedGeneration?: number;
+  savedGeneration?: number;
+  /** How BM25 is computed: Doppel's in-memory index (directory stores), pg_textsearch, or PostgreSQL's own ts_rank_cd. */
+  lexical: 'memory' | 'pg_textsearch' | 'tsvector';
+  categories?: { category: string; n: number }[];
+}
+
+export interface QuestionInput {
+  id?: string;
+  text: string;
+  category?: string | null;
+}
+
+export interface Hit {
+  id: string;
+  text: string;
+  category: string | null;
+  /** The deciding energy (an ensemble's classifier tower): hits are ranked by the search, not by this. */
+  energy: number;
+  probability: number;
+  isDuplicate: boolean;
+}
+
+export interface FeedbackInput {
+  a?: string;
+  b?: string;
+  aId?: string;
+  bId?: string;
+  isDuplicate: boolean;
+}
+
+export interface OpenOptions {
+  model: Model;
+  hnsw?: Partial<HnswParams>;
+  fusion?: Partial<FusionWeights>;
+  readonly?: boolean;
+  /** Reports long jobs (re-encoding, rebuilding the graph). */
+  onProgress?: (task: string, done: number, total: number) => void;
+  log?: (message: string) => void;
+  /** PostgreSQL: a read replica's URL for searches and reads (writes go to the store's URL). */
+  readUrl?: string;
+  /** PostgreSQL: connections per pool (default: $DOPPEL_PG_POOL or 10). */
+  poolSize?: number;
+}
+
+/** One side of a copy between stores (`doppel index migrate`): the same operations on either backend. */
+export interface TransferEnd {
+  modelId(): Promise<string | undefined>;
+  count(): Promise<number>;
+  rows(after: number, limit: number): Promise<{ label: number; row: TransferRow }[]>;
+  present(ids: string[]): Promise<Set<string>>;
+  write(rows: TransferRow[]): Promise<void>;
+  feedback(after: number): Promise<FeedbackRecord[]>;
+  meta(key: string): Promise<string | undefined>;
+  writeFeedback(rows: FeedbackRecord[], marker: { key: string; value: string }): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * A kind of store: a directory (SQLite + hnswlib) or a PostgreSQL database. Everything that
+ * reaches a store by its `--store` location goes through one of these, chosen by resolveStore.
+ */
+export interface StoreBackend {
+  readonly name: IndexStats['backend'];
+  /** Whether searches can be sent to a read replica (`--read-url`). */
+  readonly readReplicas: boolean;
+  /** The location as messages and logs may print it (a database URL without its password). */
+  describe(location: string): string;
+  open(location: string, options: OpenOptions): Promise<DuplicateIndex>;
+  /** Moderators' verdicts as training pairs, read without taking the writer's lease. */
+  readFeedback(location: string): Promise<Pair[]>;
+  /** A side of a copy: a source is opened read-only, a target is created or upgraded for `model`. */
+  openTransfer(location: string, model: Model, role: 'source' | 'target'): Promise<TransferEnd>;
+}
+
+/**
+ * Known questions, encoded once, searchable by energy (dense), BM25 (lexical) or both (hybrid).
+ * Two stores implement it: a directory (SQLite + an hnswlib graph; see DirectoryIndex) and a
+ * PostgreSQL database (pgvector + BM25 in the database; see PostgresIndex). openIndex picks one
+ * by location.
+ */
+export interface DuplicateIndex {
+  /** The model whose vectors the index holds: queries must be encoded with it. */
+  readonly model: Model;
+  /**
+   * The store's last change where one read tells it (the directory store); undefined where it
+   * cannot be known cheaply (PostgreSQL, written by many replicas): then nothing is cached.
+   */
+  readonly generation: number | undefined;
+  /** Builds now what the first search would build: a server calls it before it listens. */
+  warm(): void;
+  /** Validates, encodes and stores questions, all or nothing; an id is generated where none is given. */
+  add(questions: QuestionInput[]): Promise<StoredQuestion[]>;
+  /** Search, then insert: the stored questions the new one duplicates, and the stored question. */
+  addIfNew(question: QuestionInput, options?: { k?: number }): Promise<{ question: StoredQuestion; duplicates: Hit[] }>;
+  remove(id: string): Promise<StoredQuestion>;
+  /** A live question. */
+  get(id: string): Promise<StoredQuestion | undefined>;
+  /** Whether the id is taken: by a live question, or by a removed one (ids are never reused). */
+  has(id: string): Promise<boolean>;
+  search(text: string, options?: SearchOptions): Promise<Hit[]>;
+  /** Many searches with the same options, the queries encoded in batches. */
+  searchMany(queries: { text: string; exclude?: string[] }[], options?: Omit<SearchOptions, 'exclude'>): Promise<Hit[][]>;
+  /** Stores a moderator's verdict on a pair: texts, or ids of stored questions. */
+  feedback(input: FeedbackInput): Promise<number>;
+  /** Every verdict, oldest first, as training pairs. */
+  feedbackPairs(): Promise<Pair[]>;
+  stats(options?: { categories?: boolean }): Promise<IndexStats>;
+  /** Persists what is only in memory (the directory's graph); a database has nothing to save. */
+  save(): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,344 @@
+import { mkdirSync } from 'node:fs';
+import Database from 'better-sqlite3';
+import { DoppelError } from '../../errors.js';
+import type { FeedbackRecord, NewFeedback, NewQuestion, StoredQuestion, TransferRow } from '../backend.js';
+import { databasePath } from './paths.js';
+import { WriterLease } from './writer-lease.js';
+
+
+
+interface QuestionRow {
+  label: number;
+  id: string;
+  text: string;
+  category: string | null;
+  created_at: string;
+  deleted: number;
+}
+
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS questions (
+  label INTEGER PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE,
+  text TEXT NOT NULL,
+  category TEXT,
+  created_at TEXT NOT NULL,
+  deleted INTEGER NOT NULL DEFAULT 0,
+  -- the store generation of this row's last change: lets a stale vector index catch up
+  generation INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS questions_category ON questions(category) WHERE deleted = 0;
+CREATE INDEX IF NOT EXISTS questions_generation ON questions(generation);
+CREATE TABLE IF NOT EXISTS embeddings (
+  label INTEGER PRIMARY KEY REFERENCES questions(label),
+  model_id TEXT NOT NULL,
+  vector BLOB NOT NULL
+);
+-- BM25 is served from memory (search/lexical); stores written before that kept an FTS5 copy of every text
+DROP TABLE IF EXISTS questions_fts;
+CREATE TABLE IF NOT EXISTS feedback (
+  id INTEGER PRIMARY KEY,
+  a_text TEXT NOT NULL,
+  b_text TEXT NOT NULL,
+  a_id TEXT,
+  b_id TEXT,
+  is_duplicate INTEGER NOT NULL,
+  created_at TEXT NOT NULL
+);
+`;
+
+/** Copies each BLOB out: better-sqlite3 may reuse the buffer, and Float32Array needs alignment. */
+const toVectors = (rows: { label: number; vector: Buffer }[]): Map<number, Float32Array> =>
+  new Map(rows.map((r) => [r.label, new Float32Array(r.vector.buffer.slice(r.vector.byteOffset, r.vector.byteOffset + r.vector.byteLength))]));
+
+const toQuestion = (r: QuestionRow): StoredQuestion => ({
+  label: r.label,
+  id: r.id,
+  text: r.text,
+  category: r.category,
+  createdAt: r.created_at,
+  deleted: r.deleted === 1,
+});
+
+/**
+ * The source of truth: questions, their embeddings (float32 BLOBs tagged with the model that
+ * made them) and labelled feedback (BM25 is built in memory from the texts). Every insert and removal bumps a
+ * generation counter in the same transaction, so the vector index can tell whether it is behind
+ * (re-encoded embeddings come with a new model id, which makes the graph rebuild instead).
+ */
+export class QuestionStore {
+  readonly db: Database.Database;
+  private readonly stmts;
+  /** Held by a writable store from open to close: one writing process per store. */
+  private readonly lease?: WriterLease;
+
+  constructor(dir: string, options: { readonly?: boolean } = {}) {
+    if (!options.readonly) mkdirSync(dir, { recursive: true });
+    try {
+      this.db = new Database(databasePath(dir), { readonly: Boolean(options.readonly), fileMustExist: Boolean(options.readonly) });
+    } catch (err) {
+      throw new DoppelError('STORE_ERROR', `cannot open store ${dir}: ${(err as Error).message}`);
+    }
+    // A writer waits for another's transaction instead of failing with SQLITE_BUSY.
+    this.db.pragma('busy_timeout = 5000');
+    if (!options.readonly) {
+      this.db.pragma('journal_mode = WAL');
+      this.db.pragma('synchronous = NORMAL');
+      this.db.exec(SCHEMA);
+      try {
+        this.lease = WriterLease.acquire(this.db, dir);
+      } catch (err) {
+        this.db.close();
+        throw err;
+      }
+    }
+    const db = this.db;
+    this.stmts = {
+      getMeta: db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?'),
+      setMeta: db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value'),
+      byId: db.prepare<[string], QuestionRow>('SELECT * FROM questions WHERE id = ?'),
+      byLabel: db.prepare<[number], QuestionRow>('SELECT * FROM questions WHERE label = ?'),
+      insert: db.prepare('INSERT INTO questions (id, text, category, created_at, deleted, generation) VALUES (?, ?, ?, ?, 0, ?)'),
+      insertEmbedding: db.prepare('INSERT OR REPLACE INTO embeddings (label, model_id, vector) VALUES (?, ?, ?)'),
+      markDeleted: db.prepare('UPDATE questions SET deleted = 1, generation = ? WHERE label = ?'),
+      live: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM questions WHERE deleted = 0'),
+      total: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM questions'),
+      changedSince: db.prepare<[number], { label: number; text: string; deleted: number; generation: number; vector: Buffer | null; model_id: string | null }>(
+        'SELECT q.label, q.text, q.deleted, q.generation, e.vector, e.model_id FROM questions q LEFT JOIN embeddings e ON e.label = q.label WHERE q.generation > ? ORDER BY q.label',
+      ),
+      liveTexts: db.prepare<[], { label: number; text: string }>('SELECT label, text FROM questions WHERE deleted = 0 ORDER BY label'),
+      liveEmbeddings: db.prepare<[], { label: number; vector: Buffer; model_id: string }>(
+        'SELECT e.label, e.vector, e.model_id FROM embeddings e JOIN questions q ON q.label = e.label WHERE q.deleted = 0 ORDER BY e.label',
+      ),
+      staleLabels: db.prepare<[string], { label: number; text: string }>(
+        'SELECT q.label, q.text FROM questions q LEFT JOIN embeddings e ON e.label = q.label WHERE q.deleted = 0 AND (e.model_id IS NULL OR e.model_id != ?) ORDER BY q.label',
+      ),
+      labelsInCategory: db.prepare<[string], { label: number }>('SELECT label FROM questions WHERE category = ? AND deleted = 0'),
+      categorySize: db.prepare<[string], { n: number }>('SELECT count(*) AS n FROM questions WHERE category = ? AND deleted = 0'),
+      categoryEmbeddings: db.prepare<[string], { label: number; vector: Buffer }>(
+        'SELECT e.label, e.vector FROM questions q JOIN embeddings e ON e.label = q.label WHERE q.category = ? AND q.deleted = 0',
+      ),
+      // One round trip for many labels: a JSON array expanded by json_each.
+      embeddings: db.prepare<[string], { label: number; vector: Buffer }>('SELECT label, vector FROM embeddings WHERE label IN (SELECT value FROM json_each(?))'),
+      addFeedback: db.prepare('INSERT INTO feedback (a_text, b_text, a_id, b_id, is_duplicate, created_at) VALUES (?, ?, ?, ?, ?, ?)'),
+      feedbackCount: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM feedback'),
+      feedbackPairs: db.prepare<[], { q1: string; q2: string; label: number }>('SELECT a_text AS q1, b_text AS q2, is_duplicate AS label FROM feedback ORDER BY id'),
+      categories: db.prepare<[], { category: string; n: number }>('SELECT category, count(*) AS n FROM questions WHERE deleted = 0 AND category IS NOT NULL GROUP BY category ORDER BY n DESC'),
+    };
+  }
+
+  meta(key: string): string | undefined {
+    return this.stmts.getMeta.get(key)?.value;
+  }
+
+  setMeta(key: string, value: string): void {
+    this.stmts.setMeta.run(key, value);
+  }
+
+  /** Bumped by every write, inside the write's transaction. */
+  get generation(): number {
+    return Number(this.meta('generation') ?? 0);
+  }
+
+  /** Refuses to write once another process has taken this store's lease (see WriterLease). */
+  private assertLease(): void {
+    if (this.lease?.lost) throw new DoppelError('STORE_LOCKED', 'this process lost its write lease to another writer: reopen the store');
+  }
+
+  private nextGeneration(): number {
+    this.assertLease();
+    const g = this.generation + 1;
+    this.setMeta('generation', String(g));
+    return g;
+  }
+
+  get(id: string): StoredQuestion | undefined {
+    const r = this.stmts.byId.get(id);
+    return r && !r.deleted ? toQuestion(r) : undefined;
+  }
+
+  /** Including deleted rows: ids stay reserved once used. */
+  getAny(id: string): StoredQuestion | undefined {
+    const r = this.stmts.byId.get(id);
+    return r ? toQuestion(r) : undefined;
+  }
+
+  byLabel(label: number): StoredQuestion | undefined {
+    const r = this.stmts.byLabel.get(label);
+    return r ? toQuestion(r) : undefined;
+  }
+
+  /**
+   * Inserts questions with their embeddings in one transaction: all or nothing. Rejects an id
+   * that exists (also a deleted one) before writing anything. Returns the write's generation.
+   */
+  insert(questions: NewQuestion[], vectors: Float32Array, dim: number, modelId: string): { questions: StoredQuestion[]; generation: number } {
+    return this.db.transaction(() => {
+      const generation = this.nextGeneration();
+      const createdAt = new Date().toISOString();
+      const stored = questions.map((q, i) => {
+        if (this.stmts.byId.get(q.id)) throw new DoppelError('CONFLICT', `a question with id '${q.id}' already exists`);
+        const label = Number(this.stmts.insert.run(q.id, q.text, q.category ?? null, createdAt, generation).lastInsertRowid);
+        const v = vectors.subarray(i * dim, (i + 1) * dim);
+        this.stmts.insertEmbedding.run(label, modelId, Buffer.from(v.buffer, v.byteOffset, v.byteLength));
+        return { label, id: q.id, text: q.text, category: q.category ?? null, createdAt, deleted: false };
+      });
+      return { questions: stored, generation };
+    }).immediate();
+  }
+
+  remove(id: string): { question: StoredQuestion; generation: number } {
+    return this.db.transaction(() => {
+      const q = this.get(id);
+      if (!q) throw new DoppelError('NOT_FOUND', `no question with id '${id}'`);
+      const generation = this.nextGeneration();
+      this.stmts.markDeleted.run(generation, q.label);
+      return { question: { ...q, deleted: true }, generation };
+    }).immediate();
+  }
+
+  /** Replaces embeddings (after a model change) in one transaction. */
+  putEmbeddings(labels: number[], vectors: Float32Array, dim: number, modelId: string): void {
+    this.assertLease();
+    this.db.transaction(() => {
+      labels.forEach((label, i) => {
+        const v = vectors.subarray(i * dim, (i + 1) * dim);
+        this.stmts.insertEmbedding.run(label, modelId, Buffer.from(v.buffer, v.byteOffset, v.byteLength));
+      });
+    }).immediate();
+  }
+
+  counts(): { live: number; total: number; feedback: number } {
+    return { live: this.stmts.live.get()!.n, total: this.stmts.total.get()!.n, feedback: this.stmts.feedbackCount.get()!.n };
+  }
+
+  feedbackCount(): number {
+    return this.stmts.feedbackCount.get()!.n;
+  }
+
+  categories(): { category: string; n: number }[] {
+    return this.stmts.categories.all();
+  }
+
+  changedSince(generation: number) {
+    return this.stmts.changedSince.iterate(generation);
+  }
+
+  /** Every live question's text, by label: what the lexical index is built from. */
+  liveTexts() {
+    return this.stmts.liveTexts.iterate();
+  }
+
+  liveEmbeddings() {
+    return this.stmts.liveEmbeddings.iterate();
+  }
+
+  /** Live questions whose stored embedding is missing or from another model. */
+  staleQuestions(modelId: string): { label: number; text: string }[] {
+    return this.stmts.staleLabels.all(modelId);
+  }
+
+  labelsInCategory(category: string): Set<number> {
+    return new Set(this.stmts.labelsInCategory.all(category).map((r) => r.label));
+  }
+
+  /** Live questions in a category (a count over the category's entries in its partial index). */
+  categorySize(category: string): number {
+    return this.stmts.categorySize.get(category)!.n;
+  }
+
+  /** Stored vectors of the given questions (a query-time path: one statement for all of them). */
+  embeddings(labels: number[]): Map<number, Float32Array> {
+    if (labels.length === 0) return new Map();
+    return toVectors(this.stmts.embeddings.all(JSON.stringify(labels)));
+  }
+
+  /** Stored vectors of a category's live questions. */
+  categoryEmbeddings(category: string): Map<number, Float32Array> {
+    return toVectors(this.stmts.categoryEmbeddings.all(category));
+  }
+
+  addFeedback(f: NewFeedback): number {
+    this.assertLease();
+    return Number(this.stmts.addFeedback.run(f.a, f.b, f.aId ?? null, f.bId ?? null, f.isDuplicate ? 1 : 0, new Date().toISOString()).lastInsertRowid);
+  }
+
+  /** Every verdict, oldest first, as training pairs. */
+  feedbackPairs(): { q1: string; q2: string; label: 0 | 1 }[] {
+    return this.stmts.feedbackPairs.all().map((r) => ({ q1: r.q1, q2: r.q2, label: r.label ? 1 : 0 }));
+  }
+
+  close(): void {
+    if (!this.db.open) return;
+    try {
+      this.lease?.release();
+    } finally {
+      this.db.close();
+    }
+  }
+}
+
+
+
+/**
+ * Reading and writing whole rows for `doppel index migrate` (kept apart from the search path):
+ * rows keep their time, deletion and vector; a copy-in is one transaction and one generation, so
+ * the graph catches up from the store at the next open.
+ */
+export class StoreTransfer {
+  constructor(private readonly store: QuestionStore) {}
+
+  count(): number {
+    return this.store.counts().total;
+  }
+
+  rows(after: number, limit: number): { label: number; row: TransferRow }[] {
+    const rows = this.store.db
+      .prepare<[number, number], QuestionRow & { vector: Buffer; model_id: string }>(
+        'SELECT q.*, e.vector, e.model_id FROM questions q JOIN embeddings e ON e.label = q.label WHERE q.label > ? ORDER BY q.label LIMIT ?',
+      )
+      .all(after, limit);
+    return rows.map((r) => ({
+      label: r.label,
+      row: { ...toQuestion(r), modelId: r.model_id, vector: new Float32Array(r.vector.buffer.slice(r.vector.byteOffset, r.vector.byteOffset + r.vector.byteLength)) },
+    }));
+  }
+
+  present(ids: string[]): Set<string> {
+    return new Set(ids.filter((id) => this.store.getAny(id)));
+  }
+
+  write(rows: TransferRow[]): void {
+    const db = this.store.db;
+    const insert = db.prepare('INSERT INTO questions (id, text, category, created_at, deleted, generation) VALUES (?, ?, ?, ?, ?, ?)');
+    const embedding = db.prepare('INSERT INTO embeddings (label, model_id, vector) VALUES (?, ?, ?)');
+    db.transaction(() => {
+      const generation = this.store.generation + 1;
+      this.store.setMeta('generation', String(generation));
+      for (const r of rows) {
+        const label = Number(insert.run(r.id, r.text, r.category, r.createdAt, r.deleted ? 1 : 0, generation).lastInsertRowid);
+        embedding.run(label, r.modelId, Buffer.from(r.vector.buffer, r.vector.byteOffset, r.vector.byteLength));
+      }
+    }).immediate();
+  }
+
+  feedback(after: number): FeedbackRecord[] {
+    return this.store.db
+      .prepare<[number], { id: number; a_text: string; b_text: string; a_id: string | null; b_id: string | null; is_duplicate: number; created_at: string }>(
+        'SELECT * FROM feedback WHERE id > ? ORDER BY id',
+      )
+      .all(after)
+      .map((r) => ({ id: r.id, a: r.a_text, b: r.b_text, aId: r.a_id, bId: r.b_id, isDuplicate: r.is_duplicate === 1, createdAt: r.created_at }));
+  }
+
+  /** Verdicts and the marker that says how far the copy got, in one transaction. */
+  writeFeedback(rows: FeedbackRecord[], marker: { key: string; value: string }): void {
+    const add = this.store.db.prepare('INSERT INTO feedback (a_text, b_text, a_id, b_id, is_duplicate, created_at) VALUES (?, ?, ?, ?, ?, ?)');
+    this.store.db.transaction(() => {
+      for (const f of rows) add.run(f.a, f.b, f.aId, f.bId, f.isDuplicate ? 1 : 0, f.createdAt);
+      this.store.setMeta(marker.key, marker.value);
+    }).immediate();
+  }
+}

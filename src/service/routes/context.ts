@@ -1,0 +1,33 @@
+import type { NextFunction, Request, Response } from 'express';
+import type { Logger } from 'pino';
+import type { z } from 'zod';
+import type { Model, PairExplanation } from '../../model/load.js';
+import type { Hit } from '../../search/backend.js';
+import type { DuplicateIndex } from '../../search/stores.js';
+import type { Metrics } from '../metrics.js';
+import type { Explanation, Match } from '../schemas.js';
+
+type Middleware = (req: Request, res: Response, next: NextFunction) => void;
+
+/** What every route is given by createApp: the index and model, and the service's shared parts. */
+export interface RouteContext {
+  index: DuplicateIndex;
+  model: Model;
+  metrics: Metrics;
+  log: Logger;
+  /** Runs encoding and searching work under the admission bounds (queue, deadline from arrival). */
+  admit<T>(req: Request, work: () => Promise<T>): Promise<T>;
+  /** The key check of write routes. */
+  auth: Middleware;
+  /** The content-type check and body parser of routes with a JSON body. */
+  jsonBody: Middleware[];
+  /** The OpenAPI document's version. */
+  version: string;
+  suggestCacheChars: number;
+}
+
+/** With explain: true, how many of the best matches carry an explanation. */
+export const EXPLAINED_MATCHES = 5;
+
+export const explanation = (e: PairExplanation): z.output<typeof Explanation> => ({ alignment: e.alignment, reasons: e.reasons, baseline: e.baseline, rule: e.rule });
+export const match = (h: Hit): z.output<typeof Match> => ({ id: h.id, text: h.text, category: h.category, energy: h.energy, probability: h.probability, isDuplicate: h.isDuplicate });

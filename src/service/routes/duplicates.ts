@@ -1,0 +1,18 @@
+import type { Express, Request, Response } from 'express';
+import { parse, send } from '../http.js';
+import { DuplicatesBody, DuplicatesResponse } from '../schemas.js';
+import { EXPLAINED_MATCHES, explanation, match, type RouteContext } from './context.js';
+
+/** POST /v1/duplicates: is this text a duplicate of a stored question, and of which. */
+export function duplicatesRoute(app: Express, { index, model, admit, jsonBody }: RouteContext): void {
+  app.post('/v1/duplicates', jsonBody, async (req: Request, res: Response) => {
+    const body = parse(DuplicatesBody, req.body);
+    const { hits, matches } = await admit(req, async () => {
+      const found = await index.search(body.text, { k: body.k ?? 5, mode: body.mode ?? 'hybrid', category: body.category });
+      // An explanation runs the encoder again for the pair: the first few matches are the ones read.
+      const explained = await Promise.all(found.map(async (h, i) => (body.explain && i < EXPLAINED_MATCHES ? { ...match(h), explanation: explanation(await model.explainPair(body.text, h.text)) } : match(h))));
+      return { hits: found, matches: explained };
+    });
+    send(res, 200, DuplicatesResponse, { isDuplicate: hits.some((h) => h.isDuplicate), threshold: model.threshold, matches });
+  });
+}

@@ -1,0 +1,11 @@
+import type { Express } from 'express';
+import { send } from '../http.js';
+import { Health } from '../schemas.js';
+import type { RouteContext } from './context.js';
+
+/** GET /healthz: up, with the question count and the model serving. */
+export function healthRoute(app: Express, { index, model }: RouteContext): void {
+  app.get('/healthz', async (_req, res) => {
+    send(res, 200, Health, { status: 'ok', questions: (await index.stats()).indexed, model: model.id, encoder: model.encoder.runtime });
+  });
+}
