@@ -59,10 +59,23 @@ function comparison(f: Figure): string {
   if (typeof f.largestCluster === 'number') parts.push(`largest group ${num(f.largestCluster)}`);
   if (typeof f.peakMemoryMb === 'number') parts.push(`peak ${num(f.peakMemoryMb)} MB`);
   if (typeof f.encodeShare === 'number') parts.push(`encoding ${Math.round(f.encodeShare * 100)} % of the time`);
-  if (typeof f.requests === 'number') parts.push(`${num(f.requests)} requests; all ${num(f.unkeyedWrites)} writes without the key refused; /metrics grew ${num(f.metricsGrowthBytes)} bytes`);
+  if (typeof f.requests === 'number') {
+    const growth = typeof f.metricsGrowthBytes === 'number' ? `; /metrics grew ${num(f.metricsGrowthBytes)} bytes` : '';
+    const leaks = typeof f.leaks === 'number' ? `; ${f.leaks} answers naming the database` : '';
+    parts.push(`${num(f.requests)} requests; all ${num(f.unkeyedWrites)} writes without the key refused${growth}${leaks}`);
+  }
+  if (typeof f.acknowledgedAfterSigterm === 'number') {
+    parts.push(`${num(f.acknowledged)} writes acknowledged, ${f.acknowledgedAfterSigterm} of them after SIGTERM (the last ${f.latestAckAfterSigtermMs} ms after it); ${f.lost} lost; every process gone ${num(f.exitMs)} ms after SIGTERM`);
+  }
   if (typeof f.kills === 'number') {
     parts.push(`${f.kills} kills (${f.killsDuringSave} during a graph save); ${num(f.acknowledgedInserts)} inserts and ${num(f.acknowledgedDeletes)} deletes acknowledged; ${f.deletedReturned} deleted ones returned; ${f.temporariesLeft} temporary files left`);
   }
+  const validation = f.validation as { precision: number | null; recall: number | null } | undefined;
+  if (typeof f.recall === 'number' && validation) {
+    parts.push(`recall ${num(f.recall)} at p >= ${num(f.config.threshold, 3)}; on validation precision ${num(validation.precision)}, recall ${num(validation.recall)}`);
+  }
+  const bins = f.bins as { from: number; pairs: number; predicted: number; observed: number }[] | undefined;
+  if (bins) parts.push(`predicted -> observed: ${bins.map((b) => `${num(b.predicted, 2)} -> ${num(b.observed, 2)} (${num(b.pairs)})`).join(', ')}`);
   const search = f.searchMs as { p50: number; p99: number } | undefined;
   if (search) parts.push(`search alone p50 ${num(search.p50)} / p99 ${num(search.p99)} ms`);
   return parts.join('; ');
@@ -77,7 +90,7 @@ const BENCH_TITLES: Record<string, string> = {
   index: 'Index: build, disk, search',
   category: 'Searching one category',
   typos: 'Typo tolerance',
-  quality: 'Verdict stage cost',
+  quality: 'The verdict: calibration, operating points and cost',
   service: 'HTTP service',
   dedup: 'Batch de-duplication',
   scale: 'A million questions',

@@ -17,7 +17,8 @@ export { onlineContrastive } from './training/losses/online-contrastive.js';
 export { multipleNegativesRanking } from './training/losses/multiple-negatives-ranking.js';
 
 // A trained model: encode and score.
-export { loadModel, type Model, type LoadModelOptions, type PairScore } from './model/load.js';
+export { loadModel, type Model, type LoadModelOptions, type PairScore, type PairExplanation, type Decision, type DecisionChoice } from './model/load.js';
+export { DEFAULT_OPERATING_POINT, OPERATING_POINTS, type OperatingPoint, type OperatingPointName, type OperatingPoints } from './verdict/operating-points.js';
 export type { QuestionEncoder } from './encoder/question-encoder.js';
 export { Tokenizer } from './text/encoder-tokenizer.js';
 export { questionKey } from './text/question-key.js';
@@ -39,6 +40,7 @@ export {
 } from './evaluation/binary-classification.js';
 export { evaluateRetrieval, readRetrievalTask, retrievalMetrics, ndcgAt, mrrAt, recallAt, type RetrievalMetrics, type RetrievalTask } from './evaluation/information-retrieval.js';
 export { paraphraseMining, type MiningMetrics } from './evaluation/paraphrase-mining.js';
+export { reliability, precisionRecallAt, type ReliabilityBin } from './evaluation/calibration.js';
 
 // Search: a store of known questions.
 export { DuplicateIndex, openIndex } from './search/stores.js';

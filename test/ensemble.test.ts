@@ -47,21 +47,21 @@ describe('doppel ensemble: a classifier tower and a retriever tower in one model
       assert.equal(c.decisionEnergy, undefined, 'a single tower decides with its index energy');
       const [se, sc] = await Promise.all([e.scorePair(texts[0], texts[1]), c.scorePair(texts[0], texts[1])]);
       assert.deepEqual(se, sc);
-      assert.equal(se.decidedBy, 'verdict', "the classifier's verdict stage decides for the ensemble");
+      assert.equal(se.decision.decidedBy, 'verdict', "the classifier's verdict stage decides for the ensemble");
     });
   });
 
-  test('a store ranks by the blend and reports the classifier energy and verdict of each hit', async (t) => {
+  test('a store finds candidates by the blend and reports the classifier energy and verdict of each hit, in its order', async (t) => {
     const store = join(tempDir((fn) => t.after(fn)), 'store');
     await withModels(async (e, c) => {
       const index = await openIndex(store, { model: e });
       try {
         await index.add([...TOPICS, { id: 'p1', text: texts[1] }, { id: 'f1', text: texts[3] }]);
+        // The blend picks the candidates (here all 7 stored); the classifier's verdict orders them.
         const hits = await index.search(texts[0], { k: 7, mode: 'dense' });
-        const all = await e.encoder.encode([texts[0], ...hits.map((h) => h.text)]);
-        const vec = (i: number) => all.subarray(i * e.encoder.dim, (i + 1) * e.encoder.dim);
-        const blended = hits.map((_, i) => e.energy.vectors(vec(0), vec(i + 1)));
-        assert.deepEqual(blended, [...blended].sort((a, b) => a - b), 'dense hits come in order of the blended energy');
+        assert.equal(hits.length, 7);
+        const probabilities = hits.map((h) => h.probability);
+        assert.deepEqual(probabilities, [...probabilities].sort((a, b) => b - a), 'hits come in order of the verdict');
         // Lexical-only candidates of a hybrid search, and a category's exact scan, reach hits by other paths.
         for (const options of [{ mode: 'dense' }, { mode: 'hybrid' }, { mode: 'lexical' }, { mode: 'hybrid', category: 'music' }] as const) {
           const found = await index.search(texts[0], { k: 7, ...options });

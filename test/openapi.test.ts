@@ -264,6 +264,7 @@ describe('OpenAPI document (generated from the zod schemas) against the real ser
       { method: 'POST', route: '/v1/feedback', body: { a: big, b: 'y', isDuplicate: true }, headers: AUTH, status: 413 },
       { method: 'POST', route: '/v1/feedback', body: 'a=x', headers: { ...AUTH, 'content-type': 'application/x-www-form-urlencoded' }, status: 415 },
       // Operations and the page
+      { method: 'GET', route: '/v1/model', status: 200 },
       { method: 'GET', route: '/healthz', status: 200 },
       { method: 'GET', route: '/metrics', status: 200 },
       { method: 'GET', route: '/openapi.json', status: 200 },
@@ -308,8 +309,14 @@ describe('OpenAPI document (generated from the zod schemas) against the real ser
 
   test('responses carry what the schemas promise (not just their shape)', async () => {
     const sim = (await check(server.url, { method: 'POST', route: '/v1/similarity', body: { a: 'How do I cook rice?', b: 'How do I cook rice?' }, status: 200 })) as Record<string, unknown>;
-    assert.deepEqual(Object.keys(sim).sort(), ['decidedBy', 'energy', 'isDuplicate', 'probability', 'threshold']);
-    assert.equal(sim.threshold, model.threshold);
+    assert.deepEqual(Object.keys(sim).sort(), ['decision', 'energy', 'isDuplicate', 'probability']);
+    assert.deepEqual(sim.decision, { threshold: model.operatingPoints.precise.threshold, operatingPoint: 'precise', decidedBy: 'verdict' });
+    const chosen = (await check(server.url, { method: 'POST', route: '/v1/similarity', body: { a: 'How do I cook rice?', b: 'How do I cook pasta?', minProbability: 0.25 }, status: 200 })) as { decision: object; probability: number; isDuplicate: boolean };
+    assert.deepEqual(chosen.decision, { threshold: 0.25, operatingPoint: 'custom', decidedBy: 'verdict' });
+    assert.equal(chosen.isDuplicate, chosen.probability >= 0.25);
+    const info = (await check(server.url, { method: 'GET', route: '/v1/model', status: 200 })) as { operatingPoints: Record<string, { threshold: number }>; defaultOperatingPoint: string };
+    assert.equal(info.defaultOperatingPoint, 'precise');
+    assert.ok(info.operatingPoints.recall.threshold <= info.operatingPoints.balanced.threshold && info.operatingPoints.balanced.threshold <= info.operatingPoints.precise.threshold);
     const why = (await check(server.url, { method: 'POST', route: '/v1/similarity', body: { a: 'How do I cook rice?', b: 'What is the best way to cook rice?', explain: true }, status: 200 })) as { explanation: { alignment: { pairs: { a: string }[] } } };
     assert.ok(why.explanation.alignment.pairs.some((p) => p.a === 'rice'), 'the shared word carries similarity');
     const dup = (await check(server.url, { method: 'POST', route: '/v1/duplicates', body: { text: 'How do I cook rice?', k: 2, explain: true }, status: 200 })) as { matches: { explanation?: object }[] };

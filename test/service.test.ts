@@ -86,7 +86,8 @@ describe('HTTP API on a real server', () => {
     assert.equal(r.json.isDuplicate, true);
     assert.equal(r.json.matches[0].id, 'wt');
     assert.ok(r.json.matches[0].energy < 1e-3);
-    assert.equal(typeof r.json.threshold, 'number');
+    assert.equal(r.json.decision.operatingPoint, 'precise');
+    assert.equal(typeof r.json.decision.threshold, 'number');
     const code = await call(base, 'POST', '/v1/duplicates', { text: QUESTIONS[2].text, k: 3, category: 'code' });
     assert.ok(code.json.matches.every((m: { category: string }) => m.category === 'code'));
   });
@@ -105,7 +106,7 @@ describe('HTTP API on a real server', () => {
     assert.equal(r.json.suggestions.length, 2);
     assert.ok(r.json.suggestions.some((s: { id: string }) => s.id === 'py'), 'the half-typed word matches by prefix');
     assert.deepEqual((await call(base, 'GET', '/v1/suggest?q=learn%20pyth&k=2')).json, r.json);
-    assert.deepEqual((await call(base, 'GET', '/v1/suggest?q=a')).json, { suggestions: [] });
+    assert.deepEqual((await call(base, 'GET', '/v1/suggest?q=a')).json, { suggestions: [], decision: { threshold: model.operatingPoints.precise.threshold, operatingPoint: 'precise', decidedBy: 'verdict' } });
     assert.equal((await call(base, 'GET', '/v1/suggest?q=learn&k=0')).status, 400);
     assert.equal((await call(base, 'GET', '/v1/suggest')).status, 400);
   });

@@ -28,7 +28,9 @@ describe('doppel train / eval / score (integration, tiny model on the sample)', 
     const { stdout } = await doppel(['eval', '--model', out, '--pairs', SAMPLE_PAIRS, '--json']);
     const metrics = JSON.parse(stdout);
     const keys = ['pairs', 'accuracy', 'f1', 'precision', 'recall', 'rocAuc', 'averagePrecision', 'threshold'];
-    assert.deepEqual(Object.keys(metrics), [...keys, 'decidedBy', 'energyOnly']);
+    assert.deepEqual(Object.keys(metrics), [...keys, 'decidedBy', 'energyOnly', 'operatingPoints', 'calibration']);
+    assert.deepEqual(Object.keys(metrics.operatingPoints), ['precise', 'balanced', 'recall']);
+    assert.ok(metrics.calibration.ece >= 0 && metrics.calibration.ece < 1);
     assert.equal(metrics.decidedBy, 'verdict');
     assert.deepEqual(Object.keys(metrics.energyOnly), keys);
     assert.equal(metrics.pairs, 2000);
@@ -70,7 +72,8 @@ describe('doppel train / eval / score (integration, tiny model on the sample)', 
     assert.ok(existsSync(join(out, 'verdict.json')));
     assert.ok(JSON.parse(readFileSync(join(out, 'training.json'), 'utf8')).verdict.test.verdict.rocAuc > 0.5);
     const why = JSON.parse((await doppel(['score', '--model', out, '--explain', '--json', 'How do I learn Python fast?', 'How can I learn Python quickly?'])).stdout);
-    assert.equal(why.decidedBy, 'verdict');
+    assert.equal(why.decision.decidedBy, 'verdict');
+    assert.equal(typeof why.summary, 'string');
     assert.ok(why.alignment.pairs.some((p: { a: string; b: string }) => p.a === 'python' && p.b === 'python'));
     const logOdds = Math.log(why.probability / (1 - why.probability));
     const sum = why.baseline + why.reasons.reduce((s: number, r: { contribution: number }) => s + r.contribution, 0);
@@ -87,7 +90,7 @@ describe('doppel train / eval / score (integration, tiny model on the sample)', 
     assert.match((await doppelFails(['score', '--model', out, 'a', 'b'])).stderr, /refit it with doppel fit-verdict/);
     // ... and fit-verdict, which does not read it, mends it.
     await doppel(['fit-verdict', '--model', out, '--train', SAMPLE_PAIRS]);
-    assert.match((await doppel(['score', '--model', out, 'How do I learn Python?', 'How can I learn Python?'])).stdout, /\(verdict\)/);
+    assert.match((await doppel(['score', '--model', out, 'How do I learn Python?', 'How can I learn Python?'])).stdout, /\(verdict; duplicate at >= /);
     // Damaged cross-attention weights are named, not a stack trace.
     const fresh = JSON.parse(readFileSync(verdictPath, 'utf8'));
     fresh.crossAttention.weights.head1.values = fresh.crossAttention.weights.head1.values.slice(0, 40);

@@ -120,7 +120,7 @@ describe('verdict stage', () => {
     const a = 'How do I learn Python quickly?';
     const b = 'What is the fastest way to learn Python?';
     close(v.judge(a, b, 0.3).probability, v.judge(b, a, 0.3).probability, 1e-12);
-    assert.deepEqual(v.judge('Is it safe?', 'is it  safe', 0.9), { probability: 1, isDuplicate: true });
+    assert.deepEqual(v.judge('Is it safe?', 'is it  safe', 0.9), { probability: 1, isDuplicate: true, decidedBy: 'verdict' });
     const e = v.explain(a, b, 0.3);
     const logit = Math.log(e.probability / (1 - e.probability));
     close(e.baseline + e.reasons.reduce((s, r) => s + r.contribution, 0), logit, 1e-6);

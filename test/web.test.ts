@@ -73,6 +73,11 @@ describe('web page in headless Chromium', { skip: available ? false : `no Chromi
     assert.ok(marked.includes('rice'), `aligned words of the query: ${marked.join(', ')}`);
     const reasons = await first.locator('.reasons li').allTextContents();
     assert.ok(reasons.length > 0 && reasons.every((r) => /^[▲▼] /.test(r)), `reasons: ${reasons.join(' | ')}`);
+    assert.ok(reasons.every((r) => !/_/.test(r)), `reasons are named for people, not by feature: ${reasons.join(' | ')}`);
+    // The panel leads with one plain sentence.
+    const sentence = await first.locator('.explain > p.summary').textContent();
+    assert.match(sentence ?? '', /^(Both ask|Differs|The same)/);
+    assert.match(await page.locator('#verdict').textContent() ?? '', /p ≥ 0\.\d\d \((precise|balanced|recall)\)/);
     await page.close();
   });
 });

@@ -9,7 +9,9 @@ import { join, resolve } from 'node:path';
 import { readPairs } from '../../src/data/pairs.js';
 import { type BinaryMetrics, evaluatePairs } from '../../src/evaluation/binary-classification.js';
 import { loadModel } from '../../src/model/load.js';
+import { precisionRecallAt, reliability } from '../../src/evaluation/calibration.js';
 import { verdictMetrics } from '../../src/training/fit-verdict.js';
+import { OPERATING_POINTS } from '../../src/verdict/operating-points.js';
 import { heldOutTestPairs, percentile, report, ROOT, round } from './common.js';
 
 const SHARED = resolve(ROOT, '../shared/data/qqp-pairs');
@@ -27,6 +29,34 @@ if (!held) {
   ] as const) {
     const { energies, metrics: energyOnly } = await evaluatePairs(model.classifier.encoder, model.classifier.energy, set, model.threshold);
     const verdict = model.verdict ? verdictMetrics(model.verdict, set, energies) : undefined;
+    if (name === 'test') {
+      // What a probability and an operating point mean on clusters no stage was fit on.
+      const probabilities = set.map((p, i) => model.judge(p.q1, p.q2, energies[i]).probability);
+      const labels = set.map((p) => p.label);
+      const { ece, bins } = reliability(probabilities, labels);
+      report({
+        bench: 'quality',
+        metric: 'bundled model, test pairs: expected calibration error of the probability',
+        value: round(ece, 4),
+        unit: 'ECE',
+        target: '<= 0.05',
+        config: { pairs: set.length, data: what, bins: 10, model: model.id },
+        bins: bins.filter((b) => b.pairs > 0).map((b) => ({ from: b.from, pairs: b.pairs, predicted: round(b.predicted, 3), observed: round(b.observed, 3) })),
+      });
+      for (const point of OPERATING_POINTS) {
+        const { threshold, precision: validPrecision, recall: validRecall } = model.operatingPoints[point];
+        const { precision, recall } = precisionRecallAt(probabilities, labels, threshold);
+        report({
+          bench: 'quality',
+          metric: `bundled model, test pairs: operating point ${point}, precision`,
+          value: round(precision, 3),
+          unit: 'precision',
+          config: { pairs: set.length, data: what, threshold: round(threshold, 4), model: model.id },
+          recall: round(recall, 3),
+          validation: { precision: validPrecision === null ? null : round(validPrecision, 3), recall: validRecall === null ? null : round(validRecall, 3) },
+        });
+      }
+    }
     for (const [stage, m] of [['energy alone', energyOnly], ...(verdict ? [['verdict stage', verdict] as const] : [])] as const) {
       report({
         bench: 'quality',

@@ -13,6 +13,7 @@ import { scoreCommand } from './commands/score.js';
 import { OUTPUT_FORMATS } from '../data/row-writer.js';
 import { CLUSTERINGS } from '../dedup/clustering.js';
 import { SEARCH_MODES } from '../search/backend.js';
+import { DEFAULT_OPERATING_POINT, OPERATING_POINTS, type OperatingPointName } from '../verdict/operating-points.js';
 import { type DedupArgs, dedupCommand } from './commands/dedup.js';
 import { addCommand, buildCommand, evalRetrievalCommand, type IndexContext, migrateCommand, removeCommand, searchCommand, statsCommand } from './commands/index-cmds.js';
 import { type ServeOptions, serveCommand } from './commands/serve.js';
@@ -92,9 +93,10 @@ program
   .option('--valid-fraction <f>', 'override the recorded validation share')
   .option('--test-fraction <f>', 'override the recorded test share')
   .option('--seed <n>', 'override the recorded split seed')
-  .action(async (opts: { model?: string; train: string; valid?: string; test?: string; validFraction?: string; testFraction?: string; seed?: string }) => {
-    // The verdict it replaces may be one this version cannot read.
-    const model = await openModel(opts.model, { verdict: false });
+  .option('--points-only', 'keep the fitted stage; choose its operating points anew on the validation pairs (and measure them on the test pairs)', false)
+  .action(async (opts: { model?: string; train: string; valid?: string; test?: string; validFraction?: string; testFraction?: string; seed?: string; pointsOnly: boolean }) => {
+    // The verdict it replaces may be one this version cannot read (unless only its points change).
+    const model = await openModel(opts.model, { verdict: opts.pointsOnly });
     try {
       await fitVerdictCommand(model, { ...opts, backend: backend() }, log);
     } finally {
@@ -124,6 +126,15 @@ program
     model.dispose();
   });
 
+const operatingPointOption = () =>
+  new Option('--operating-point <name>', 'which matches are duplicates: precise (precision >= 0.90 on validation), balanced (best F1) or recall (recall >= 0.90)').choices(OPERATING_POINTS).default(DEFAULT_OPERATING_POINT);
+const minProbabilityOption = () =>
+  new Option('--min-probability <p>', 'a probability threshold of your own (overrides --operating-point)').argParser((v) => {
+    const p = Number(v);
+    if (!(p >= 0 && p <= 1)) throw new DoppelError('INVALID_INPUT', `--min-probability must be a number from 0 to 1, got '${v}'`);
+    return p;
+  });
+
 program
   .command('score')
   .description('energy, probability and verdict for two questions')
@@ -132,7 +143,10 @@ program
   .addOption(modelOption())
   .option('--json', 'print one JSON object', false)
   .option('--explain', 'say why: the word pairs that carry the similarity and the verdict inputs that moved it', false)
-  .action(async (a: string, b: string, opts: { model?: string; json: boolean; explain: boolean }) => {
+  .addOption(operatingPointOption())
+  .addOption(minProbabilityOption())
+  .option('--store <dir|url>', "read the texts as a search of this store reads them (slips mended from its words), as /v1/similarity does")
+  .action(async (a: string, b: string, opts: { model?: string; json: boolean; explain: boolean; operatingPoint: OperatingPointName; minProbability?: number; store?: string }) => {
     if (!a.trim() || !b.trim()) throw new DoppelError('INVALID_INPUT', 'both questions must be non-empty');
     const model = await openModel(opts.model);
     await scoreCommand(model, a, b, opts);
@@ -183,6 +197,8 @@ storeOptions(program.command('search').description('find stored questions simila
   .addOption(modeOption())
   .option('--k <n>', 'results', intArg('--k'), 10)
   .option('--category <c>', 'only this category')
+  .addOption(operatingPointOption())
+  .addOption(minProbabilityOption())
   .option('--json', 'print one JSON object', false)
   .action(async (text: string, opts) => searchCommand(await indexContext(opts), text, opts));
 
@@ -205,7 +221,8 @@ program
   .option('--k <n>', 'neighbours examined per question', intArg('--k'), 20)
   .addOption(new Option('--clustering <c>', 'how links become groups: community (around central questions; no chaining) or components (union-find)').choices(CLUSTERINGS).default('community'))
   .option('--min-cluster-size <n>', 'smallest group reported', intArg('--min-cluster-size'), 2)
-  .option('--against <store>', 'match each question against this store instead of clustering the file')
+  .option('--against <store>', 'match each question against this store instead of clustering the file (hybrid search and the verdict, as the API)')
+  .addOption(new Option('--operating-point <name>', "with --against: which matches are duplicates (as the API's; clustering links keep the verdict's own threshold)").choices(OPERATING_POINTS).default(DEFAULT_OPERATING_POINT))
   .option('--eval-pairs <pairs>', 'labelled pairs: report pairwise P/R/F1 and paraphrase-mining AP')
   .option('--strict', 'stop at the first malformed row', false)
   .option('--force', 'overwrite --out', false)
@@ -238,6 +255,7 @@ program
   .option('--workers <n>', 'server processes sharing the port: one writer, the others read-only (default 1)', (v) => Number(v), 1)
   .option('--max-queue <n>', 'requests that may wait for a slot before more get 503 (default 16)')
   .option('--deadline <ms>', 'how long after its arrival a request may still start, else 503 (default 500)')
+  .addOption(operatingPointOption().default(DEFAULT_OPERATING_POINT, 'precise: a wrong "duplicate" badge in front of a user costs more than a missed one'))
   .action(async (opts: ServeOptions & { model?: string }) => {
     if (!opts.store && !opts.demo) throw new DoppelError('INVALID_INPUT', 'give --store <dir> (or --demo)');
     if (!Number.isInteger(opts.workers) || opts.workers < 1 || opts.workers > 64) throw new DoppelError('INVALID_INPUT', '--workers must be an integer from 1 to 64');

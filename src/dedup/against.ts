@@ -1,11 +1,12 @@
 import { readQuestions, type QuestionRecord } from '../data/questions.js';
 import type { RecordFormat } from '../data/records.js';
 import type { DuplicateIndex } from '../search/stores.js';
+import type { DecisionChoice } from '../model/load.js';
 import type { Hit } from '../search/backend.js';
 
 export interface AgainstRow {
   record: QuestionRecord;
-  /** The nearest stored question the model calls a duplicate, else the nearest (undefined for an empty store). */
+  /** The stored question of highest probability, a duplicate or not (undefined for an empty store). */
   match?: Hit;
 }
 
@@ -13,7 +14,7 @@ export interface AgainstRow {
 export async function matchAgainstStore(
   index: DuplicateIndex,
   path: string,
-  options: { k: number; format?: RecordFormat; strict: boolean; batchSize?: number; onInvalid?: (line: number, problem: string) => void },
+  options: { decision?: DecisionChoice; format?: RecordFormat; strict: boolean; batchSize?: number; onInvalid?: (line: number, problem: string) => void },
   emit: (row: AgainstRow) => void | Promise<void>,
 ): Promise<{ questions: number; duplicates: number; seconds: number }> {
   const started = performance.now();
@@ -22,10 +23,10 @@ export async function matchAgainstStore(
   let duplicates = 0;
   const flush = async () => {
     if (batch.length === 0) return;
-    const hits = await index.searchMany(batch, { mode: 'dense', k: options.k });
+    // As POST /v1/duplicates judges a text: hybrid search, the verdict, the same operating point.
+    const hits = await index.searchMany(batch, { mode: 'hybrid', k: 1, decision: options.decision });
     for (let i = 0; i < batch.length; i++) {
-      // The verdict may call a lower-ranked neighbour a duplicate and not the first (lexical evidence, or an ensemble's blended ranking).
-      const match = hits[i].find((h) => h.isDuplicate) ?? hits[i][0];
+      const match = hits[i][0];
       if (match?.isDuplicate) duplicates++;
       await emit({ record: batch[i], match });
     }

@@ -9,7 +9,9 @@ import { SiameseEncoder } from '../encoder/siamese-encoder.js';
 import { plattProbability } from './platt.js';
 import { FILES, loadModelFiles, type ModelFiles } from './model-dir.js';
 import { type QuestionEncoder, TfjsQuestionEncoder } from '../encoder/question-encoder.js';
+import { DEFAULT_OPERATING_POINT, type OperatingPointName, type OperatingPoints } from '../verdict/operating-points.js';
 import { type Judgement, type Reason, Verdict } from '../verdict/verdict.js';
+import { labelled, summarize } from './explanation.js';
 import { embeddingWordVectors } from '../verdict/word-vectors.js';
 import { alignWords, type WordAlignment } from '../encoder/word-alignment.js';
 import { classifierEnergy, EnsembleEncoder } from '../encoder/ensemble-encoder.js';
@@ -50,30 +52,56 @@ export interface Model {
   isDuplicate(energy: number): boolean;
   /** The verdict stage, when the model has one. */
   verdict?: Verdict;
-  /** Probability and decision for two texts whose energy is known: the verdict stage's, else the energy's. */
-  judge(a: string, b: string, energy: number): Judgement;
+  /** Named probability thresholds (see verdict/operating-points.ts), with their validation precision and recall. */
+  operatingPoints: OperatingPoints;
+  /** The probability threshold a choice stands for: a caller's minimum probability, else a named point (default `precise`). */
+  decision(choice?: DecisionChoice): DecisionRule;
+  /** The decision an answer about `text` states: the rule, and whether the verdict (the text has words) or the energy gives the probabilities. */
+  decisionFor(text: string, choice?: DecisionChoice): Decision;
+  /**
+   * Probability and decision for two texts whose energy is known: the verdict stage's, else the
+   * energy's. `threshold`: the probability at or above which it is a duplicate (default: the
+   * default operating point's).
+   */
+  judge(a: string, b: string, energy: number, threshold?: number): Judgement;
   /** Energy, probability and verdict for two texts. */
-  scorePair(a: string, b: string): Promise<PairScore>;
+  scorePair(a: string, b: string, choice?: DecisionChoice): Promise<PairScore>;
   /** The same with its reasons: the word pairs that carry the similarity and the verdict's inputs that moved it. */
-  explainPair(a: string, b: string): Promise<PairExplanation>;
+  explainPair(a: string, b: string, choice?: DecisionChoice): Promise<PairExplanation>;
   dispose(): void;
+}
+
+/** How a caller picks the decision: a named operating point, or a minimum probability of its own. */
+export interface DecisionChoice {
+  operatingPoint?: OperatingPointName;
+  minProbability?: number;
+}
+
+/** The threshold a decision applies: p >= threshold is a duplicate. */
+export interface DecisionRule {
+  threshold: number;
+  operatingPoint: OperatingPointName | 'custom';
+}
+
+/** What decided an answer: the rule, and whether the verdict stage or the energy alone gave the probability. */
+export interface Decision extends DecisionRule {
+  decidedBy: 'verdict' | 'energy';
 }
 
 export interface PairScore {
   energy: number;
   probability: number;
   isDuplicate: boolean;
-  /** The energy threshold of the energy-only decision. */
-  threshold: number;
-  /** What decided: the verdict stage (energy + lexical evidence) or the energy alone. */
-  decidedBy: 'verdict' | 'energy';
+  decision: Decision;
 }
 
 export interface PairExplanation extends PairScore {
+  /** One plain sentence from the strongest evidence: what the two share, or what differs. */
+  summary: string;
   /** Absent when the encoder is not max-pooled (only then does the similarity split over word pairs). */
   alignment?: WordAlignment;
-  /** The verdict stage's reasons (absent without one), largest first, in log-odds. */
-  reasons?: Reason[];
+  /** The verdict stage's reasons (absent without one), largest first, in log-odds, each with the name people read. */
+  reasons?: (Reason & { label: string })[];
   /** The log-odds of an average pair, which the reasons move. */
   baseline?: number;
   /** Set when a rule decided instead of the model. */
@@ -145,11 +173,24 @@ export async function loadModel(dir?: string, options: LoadModelOptions = {}): P
   const probability = (e: number) => plattProbability(calibration.platt, e);
   const isDuplicate = (e: number) => e <= calibration.threshold;
   const verdict = files.verdict ? new Verdict(files.verdict, embeddingWordVectors(files.weights.get('embedding')!, files.tokenizer)) : undefined;
-  const judge = (a: string, b: string, e: number): Judgement => (verdict?.applies(a, b) ? verdict.judge(a, b, e) : { probability: probability(e), isDuplicate: isDuplicate(e) });
-  const score = async (a: string, b: string): Promise<PairScore> => {
+  // Without a verdict stage (or points recorded with it) every point is the energy's threshold, as a probability.
+  const energyPoint = { threshold: probability(calibration.threshold), precision: null, recall: null };
+  const operatingPoints: OperatingPoints = files.verdict?.operatingPoints ?? (verdict ? { precise: { ...energyPoint, threshold: verdict.threshold }, balanced: { ...energyPoint, threshold: verdict.threshold }, recall: { ...energyPoint, threshold: verdict.threshold } } : { precise: energyPoint, balanced: energyPoint, recall: energyPoint });
+  const decision = (choice: DecisionChoice = {}): DecisionRule =>
+    choice.minProbability !== undefined ? { threshold: choice.minProbability, operatingPoint: 'custom' } : { threshold: operatingPoints[choice.operatingPoint ?? DEFAULT_OPERATING_POINT].threshold, operatingPoint: choice.operatingPoint ?? DEFAULT_OPERATING_POINT };
+  const defaultThreshold = decision().threshold;
+  const judge = (a: string, b: string, e: number, threshold = defaultThreshold): Judgement => {
+    // The energy alone decides where the verdict has no words to weigh: at its own threshold, whatever the point.
+    if (!verdict?.applies(a, b)) return { probability: probability(e), isDuplicate: isDuplicate(e), decidedBy: 'energy' };
+    const p = verdict.judge(a, b, e).probability;
+    return { probability: p, isDuplicate: p >= threshold, decidedBy: 'verdict' };
+  };
+  const score = async (a: string, b: string, choice?: DecisionChoice): Promise<PairScore> => {
     const v = await classifier.encode([a, b]);
     const e = energy.vectors(v.subarray(0, classifier.dim), v.subarray(classifier.dim));
-    return { energy: e, ...judge(a, b, e), threshold: calibration.threshold, decidedBy: verdict?.applies(a, b) ? 'verdict' : 'energy' };
+    const rule = decision(choice);
+    const { probability: p, isDuplicate: flagged, decidedBy } = judge(a, b, e, rule.threshold);
+    return { energy: e, probability: p, isDuplicate: flagged, decision: { ...rule, decidedBy } };
   };
   // Explanations read the encoder's states, which only the tfjs encoder shows: built on first use.
   let explainer: Promise<{ encoder: SiameseEncoder; tokens: string[] }> | undefined;
@@ -165,10 +206,13 @@ export async function loadModel(dir?: string, options: LoadModelOptions = {}): P
     probability,
     isDuplicate,
     verdict,
+    operatingPoints,
+    decision,
+    decisionFor: (text, choice) => ({ ...decision(choice), decidedBy: verdict?.applies(text, text) ? 'verdict' : 'energy' }),
     judge,
     scorePair: score,
-    explainPair: async (a, b) => {
-      const scored = await score(a, b);
+    explainPair: async (a, b, choice) => {
+      const scored = await score(a, b, choice);
       const reasons = verdict?.applies(a, b) ? verdict.explain(a, b, scored.energy) : undefined;
       let alignment: WordAlignment | undefined;
       if (alignable) {
@@ -176,7 +220,8 @@ export async function loadModel(dir?: string, options: LoadModelOptions = {}): P
         const x = await explainer;
         alignment = alignWords(x.encoder, files.tokenizer, x.tokens, a, b);
       }
-      return { ...scored, alignment, reasons: reasons?.reasons, baseline: reasons?.baseline, rule: reasons?.rule };
+      const summary = summarize(a, b, { isDuplicate: scored.isDuplicate, rule: reasons?.rule, alignment });
+      return { ...scored, summary, alignment, reasons: reasons && labelled(reasons.reasons), baseline: reasons?.baseline, rule: reasons?.rule };
     },
     dispose: () => {
       encoder.dispose();

@@ -1,5 +1,5 @@
 import type { Pair } from '../data/pairs.js';
-import type { Model } from '../model/load.js';
+import type { DecisionChoice, Model } from '../model/load.js';
 import type { FusionWeights } from './fusion.js';
 
 /** A stored question. `id` is the caller's id; `label` the internal id used by the vector index. */
@@ -69,8 +69,10 @@ export interface SearchOptions {
   exclude?: string[];
   /** Treat the last word as a prefix (search-as-you-type). */
   prefix?: boolean;
-  /** Read words that look like slips as the corpus word one edit away. Default: with `prefix`. */
+  /** Read words that look like slips as the corpus word one edit away, for the encoder and BM25 alike. Default: true. */
   typos?: boolean;
+  /** Which hits are called duplicates: a named operating point or a minimum probability (default: the model's default point). */
+  decision?: DecisionChoice;
 }
 
 export interface IndexStats {
@@ -108,9 +110,11 @@ export interface Hit {
   id: string;
   text: string;
   category: string | null;
-  /** The deciding energy (an ensemble's classifier tower): hits are ranked by the search, not by this. */
+  /** The deciding energy (an ensemble's classifier tower); it breaks ties of probability. */
   energy: number;
+  /** The verdict's probability that the two ask the same: hits come in its order, highest first. */
   probability: number;
+  /** probability >= the decision's threshold. */
   isDuplicate: boolean;
 }
 
@@ -185,13 +189,15 @@ export interface DuplicateIndex {
   /** Validates, encodes and stores questions, all or nothing; an id is generated where none is given. */
   add(questions: QuestionInput[]): Promise<StoredQuestion[]>;
   /** Search, then insert: the stored questions the new one duplicates, and the stored question. */
-  addIfNew(question: QuestionInput, options?: { k?: number }): Promise<{ question: StoredQuestion; duplicates: Hit[] }>;
+  addIfNew(question: QuestionInput, options?: { k?: number; decision?: DecisionChoice }): Promise<{ question: StoredQuestion; duplicates: Hit[] }>;
   remove(id: string): Promise<StoredQuestion>;
   /** A live question. */
   get(id: string): Promise<StoredQuestion | undefined>;
   /** Whether the id is taken: by a live question, or by a removed one (ids are never reused). */
   has(id: string): Promise<boolean>;
   search(text: string, options?: SearchOptions): Promise<Hit[]>;
+  /** Texts as every search reads them: checked, with likely slips mended from the store's own words (a directory store). */
+  mend(texts: string[]): Promise<string[]>;
   /** Many searches with the same options, the queries encoded in batches. */
   searchMany(queries: { text: string; exclude?: string[] }[], options?: Omit<SearchOptions, 'exclude'>): Promise<Hit[][]>;
   /** Stores a moderator's verdict on a pair: texts, or ids of stored questions. */

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Pair } from '../data/pairs.js';
 import { DoppelError, invalidInput } from '../errors.js';
-import type { Model } from '../model/load.js';
+import type { DecisionChoice, Model } from '../model/load.js';
 import { checkText, nameProblem } from '../text/validate.js';
 import { type FusionWeights, fuseScores } from './fusion.js';
 import {
@@ -104,12 +104,13 @@ export abstract class IndexCore implements DuplicateIndex {
    * added; `k` nearest by hybrid search in its category), and the stored question. The text is
    * encoded once for both.
    */
-  async addIfNew(question: QuestionInput, options: { k?: number } = {}): Promise<{ question: StoredQuestion; duplicates: Hit[] }> {
+  async addIfNew(question: QuestionInput, options: { k?: number; decision?: DecisionChoice } = {}): Promise<{ question: StoredQuestion; duplicates: Hit[] }> {
     this.writable();
     if (question.id !== undefined && (await this.has(question.id))) throw new DoppelError('CONFLICT', `a question with id '${question.id}' already exists`);
     const text = checkText(question.text);
     const vector = await this.model.encoder.encode([text]);
-    const before = await this.searchEncoded(text, vector, { k: options.k ?? 5, mode: 'hybrid', category: question.category ?? undefined });
+    const [query] = await this.queryTexts([text], {});
+    const before = await this.searchEncoded(query, query === text ? vector : await this.model.encoder.encode([query]), { k: options.k ?? 5, mode: 'hybrid', category: question.category ?? undefined, decision: options.decision });
     const [stored] = await this.insert([{ ...question, text }], vector);
     return { question: stored, duplicates: before.filter((h) => h.isDuplicate) };
   }
@@ -138,6 +139,10 @@ export abstract class IndexCore implements DuplicateIndex {
 
   async search(text: string, options: SearchOptions = {}): Promise<Hit[]> {
     return (await this.searchMany([{ text, exclude: options.exclude }], options))[0];
+  }
+
+  async mend(texts: string[]): Promise<string[]> {
+    return this.queryTexts(texts.map((t) => checkText(t)), {});
   }
 
   /** The texts a search encodes and matches: the checked queries, which a store may mend (typos). */
@@ -175,15 +180,19 @@ export abstract class IndexCore implements DuplicateIndex {
   }
 
   /** A stored question as a search result for the query `text`: the model's verdict on the pair, given their deciding energy. */
-  protected hit(text: string, q: StoredQuestion, energy: number): Hit {
-    return { id: q.id, text: q.text, category: q.category, energy, ...this.model.judge(text, q.text, energy) };
+  protected hit(text: string, q: StoredQuestion, energy: number, threshold: number): Hit {
+    const { probability, isDuplicate } = this.model.judge(text, q.text, energy, threshold);
+    return { id: q.id, text: q.text, category: q.category, energy, probability, isDuplicate };
   }
 
   protected async searchEncoded(text: string, query: Float32Array, options: SearchOptions = {}): Promise<Hit[]> {
     const { k, mode } = searchParams(options);
     const excluded = options.exclude?.length ? await this.labelsOf(options.exclude) : new Set<number>();
-    // Candidates per list for fusion: 50 measured best; search-as-you-type trades a little for speed.
-    const pool = mode === 'hybrid' ? Math.max(options.prefix ? 20 : 50, 3 * k) : k;
+    // Candidates per list for fusion: 50 measured best; a title still being typed (a last word
+    // read as a prefix) trades a little for speed, a finished one is searched as any text is.
+    const judged = Math.max(k, JUDGED_CANDIDATES);
+    const typing = options.prefix && /[\p{L}\p{N}]$/u.test(text);
+    const pool = mode === 'hybrid' ? Math.max(typing ? 20 : 50, 3 * k) : judged;
     const [dense, lexical] = await Promise.all([
       mode === 'lexical' ? [] : this.dense(query, pool, options.category, excluded),
       mode === 'dense' ? [] : this.lexical(text, pool, options, excluded),
@@ -200,14 +209,19 @@ export abstract class IndexCore implements DuplicateIndex {
     if (mode === 'dense') labels = dense.map((d) => d.label);
     else if (mode === 'lexical') labels = lexical.map((l) => l.label);
     else labels = fuseScores(lexical, energies, this.fusion);
-    labels = labels.slice(0, k);
+    labels = labels.slice(0, judged);
     const unread = labels.filter((l) => !read.has(l));
     if (unread.length > 0) for (const [label, q] of await this.questionsByLabel(unread)) read.set(label, q);
     const decided = this.model.decisionEnergy ? await this.decisionEnergies(query, labels, [...dense, ...lexical], vectors) : energies;
-    return labels.flatMap((label) => {
-      const q = read.get(label);
-      return !q || q.deleted ? [] : [this.hit(text, q, decided.get(label) ?? NaN)];
-    });
+    const { threshold } = this.model.decision(options.decision);
+    // The search picks the candidates; the verdict orders them, so a duplicate never sits below a non-duplicate.
+    return labels
+      .flatMap((label) => {
+        const q = read.get(label);
+        return !q || q.deleted ? [] : [this.hit(text, q, decided.get(label) ?? NaN, threshold)];
+      })
+      .sort(byVerdict)
+      .slice(0, k);
   }
 
   /** An ensemble's deciding (classifier) energies of the hits, from their stored vectors (those the candidates carry or were read already, else read now). */
@@ -225,6 +239,16 @@ export abstract class IndexCore implements DuplicateIndex {
     return new Map(labels.flatMap((l): [number, number][] => (vectors.has(l) ? [[l, decide(query, vectors.get(l)!)]] : [])));
   }
 }
+
+/**
+ * Candidates the verdict judges whatever k asks for: the top duplicate is then the same for a
+ * search of 5 (the API), of 10 (the CLI) or of suggestions, and a duplicate ranked 6th by the
+ * search still surfaces first.
+ */
+export const JUDGED_CANDIDATES = 10;
+
+/** Highest probability first; the lower energy first where probabilities tie (identical texts, say). */
+export const byVerdict = (a: Hit, b: Hit): number => b.probability - a.probability || a.energy - b.energy;
 
 /** Questions checked and normalised (ids generated where missing), or an INVALID_INPUT naming the bad one. */
 function validQuestions(questions: QuestionInput[]): NewQuestion[] {

@@ -1,6 +1,7 @@
 import express, { type Request } from 'express';
 import type { Logger } from 'pino';
 import type { DuplicateIndex } from '../search/stores.js';
+import { DEFAULT_OPERATING_POINT, type OperatingPointName } from '../verdict/operating-points.js';
 import { Admission, type AdmissionOptions, DEFAULT_ADMISSION } from './admission.js';
 import { errorHandler, forwardTo, jsonBody, requireKey, routeLabel, sendError } from './http.js';
 import { Metrics } from './metrics.js';
@@ -12,6 +13,7 @@ import { feedbackRoute } from './routes/feedback.js';
 import { getQuestionRoute } from './routes/get-question.js';
 import { healthRoute } from './routes/health.js';
 import { metricsRoute } from './routes/metrics.js';
+import { modelRoute } from './routes/model.js';
 import { openApiRoute } from './routes/openapi.js';
 import { removeQuestionRoute } from './routes/remove-question.js';
 import { similarityRoute } from './routes/similarity.js';
@@ -33,6 +35,8 @@ export interface ServiceOptions {
   writer?: string;
   /** Milliseconds a forwarded write may take before the client is answered 503. Default 30 000. */
   forwardTimeoutMs?: number;
+  /** Which matches are called duplicates unless a request says otherwise (default DEFAULT_OPERATING_POINT). */
+  operatingPoint?: OperatingPointName;
   /** Bounds on the requests that encode and search (default DEFAULT_ADMISSION). */
   admission?: Partial<AdmissionOptions>;
   logger: Logger;
@@ -43,7 +47,7 @@ export interface ServiceOptions {
 export const forwardedSockets = new WeakSet<object>();
 
 /** Every route, in the order they are matched; each file under routes/ is one. */
-const ROUTES = [duplicatesRoute, addQuestionRoute, getQuestionRoute, removeQuestionRoute, similarityRoute, suggestRoute, feedbackRoute, healthRoute, metricsRoute, openApiRoute, webRoute];
+const ROUTES = [duplicatesRoute, addQuestionRoute, getQuestionRoute, removeQuestionRoute, similarityRoute, suggestRoute, feedbackRoute, modelRoute, healthRoute, metricsRoute, openApiRoute, webRoute];
 
 /** The HTTP API and the web page over one open duplicate index. */
 export function createApp(index: DuplicateIndex, options: ServiceOptions) {
@@ -118,6 +122,7 @@ export function createApp(index: DuplicateIndex, options: ServiceOptions) {
     jsonBody: jsonBody(maxBodyBytes),
     version: options.version,
     suggestCacheChars: options.suggestCacheChars ?? 8_000_000,
+    operatingPoint: options.operatingPoint ?? DEFAULT_OPERATING_POINT,
   };
   for (const route of ROUTES) route(app, context);
 

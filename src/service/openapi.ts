@@ -12,7 +12,9 @@ import {
   ErrorResponse,
   FeedbackBody,
   FeedbackCreated,
+  Decision,
   Health,
+  ModelInfo,
   Html,
   Match,
   MetricsText,
@@ -73,6 +75,8 @@ const RESPONSE_COMPONENTS: [string, z.ZodType][] = [
   ['SuggestResponse', SuggestResponse],
   ['FeedbackCreated', FeedbackCreated],
   ['Health', Health],
+  ['Decision', Decision],
+  ['ModelInfo', ModelInfo],
   ['OpenApiDocument', OpenApiDocument],
 ];
 
@@ -180,6 +184,14 @@ export const API_OPERATIONS: ApiOperation[] = [
       404: error('A question id given (aId, bId) is not stored.'),
       ...V1,
     },
+  },
+  {
+    method: 'get',
+    path: '/v1/model',
+    operationId: 'model',
+    summary: 'The model serving, its operating points and the default one',
+    tags: ['operations'],
+    responses: { 200: { description: 'The model.', schema: ModelInfo }, ...V1 },
   },
   {
     method: 'get',

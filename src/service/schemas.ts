@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { ERROR_CODES, type ErrorCode } from '../errors.js';
 import { SEARCH_MODES } from '../search/backend.js';
+import { OPERATING_POINTS } from '../verdict/operating-points.js';
 import { characterProblem, MAX_NAME_LENGTH, MAX_TEXT_LENGTH } from '../text/validate.js';
 
 // ---------------------------------------------------------------- requests
@@ -39,6 +40,11 @@ const category = name().describe('Only questions stored with this category.');
 
 const explain = z.boolean().optional().describe('Also say why: the word pairs that carry the similarity and the verdict inputs that moved it (slower).');
 
+/** How a request picks which matches are called duplicates; the server's default point otherwise. */
+const operatingPoint = z.enum(OPERATING_POINTS).optional().describe("A named threshold on the probability, chosen on validation when the model was fit: precise (precision >= 0.90), balanced (best F1) or recall (recall >= 0.90). Default: the server's (--operating-point, precise unless set).");
+const minProbability = z.number().min(0).max(1).optional().describe('A probability threshold of your own: matches at or above it are duplicates. Overrides operatingPoint.');
+const decisionFields = { operatingPoint, minProbability };
+
 export const DuplicatesBody = z
   .strictObject({
     text,
@@ -49,6 +55,7 @@ export const DuplicatesBody = z
       .optional()
       .describe('dense: LSTM energies over the HNSW graph; lexical: BM25; hybrid (default): both, fused.'),
     explain,
+    ...decisionFields,
   })
   .describe('A text to check against the stored questions.');
 
@@ -57,10 +64,11 @@ export const QuestionBody = z
     id: name().optional().describe('The id to store the question under; a random UUID when left out.'),
     text,
     category: name().optional().describe('A category, to filter searches by.'),
+    ...decisionFields,
   })
   .describe('A question to store and index.');
 
-export const SimilarityBody = z.strictObject({ a: text, b: text, explain }).describe('Two texts to compare.');
+export const SimilarityBody = z.strictObject({ a: text, b: text, explain, ...decisionFields }).describe('Two texts to compare.');
 
 export const FeedbackBody = z
   .strictObject({
@@ -82,6 +90,8 @@ export const SuggestQuery = z.strictObject({
     .describe('The title typed so far; its last word is read as a prefix. Under 2 characters gives no suggestions.'),
   k: z.coerce.number().int().min(1).max(20).optional().describe('How many suggestions to return (default 5).'),
   category: category.optional(),
+  operatingPoint,
+  minProbability: z.coerce.number().min(0).max(1).optional().describe(minProbability.description!),
 });
 
 export const QuestionParams = z.strictObject({
@@ -102,10 +112,17 @@ export const ErrorResponse = z
   })
   .describe('Every 4xx and 5xx answer has this body.');
 
-const energy = z.number().describe("The energy of the pair, low means alike: the deciding tower's (with an ensemble model, the classifier's). Matches are ordered by the search, which may rank by a blend with a retriever tower.");
-const probability = z.number().min(0).max(1).describe('The calibrated probability that the pair are duplicates.');
-const isDuplicate = z.boolean().describe("The decision: the verdict stage's (energy and lexical evidence) when the model has one, else whether the energy is at or under the threshold.");
-const threshold = z.number().describe("The model's calibrated energy threshold for a duplicate.");
+const energy = z.number().describe("The energy of the pair, low means alike: the deciding tower's (with an ensemble model, the classifier's). It breaks ties of probability.");
+const probability = z.number().min(0).max(1).describe('The calibrated probability that the pair are duplicates; matches come in its order, highest first.');
+const isDuplicate = z.boolean().describe("The decision: probability at or above the decision's threshold.");
+
+export const Decision = z
+  .strictObject({
+    threshold: z.number().min(0).max(1).describe('The probability at or above which a match is a duplicate, as applied to this answer.'),
+    operatingPoint: z.enum([...OPERATING_POINTS, 'custom']).describe("The named point the threshold is (custom: the request's minProbability)."),
+    decidedBy: z.enum(['verdict', 'energy']).describe('What gave the probability: the verdict stage (energy and the words), or the energy alone (no verdict stage, or a text without words).'),
+  })
+  .describe('What decided the answer.');
 const nullableCategory = z.string().nullable().describe('The category, or null when stored without one.');
 
 export const Explanation = z
@@ -129,16 +146,22 @@ export const Explanation = z
       })
       .optional()
       .describe('Absent when the encoder is not max-pooled.'),
+    summary: z.string().describe("One plain sentence: what the two share, or what differs (\"Differs: 'java' vs 'python'.\")."),
     reasons: z
-      .array(z.strictObject({ feature: z.string(), value: z.number(), contribution: z.number().describe('Log-odds it added (+: towards duplicate).') }))
+      .array(
+        z.strictObject({
+          feature: z.string().describe('The input, as the model names it.'),
+          label: z.string().describe('The input, as people read it.'),
+          value: z.number(),
+          contribution: z.number().describe('Log-odds it added (+: towards duplicate).'),
+        }),
+      )
       .optional()
       .describe("The verdict stage's inputs, largest effect first (absent without a verdict stage)."),
     baseline: z.number().optional().describe('The log-odds of an average pair, which the reasons move.'),
     rule: z.literal('identical-text').optional().describe('Set when a rule decided: the texts are the same question once normalised.'),
   })
   .describe('Why the verdict is what it is.');
-
-const decidedBy = z.enum(['verdict', 'energy']).describe('What decided: the verdict stage or the energy alone.');
 
 export const Match = z
   .strictObject({
@@ -155,15 +178,16 @@ export const Match = z
 export const DuplicatesResponse = z
   .strictObject({
     isDuplicate: z.boolean().describe('Whether any match is a duplicate.'),
-    threshold,
-    matches: z.array(Match).describe('The closest stored questions, best first.'),
+    decision: Decision,
+    matches: z.array(Match).describe('The closest stored questions, highest probability first.'),
   })
   .describe('The stored questions that duplicate the text.');
 
 export const QuestionCreated = z
   .strictObject({
     id: z.string().describe('The id the question is stored under.'),
-    duplicates: z.array(Match).describe('The stored questions it duplicated before it was added, best first.'),
+    duplicates: z.array(Match).describe('The stored questions it duplicated before it was added, highest probability first.'),
+    decision: Decision,
   })
   .describe('The question was stored and indexed.');
 
@@ -181,11 +205,11 @@ export const QuestionDeleted = z
   .describe('The question was removed from the store and the index.');
 
 export const SimilarityResponse = z
-  .strictObject({ energy, probability, isDuplicate, threshold, decidedBy, explanation: Explanation.optional().describe('With explain: true.') })
+  .strictObject({ energy, probability, isDuplicate, decision: Decision, explanation: Explanation.optional().describe('With explain: true.') })
   .describe('How alike the two texts are.');
 
 export const SuggestResponse = z
-  .strictObject({ suggestions: z.array(Match).describe('Similar stored questions, best first.') })
+  .strictObject({ suggestions: z.array(Match).describe('Similar stored questions, highest probability first.'), decision: Decision })
   .describe('Stored questions similar to the title typed so far.');
 
 export const FeedbackCreated = z
@@ -200,6 +224,23 @@ export const Health = z
     encoder: z.string().describe('The inference runtime of the encoder.'),
   })
   .describe('The server is up.');
+
+const point = z.strictObject({
+  threshold: z.number().min(0).max(1),
+  precision: z.number().nullable().describe('On the validation clusters when the model was fit (null: not recorded).'),
+  recall: z.number().nullable(),
+});
+
+export const ModelInfo = z
+  .strictObject({
+    id: z.string().describe('The id of the model in use.'),
+    energy: z.enum(['euclidean', 'cosine', 'manhattan']),
+    encoder: z.string().describe('The inference runtime of the encoder.'),
+    verdict: z.boolean().describe('Whether a verdict stage decides (else the energy alone).'),
+    operatingPoints: z.strictObject({ precise: point, balanced: point, recall: point }).describe('The named thresholds a request may choose.'),
+    defaultOperatingPoint: z.enum(OPERATING_POINTS).describe("This server's default."),
+  })
+  .describe('The model serving, and its operating points.');
 
 export const OpenApiDocument = z
   .looseObject({

@@ -6,6 +6,7 @@ import { analyse, type TextAnalysis } from '../verdict/analysis.js';
 import { type CrossAttentionSettings, fitCrossAttention } from './fit-cross-attention.js';
 import { pairFeatures } from '../verdict/features.js';
 import { fitGbt, type GbtParams } from './fit-gbt.js';
+import { chooseOperatingPoints } from './operating-points.js';
 import { Idf } from '../verdict/idf.js';
 import { Logistic } from '../verdict/logistic.js';
 import { STACK_INPUTS, stackRow, Verdict } from '../verdict/verdict.js';
@@ -79,7 +80,8 @@ export async function fitVerdict(
   // the user's, per pair; accuracy is weighted as the fit is.
   const notDuplicate = probabilities.map((p) => 1 - p);
   const threshold = 1 - (options.targetPrecision ? precisionThreshold(notDuplicate, validLabels, options.targetPrecision) : maxAccuracyThreshold(notDuplicate, validLabels, weights));
-  const verdict = new Verdict({ format: 'doppel-verdict/2', idf: idf.toJson(), trees: trees.json, stack: stack.json, crossAttention: cross.model.json, threshold }, vectors);
+  const operatingPoints = chooseOperatingPoints(probabilities, validLabels, weights);
+  const verdict = new Verdict({ format: 'doppel-verdict/2', idf: idf.toJson(), trees: trees.json, stack: stack.json, crossAttention: cross.model.json, threshold, operatingPoints }, vectors);
   const negTrees = treesLogits.map((z) => -z);
   return {
     verdict,

@@ -340,7 +340,19 @@ export async function train(options: TrainOptions, hooks: PipelineHooks = {}): P
     verdict: stage?.report,
   };
   const report = buildReport(
-    { model: relative(process.cwd(), out) || '.', createdAt: training.createdAt, backend: backend.name, config, settings, data: data.files, history: state.history, bestEpoch: state.bestEpoch, validation: metrics, calibration },
+    {
+      model: relative(process.cwd(), out) || '.',
+      createdAt: training.createdAt,
+      backend: backend.name,
+      config,
+      settings,
+      data: data.files,
+      history: state.history,
+      bestEpoch: state.bestEpoch,
+      validation: metrics,
+      calibration,
+      verdict: stage?.report.test ? { pairs: data.test.length, test: stage.report.test } : undefined,
+    },
     energies,
     labels,
   );

@@ -1,11 +1,17 @@
 import type { Pair } from '../data/pairs.js';
 import { binaryMetrics, type BinaryMetrics, pairEnergies } from '../evaluation/binary-classification.js';
-import { fitVerdict, verdictMetrics } from './fit-verdict.js';
-import type { VerdictJson } from '../verdict/verdict.js';
+import { clusterWeights, fitVerdict, verdictMetrics } from './fit-verdict.js';
+import { chooseOperatingPoints } from './operating-points.js';
+import { precisionRecallAt, type ReliabilityBin, reliability } from '../evaluation/calibration.js';
+import { OPERATING_POINTS, type OperatingPointName } from '../verdict/operating-points.js';
+import type { Verdict, VerdictJson } from '../verdict/verdict.js';
 import type { WordVectors } from '../verdict/word-vectors.js';
 import type { BackendChoice } from '../encoder/backend.js';
 import type { Energy } from '../encoder/energies/registry.js';
 import type { QuestionEncoder } from '../encoder/question-encoder.js';
+
+/** Each operating point's threshold and its precision and recall on held-out pairs. */
+export type HeldOutPoints = Record<OperatingPointName, { threshold: number; precision: number; recall: number }>;
 
 /** What the verdict stage measured (recorded in training.json). */
 export interface VerdictReport {
@@ -16,8 +22,11 @@ export interface VerdictReport {
   treesValidation: BinaryMetrics;
   /** The cross-attention model: the epoch kept, its validation ROC-AUC per epoch, training seconds. */
   crossAttention: { epoch: number; curve: number[]; seconds: number };
-  /** On the test pairs, which no stage was fit on: the energy alone at its threshold, and the verdict. */
-  test?: { energyOnly: BinaryMetrics; verdict: BinaryMetrics };
+  /**
+   * On the test pairs, which no stage was fit on: the energy alone at its threshold, the verdict,
+   * each operating point's precision and recall there, and the probabilities' calibration.
+   */
+  test?: { energyOnly: BinaryMetrics; verdict: BinaryMetrics; operatingPoints: HeldOutPoints; calibration: { ece: number; bins: ReliabilityBin[] } };
 }
 
 /**
@@ -43,14 +52,35 @@ export async function verdictStage(
       `cross-attention epoch ${cross.epoch} (alone on validation: ROC-AUC ${cross.curve[cross.epoch - 1].toFixed(4)}); stack fit on ${data.valid.length} validation pairs`,
   );
   const report: VerdictReport = { seconds: 0, trees: fit.trees, treesValidation: lex, crossAttention: cross };
-  if (data.test.length > 0) {
-    const { energies, labels } = await pairEnergies(encoder, energy, data.test);
-    const energyOnly = binaryMetrics(energies, labels, energyThreshold);
-    const verdict = verdictMetrics(fit.verdict, data.test, energies);
-    report.test = { energyOnly, verdict };
-    const line = (m: BinaryMetrics) => `accuracy ${m.accuracy.toFixed(4)}, F1 ${m.f1.toFixed(4)}, ROC-AUC ${m.rocAuc.toFixed(4)}`;
-    log(`test (${data.test.length} pairs no stage was fit on): energy alone ${line(energyOnly)}; verdict ${line(verdict)}`);
-  }
+  if (data.test.length > 0) report.test = await measureOnTest(fit.verdict, encoder, energy, energyThreshold, data.test, log);
   report.seconds = (Date.now() - started) / 1000;
   return { verdict: fit.verdict.json, report };
+}
+
+/**
+ * The verdict, and the energy alone, on test pairs no stage was fit on: metrics, each operating
+ * point's precision and recall there, and the calibration of the probabilities.
+ */
+export async function measureOnTest(verdict: Verdict, encoder: QuestionEncoder, energy: Energy, energyThreshold: number, test: Pair[], log: (message: string) => void): Promise<NonNullable<VerdictReport['test']>> {
+  const { energies, labels } = await pairEnergies(encoder, energy, test);
+  const energyOnly = binaryMetrics(energies, labels, energyThreshold);
+  const metrics = verdictMetrics(verdict, test, energies);
+  const probabilities = test.map((p, i) => verdict.judge(p.q1, p.q2, energies[i]).probability);
+  const points = verdict.json.operatingPoints!;
+  const operatingPoints = Object.fromEntries(OPERATING_POINTS.map((name) => [name, { threshold: points[name].threshold, ...precisionRecallAt(probabilities, labels, points[name].threshold) }])) as HeldOutPoints;
+  const calibration = reliability(probabilities, labels);
+  const line = (m: BinaryMetrics) => `accuracy ${m.accuracy.toFixed(4)}, F1 ${m.f1.toFixed(4)}, ROC-AUC ${m.rocAuc.toFixed(4)}`;
+  log(`test (${test.length} pairs no stage was fit on): energy alone ${line(energyOnly)}; verdict ${line(metrics)}`);
+  log(`test calibration: ECE ${calibration.ece.toFixed(4)}; ${OPERATING_POINTS.map((n) => `${n} p >= ${operatingPoints[n].threshold.toFixed(3)}: precision ${operatingPoints[n].precision.toFixed(3)}, recall ${operatingPoints[n].recall.toFixed(3)}`).join('; ')}`);
+  return { energyOnly, verdict: metrics, operatingPoints, calibration };
+}
+
+/**
+ * A fitted stage's operating points chosen anew on the validation pairs (the stage itself kept
+ * as it is): for a stage fit before they existed, or to re-choose them.
+ */
+export async function chooseStagePoints(verdict: Verdict, encoder: QuestionEncoder, energy: Energy, valid: Pair[]): Promise<VerdictJson> {
+  const { energies, labels } = await pairEnergies(encoder, energy, valid);
+  const probabilities = valid.map((p, i) => verdict.judge(p.q1, p.q2, energies[i]).probability);
+  return { ...verdict.json, operatingPoints: chooseOperatingPoints(probabilities, labels, clusterWeights(valid)) };
 }

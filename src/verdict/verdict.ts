@@ -6,6 +6,7 @@ import { Gbt, type GbtJson } from './gbt.js';
 import { Idf, type IdfJson } from './idf.js';
 import { Logistic, type LogisticJson } from './logistic.js';
 import { CrossAttention, CrossAttentionJsonSchema } from './cross-attention.js';
+import { OperatingPointsSchema } from './operating-points.js';
 import { alignmentFeatures, type WordVectors } from './word-vectors.js';
 
 /**
@@ -22,6 +23,8 @@ export const VerdictJsonSchema = z.object({
   crossAttention: CrossAttentionJsonSchema,
   /** Probability at or above which a pair is called a duplicate (maximum validation accuracy). */
   threshold: z.number(),
+  /** Named thresholds chosen on validation (absent in stages fit before they existed). */
+  operatingPoints: OperatingPointsSchema.optional(),
 });
 export type VerdictJson = z.infer<typeof VerdictJsonSchema>;
 
@@ -43,6 +46,8 @@ export function stackRow(
 export interface Judgement {
   probability: number;
   isDuplicate: boolean;
+  /** The verdict stage (energy and the words) gave the probability, or the energy alone. */
+  decidedBy: 'verdict' | 'energy';
 }
 
 /** One reason of a verdict: an input and how far it moved the log-odds (positive: towards duplicate). */
@@ -126,9 +131,9 @@ export class Verdict {
   }
 
   judge(a: string, b: string, energy: number): Judgement {
-    if (this.sameQuestion(a, b)) return { probability: 1, isDuplicate: true };
+    if (this.sameQuestion(a, b)) return { probability: 1, isDuplicate: true, decidedBy: 'verdict' };
     const probability = 1 / (1 + Math.exp(-this.stack.logit(this.stackInputs(a, b, this.features(a, b), energy))));
-    return { probability, isDuplicate: probability >= this.threshold };
+    return { probability, isDuplicate: probability >= this.threshold, decidedBy: 'verdict' };
   }
 
   /**

@@ -6,6 +6,7 @@ import { matchAgainstStore } from '../../dedup/against.js';
 import { dedupFile } from '../../dedup/dedup.js';
 import { DuplicateIndex } from '../../search/stores.js';
 import type { Model } from '../../model/load.js';
+import type { OperatingPointName } from '../../verdict/operating-points.js';
 import { stageBars } from '../progress.js';
 
 export interface DedupArgs {
@@ -16,6 +17,8 @@ export interface DedupArgs {
   clustering: Clustering;
   minClusterSize: number;
   against?: string;
+  /** With --against: which matches are duplicates. */
+  operatingPoint: OperatingPointName;
   evalPairs?: string;
   strict: boolean;
   force: boolean;
@@ -38,7 +41,8 @@ async function runDedup(model: Model, input: string, args: DedupArgs, log: (m: s
   if (args.against) {
     const index = await DuplicateIndex.open(args.against, { model, readonly: true, log });
     try {
-      const r = await matchAgainstStore(index, input, { k: args.k, strict: args.strict, onInvalid }, async ({ record, match }) => {
+      const decision = { operatingPoint: args.operatingPoint };
+      const r = await matchAgainstStore(index, input, { decision, strict: args.strict, onInvalid }, async ({ record, match }) => {
         await open([...AGAINST_COLUMNS, ...Object.keys(record.extra)]).row({
           id: record.id,
           text: record.text,
@@ -50,7 +54,7 @@ async function runDedup(model: Model, input: string, args: DedupArgs, log: (m: s
           ...record.extra,
         });
       });
-      return { ...r, questionsPerSecond: r.questions / r.seconds, store: args.against, threshold: model.threshold };
+      return { ...r, questionsPerSecond: r.questions / r.seconds, store: args.against, decision: model.decision(decision) };
     } finally {
       await index.close();
     }

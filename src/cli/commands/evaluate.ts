@@ -1,5 +1,7 @@
 import { readPairs } from '../../data/pairs.js';
 import { type BinaryMetrics, evaluatePairs } from '../../evaluation/binary-classification.js';
+import { precisionRecallAt, reliability } from '../../evaluation/calibration.js';
+import { OPERATING_POINTS } from '../../verdict/operating-points.js';
 import type { Model } from '../../model/load.js';
 import { verdictMetrics } from '../../training/fit-verdict.js';
 
@@ -7,15 +9,26 @@ const summary = (m: BinaryMetrics) => ({ pairs: m.pairs, accuracy: m.accuracy, f
 
 /**
  * `doppel eval`: the model's decision on labelled pairs (the verdict stage's when the model has
- * one, with the energy alone beside it), at the thresholds chosen in training.
+ * one, with the energy alone beside it), at the thresholds chosen in training; each operating
+ * point's precision and recall on these pairs beside those it had on validation; and how well
+ * the probabilities are calibrated on them.
  */
 export async function evalCommand(model: Model, pairsPath: string, skipInvalid: boolean, json: boolean): Promise<void> {
   const { pairs, skipped } = await readPairs(pairsPath, { skipInvalid });
   const { energies, metrics: energyOnly } = await evaluatePairs(model.classifier.encoder, model.classifier.energy, pairs, model.threshold);
   const verdict = model.verdict ? verdictMetrics(model.verdict, pairs, energies) : undefined;
   const top = verdict ?? energyOnly;
+  const probabilities = pairs.map((p, i) => model.judge(p.q1, p.q2, energies[i]).probability);
+  const labels = pairs.map((p) => p.label);
+  const points = Object.fromEntries(
+    OPERATING_POINTS.map((name) => {
+      const point = model.operatingPoints[name];
+      return [name, { threshold: point.threshold, ...precisionRecallAt(probabilities, labels, point.threshold), validation: { precision: point.precision, recall: point.recall } }];
+    }),
+  );
+  const calibration = reliability(probabilities, labels);
   if (json) {
-    process.stdout.write(JSON.stringify({ ...summary(top), decidedBy: verdict ? 'verdict' : 'energy', energyOnly: summary(energyOnly) }) + '\n');
+    process.stdout.write(JSON.stringify({ ...summary(top), decidedBy: verdict ? 'verdict' : 'energy', energyOnly: summary(energyOnly), operatingPoints: points, calibration }) + '\n');
     return;
   }
   const row = (name: string, pick: (m: BinaryMetrics) => number) =>
@@ -30,6 +43,14 @@ export async function evalCommand(model: Model, pairsPath: string, skipInvalid: 
     row('ROC-AUC', (m) => m.rocAuc),
     row('average precision', (m) => m.averagePrecision),
     row('threshold', (m) => m.threshold),
+    '',
+    `operating point    threshold  precision     recall  (on validation: precision, recall)`,
+    ...OPERATING_POINTS.map((name) => {
+      const p = points[name];
+      const v = p.validation.precision === null ? 'not recorded' : `${p.validation.precision.toFixed(3)}, ${p.validation.recall!.toFixed(3)}`;
+      return `${name.padEnd(19)}${p.threshold.toFixed(4).padStart(9)}${p.precision.toFixed(4).padStart(11)}${p.recall.toFixed(4).padStart(11)}  (${v})`;
+    }),
+    `calibration error  ${calibration.ece.toFixed(4)} (ECE, 10 bins)`,
   ];
   process.stdout.write(lines.join('\n') + '\n');
 }

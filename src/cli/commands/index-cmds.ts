@@ -2,7 +2,7 @@ import { evaluateRetrieval, readRetrievalTask } from '../../evaluation/informati
 import { describeStore, DuplicateIndex } from '../../search/stores.js';
 import { type Hit, type SearchMode } from '../../search/backend.js';
 import { countQuestions, importQuestions } from '../../search/import-file.js';
-import type { Model } from '../../model/load.js';
+import type { DecisionChoice, Model } from '../../model/load.js';
 import { migrateStore } from '../../search/migrate.js';
 import { ProgressBar, stageBars } from '../progress.js';
 
@@ -77,11 +77,12 @@ function printHits(hits: Hit[]): void {
   });
 }
 
-export async function searchCommand(ctx: IndexContext, text: string, opts: { mode: SearchMode; k: number; category?: string; json: boolean }): Promise<void> {
+export async function searchCommand(ctx: IndexContext, text: string, opts: { mode: SearchMode; k: number; category?: string; json: boolean } & DecisionChoice): Promise<void> {
   const index = await openIndex(ctx, true);
   try {
-    const hits = await index.search(text, { mode: opts.mode, k: opts.k, category: opts.category });
-    if (opts.json) process.stdout.write(JSON.stringify({ mode: opts.mode, threshold: ctx.model.threshold, hits }) + '\n');
+    const decision = { operatingPoint: opts.operatingPoint, minProbability: opts.minProbability };
+    const hits = await index.search(text, { mode: opts.mode, k: opts.k, category: opts.category, decision });
+    if (opts.json) process.stdout.write(JSON.stringify({ mode: opts.mode, decision: ctx.model.decisionFor(text, decision), hits }) + '\n');
     else printHits(hits);
   } finally {
     await index.close();

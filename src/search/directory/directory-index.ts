@@ -228,13 +228,13 @@ export class DirectoryIndex extends IndexCore {
   }
 
   /**
-   * Follows the writer first (a read-only index), then, with typos on (search-as-you-type's
-   * default), reads words that look like slips as the corpus word they were meant to be: both
+   * Follows the writer first (a read-only index), then, with typos on (the default, for every
+   * search: a finished text is judged as its last keystroke's suggestions were), reads words that look like slips as the corpus word they were meant to be: both
    * halves search the mended text, for the encoder, too, knows "python", not "pyhton".
    */
   protected override async queryTexts(texts: string[], options: Omit<SearchOptions, 'exclude'>): Promise<string[]> {
     this.follow();
-    const typos = options.typos ?? Boolean(options.prefix);
+    const typos = options.typos ?? true;
     return typos ? texts.map((t) => this.lexicalIndex.correct(t, { prefix: options.prefix })) : texts;
   }
 
@@ -304,7 +304,7 @@ export class DirectoryIndex extends IndexCore {
     const view = options.category === undefined ? undefined : this.categoryView(options.category);
     const members = view && ('scan' in view ? view.scan : view.members);
     const accept = members || excluded.size > 0 ? (label: number) => !excluded.has(label) && (!members || members.has(label)) : undefined;
-    return this.lexicalIndex.search(text, k, { prefix: options.prefix, typos: options.typos ?? Boolean(options.prefix), accept });
+    return this.lexicalIndex.search(text, k, { prefix: options.prefix, typos: options.typos ?? true, accept });
   }
 
   /**

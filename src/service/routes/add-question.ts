@@ -1,13 +1,15 @@
 import type { Express, Request, Response } from 'express';
 import { parse, send } from '../http.js';
 import { QuestionBody, QuestionCreated } from '../schemas.js';
-import { match, type RouteContext } from './context.js';
+import { choiceOf, match, type RouteContext } from './context.js';
 
 /** POST /v1/questions: stores a question, answering with the stored ones it duplicates. */
-export function addQuestionRoute(app: Express, { index, admit, auth, jsonBody }: RouteContext): void {
+export function addQuestionRoute(app: Express, ctx: RouteContext): void {
+  const { index, admit, auth, jsonBody } = ctx;
   app.post('/v1/questions', auth, jsonBody, async (req: Request, res: Response) => {
     const body = parse(QuestionBody, req.body);
-    const { question, duplicates } = await admit(req, () => index.addIfNew({ id: body.id, text: body.text, category: body.category }));
-    send(res, 201, QuestionCreated, { id: question.id, duplicates: duplicates.map(match) });
+    const choice = choiceOf(body, ctx);
+    const { question, duplicates } = await admit(req, () => index.addIfNew({ id: body.id, text: body.text, category: body.category }, { decision: choice }));
+    send(res, 201, QuestionCreated, { id: question.id, duplicates: duplicates.map(match), decision: ctx.model.decisionFor(body.text, choice) });
   });
 }

@@ -1,10 +1,11 @@
 import type { NextFunction, Request, Response } from 'express';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
-import type { Model, PairExplanation } from '../../model/load.js';
+import type { DecisionChoice, Model, PairExplanation } from '../../model/load.js';
 import type { Hit } from '../../search/backend.js';
 import type { DuplicateIndex } from '../../search/stores.js';
 import type { Metrics } from '../metrics.js';
+import type { OperatingPointName } from '../../verdict/operating-points.js';
 import type { Explanation, Match } from '../schemas.js';
 
 type Middleware = (req: Request, res: Response, next: NextFunction) => void;
@@ -24,10 +25,15 @@ export interface RouteContext {
   /** The OpenAPI document's version. */
   version: string;
   suggestCacheChars: number;
+  /** The server's default operating point (serve --operating-point). */
+  operatingPoint: OperatingPointName;
 }
 
 /** With explain: true, how many of the best matches carry an explanation. */
 export const EXPLAINED_MATCHES = 5;
 
-export const explanation = (e: PairExplanation): z.output<typeof Explanation> => ({ alignment: e.alignment, reasons: e.reasons, baseline: e.baseline, rule: e.rule });
+export const explanation = (e: PairExplanation): z.output<typeof Explanation> => ({ summary: e.summary, alignment: e.alignment, reasons: e.reasons, baseline: e.baseline, rule: e.rule });
+
+/** A request's choice of decision: its own minimum probability, else its operating point, else the server's. */
+export const choiceOf = (request: DecisionChoice, ctx: RouteContext): DecisionChoice => ({ minProbability: request.minProbability, operatingPoint: request.operatingPoint ?? ctx.operatingPoint });
 export const match = (h: Hit): z.output<typeof Match> => ({ id: h.id, text: h.text, category: h.category, energy: h.energy, probability: h.probability, isDuplicate: h.isDuplicate });

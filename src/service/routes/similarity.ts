@@ -1,14 +1,21 @@
 import type { Express, Request, Response } from 'express';
+import type { PairExplanation } from '../../model/load.js';
 import { parse, send } from '../http.js';
 import { SimilarityBody, SimilarityResponse } from '../schemas.js';
-import { explanation, type RouteContext } from './context.js';
+import { choiceOf, explanation, type RouteContext } from './context.js';
 
 /** POST /v1/similarity: the verdict on two texts, optionally with its reasons. */
-export function similarityRoute(app: Express, { model, admit, jsonBody }: RouteContext): void {
+export function similarityRoute(app: Express, ctx: RouteContext): void {
+  const { index, model, admit, jsonBody } = ctx;
   app.post('/v1/similarity', jsonBody, async (req: Request, res: Response) => {
-    const { a, b, explain } = parse(SimilarityBody, req.body);
-    const scored = await admit(req, () => (explain ? model.explainPair(a, b) : model.scorePair(a, b)));
-    const { energy, probability, isDuplicate, threshold, decidedBy } = scored;
-    send(res, 200, SimilarityResponse, { energy, probability, isDuplicate, threshold, decidedBy, ...(explain ? { explanation: explanation(scored) } : {}) });
+    const body = parse(SimilarityBody, req.body);
+    const choice = choiceOf(body, ctx);
+    // Read as a search reads a text (slips mended), so a pair gets the probability its search hit had.
+    const scored = await admit(req, async () => {
+      const [a, b] = await index.mend([body.a, body.b]);
+      return body.explain ? model.explainPair(a, b, choice) : model.scorePair(a, b, choice);
+    });
+    const { energy, probability, isDuplicate, decision } = scored;
+    send(res, 200, SimilarityResponse, { energy, probability, isDuplicate, decision, ...(body.explain ? { explanation: explanation(scored as PairExplanation) } : {}) });
   });
 }

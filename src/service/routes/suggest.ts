@@ -3,10 +3,11 @@ import type { z } from 'zod';
 import { LruCache } from '../../util/lru-cache.js';
 import { parse, send, utf8Query } from '../http.js';
 import { SuggestQuery, SuggestResponse } from '../schemas.js';
-import { match, type RouteContext } from './context.js';
+import { choiceOf, match, type RouteContext } from './context.js';
 
 /** GET /v1/suggest?q=: similar questions while a title is typed (the last word is a prefix). */
-export function suggestRoute(app: Express, { index, admit, metrics, suggestCacheChars }: RouteContext): void {
+export function suggestRoute(app: Express, ctx: RouteContext): void {
+  const { index, admit, metrics, suggestCacheChars } = ctx;
   // Cached as JSON text, so the cache is bounded by characters as well as by entries.
   const cache = new LruCache<string>(5000, { maxWeight: suggestCacheChars, weigh: (key, json) => key.length + json.length });
   // Suggestions are cached for one store generation: any write, by any process, empties the cache.
@@ -15,8 +16,10 @@ export function suggestRoute(app: Express, { index, admit, metrics, suggestCache
     const query = parse(SuggestQuery, req.query);
     const q = query.q.replace(/\s+/g, ' ').trimStart();
     const k = query.k ?? 5;
-    if (q.trim().length < 2) return send(res, 200, SuggestResponse, { suggestions: [] });
-    const key = `${k}|${query.category ?? ''}|${q.toLowerCase()}`;
+    const choice = choiceOf(query, ctx);
+    const decision = ctx.model.decisionFor(q, choice);
+    if (q.trim().length < 2) return send(res, 200, SuggestResponse, { suggestions: [], decision });
+    const key = `${k}|${query.category ?? ''}|${decision.threshold}|${q.toLowerCase()}`;
     const generation = index.generation;
     if (generation !== cachedGeneration) {
       cache.clear();
@@ -25,8 +28,8 @@ export function suggestRoute(app: Express, { index, admit, metrics, suggestCache
     let payload = generation === undefined ? undefined : cache.get(key);
     metrics.suggestion(payload !== undefined);
     if (payload === undefined) {
-      const hits = await admit(req, () => index.search(q, { k, mode: 'hybrid', category: query.category, prefix: true }));
-      const body: z.output<typeof SuggestResponse> = { suggestions: hits.map(match) };
+      const hits = await admit(req, () => index.search(q, { k, mode: 'hybrid', category: query.category, prefix: true, decision: choice }));
+      const body: z.output<typeof SuggestResponse> = { suggestions: hits.map(match), decision };
       payload = JSON.stringify(body);
       // A write committed while this search ran would make the answer stale under the new generation.
       if (generation !== undefined && index.generation === generation) cache.set(key, payload);

@@ -5,23 +5,6 @@ const suggestions = $('suggestions');
 let timer;
 let latest = 0;
 
-// Names people read for the verdict's inputs (STACK_INPUTS in src/verdict/verdict.ts).
-const REASON_LABELS = {
-  energy: 'meaning (LSTM energy)',
-  word_tfidf_cosine: 'shared words, weighted by rarity',
-  trigram_tfidf_cosine: 'shared spelling (character trigrams)',
-  idf_overlap: 'share of the rare-word weight in common',
-  unshared_idf: 'weight of the words only one side has',
-  max_unshared_idf: 'rarest word only one side has',
-  numbers_mismatched: 'numbers that differ',
-  negation_one_side: 'negation on one side only',
-  same_question_type: 'same question word',
-  alignment_mean: 'words matched by meaning',
-  alignment_min: 'worst-matched rare word',
-  cross_attention_logit: 'word-by-word comparison (cross-attention)',
-};
-const reasonLabel = (feature) => REASON_LABELS[feature] ?? feature.replaceAll('_', ' ');
-
 /** The encoder's words of one text, the aligned ones marked with their pair's number. */
 function alignedWords(words, marks) {
   const p = document.createElement('p');
@@ -39,6 +22,10 @@ function alignedWords(words, marks) {
 function explanationView(e) {
   const box = document.createElement('div');
   box.className = 'explain';
+  const summary = document.createElement('p');
+  summary.className = 'summary';
+  summary.textContent = e.summary;
+  box.append(summary);
   if (e.alignment) {
     const pairs = e.alignment.pairs.filter((x) => x.share > 0.02).slice(0, 5);
     const marksA = new Map();
@@ -53,13 +40,13 @@ function explanationView(e) {
   }
   if (e.reasons) {
     const title = document.createElement('h3');
-    title.textContent = e.rule === 'identical-text' ? 'The same question, once normalised' : 'What moved the verdict';
+    title.textContent = 'What moved the verdict';
     const list = document.createElement('ul');
     list.className = 'reasons';
     for (const r of e.reasons.slice(0, 5)) {
       const li = document.createElement('li');
       li.className = r.contribution >= 0 ? 'up' : 'down';
-      li.textContent = `${r.contribution >= 0 ? '▲' : '▼'} ${reasonLabel(r.feature)} (${Number(r.value.toFixed(3))})`;
+      li.textContent = `${r.contribution >= 0 ? '▲' : '▼'} ${r.label}`;
       list.append(li);
     }
     box.append(title, list);
@@ -153,7 +140,8 @@ $('check').addEventListener('submit', async (event) => {
     return;
   }
   verdict.className = body.isDuplicate ? 'verdict dup' : 'verdict ok';
-  verdict.textContent = body.isDuplicate ? 'Likely a duplicate of an existing question.' : 'No duplicate found: go ahead and post it.';
+  const rule = `a duplicate at p ≥ ${body.decision.threshold.toFixed(2)} (${body.decision.operatingPoint})`;
+  verdict.textContent = body.isDuplicate ? `Likely a duplicate of an existing question: ${rule}.` : `No duplicate found (${rule}): go ahead and post it.`;
   show($('matches'), body.matches, 'No similar questions.', text);
 });
 

@@ -1,5 +1,6 @@
 import { type BinaryMetrics, rocCurve } from '../../evaluation/binary-classification.js';
 import type { EpochReport } from '../train-encoder.js';
+import type { VerdictReport } from '../verdict-stage.js';
 import { histogramChart, lineChart } from './svg.js';
 
 export interface TrainingReport {
@@ -16,6 +17,8 @@ export interface TrainingReport {
   calibration: object;
   roc: [number, number][];
   energies: { genuine: number[]; impostor: number[] };
+  /** The verdict stage on held-out pairs (its operating points and calibration), when it was measured there. */
+  verdict?: { pairs: number; test: NonNullable<VerdictReport['test']> };
 }
 
 export function buildReport(
@@ -54,6 +57,25 @@ export function reportHtml(r: TrainingReport): string {
 <p>Model <code>${r.model}</code>, ${r.createdAt}, backend <code>${r.backend}</code>, best epoch ${r.bestEpoch} of ${epochs.length}.</p>
 <h2>Validation at the calibrated threshold</h2><table>${rows}</table>
 <h2>Curves</h2>${charts}
+${r.verdict ? verdictSection(r.verdict) : ''}
 <h2>Configuration</h2><pre>${JSON.stringify({ config: r.config, settings: r.settings, data: r.data, calibration: r.calibration }, null, 2).replace(/</g, '&lt;')}</pre>
 </body></html>`;
+}
+
+/** The verdict on held-out pairs: its operating points, and a reliability diagram of its probabilities. */
+function verdictSection(v: NonNullable<TrainingReport['verdict']>): string {
+  const points = Object.entries(v.test.operatingPoints)
+    .map(([name, p]) => `<tr><th>${name}</th><td>${p.threshold.toFixed(3)}</td><td>${p.precision.toFixed(3)}</td><td>${p.recall.toFixed(3)}</td></tr>`)
+    .join('');
+  const bins = v.test.calibration.bins.filter((b) => b.pairs > 0);
+  const diagram = lineChart(
+    `Reliability on ${v.pairs} held-out pairs (ECE ${v.test.calibration.ece.toFixed(3)})`,
+    'predicted probability',
+    [
+      { name: 'observed share of duplicates', color: '#2471a3', points: bins.map((b) => [b.predicted, b.observed]) },
+      { name: 'perfect calibration', color: '#999999', points: [[0, 0], [1, 1]] },
+    ],
+    [0, 1],
+  );
+  return `<h2>Verdict on held-out pairs</h2><table><tr><th>operating point</th><th>threshold</th><th>precision</th><th>recall</th></tr>${points}</table>\n${diagram}`;
 }
