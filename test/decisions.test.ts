@@ -52,7 +52,7 @@ describe('the plain sentence of an explanation', () => {
   test('a duplicate: what both ask about, and the different words matched', () => {
     assert.equal(
       summarize('How can I learn Python fast?', 'How do I learn Python quickly?', { isDuplicate: true, alignment: alignment([['fast', 'quickly', 0.1]]) }),
-      "Both ask about 'learn' and 'python'; 'fast' and 'quickly' match.",
+      "Both ask about 'learn' and 'python'; 'fast' matches 'quickly'.",
     );
   });
 

@@ -51,6 +51,9 @@ export const REASON_LABELS: Record<(typeof STACK_INPUTS)[number], string> = {
 
 export const reasonLabel = (feature: string): string => REASON_LABELS[feature as keyof typeof REASON_LABELS] ?? feature.replaceAll('_', ' ');
 
+/** The least share of the similarity a pair of different words must carry to be named as a match. */
+const MATCH_SHARE = 0.04;
+
 const contentWords = (text: string) => [...new Set(words(text).filter((w) => !isStopWord(w)))];
 const quoted = (ws: string[]) => ws.map((w) => `'${w}'`);
 const list = (items: string[]) => (items.length <= 1 ? items.join('') : `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]}`);
@@ -67,11 +70,15 @@ export function summarize(a: string, b: string, verdict: { isDuplicate: boolean;
   const shared = wa.filter((w) => wb.includes(w));
   const onlyA = wa.filter((w) => !wb.includes(w));
   const onlyB = wb.filter((w) => !wa.includes(w));
-  // Pairs of different words the encoder lines up (synonyms, inflections), strongest first.
-  const matched = (verdict.alignment?.pairs ?? []).filter((p) => p.a !== p.b && p.share > 0.02 && onlyA.includes(p.a) && onlyB.includes(p.b)).slice(0, 2);
+  // Pairs of different words the encoder lines up (synonyms, inflections), strongest first, each word once.
+  const matched: { a: string; b: string }[] = [];
+  for (const p of verdict.alignment?.pairs ?? []) {
+    if (matched.length === 2 || p.a === p.b || p.share <= MATCH_SHARE || !onlyA.includes(p.a) || !onlyB.includes(p.b)) continue;
+    if (!matched.some((m) => m.a === p.a || m.b === p.b)) matched.push(p);
+  }
   if (verdict.isDuplicate) {
     const about = shared.length > 0 ? `Both ask about ${list(quoted(shared.slice(0, 4)))}` : 'Both ask the same thing in other words';
-    const match = matched.length > 0 ? `; ${list(matched.map((p) => `'${p.a}' and '${p.b}'`))} match` : '';
+    const match = matched.length > 0 ? `; ${list(matched.map((p) => `'${p.a}' matches '${p.b}'`))}` : '';
     return `${about}${match}.`;
   }
   const unmatchedA = onlyA.filter((w) => !matched.some((p) => p.a === w));
