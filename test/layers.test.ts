@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { describe, test } from 'node:test';
 import { ROOT } from './helpers.js';
@@ -13,8 +13,13 @@ const ORDER: string[][] = [['errors', 'util'], ['text'], ['data'], ['encoder'], 
 const rank = new Map(ORDER.flatMap((names, i) => names.map((n) => [n, i] as const)));
 const SRC = join(ROOT, 'dist/src');
 
+/** The compiled files of today's sources (a build directory may still hold the output of moved files). */
 function files(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith('.js') ? [join(dir, e.name)] : []));
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+    const path = join(dir, e.name);
+    if (e.isDirectory()) return files(path);
+    return e.name.endsWith('.js') && existsSync(join(ROOT, relative(join(ROOT, 'dist'), path)).replace(/\.js$/, '.ts')) ? [path] : [];
+  });
 }
 
 /** Every module a compiled file loads: static imports, re-exports and dynamic import() of a literal. */

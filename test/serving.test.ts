@@ -109,4 +109,19 @@ describe('serving under load, and over one store from several processes', () => 
     serve.child.kill('SIGTERM');
     assert.equal(await serve.exited, 0);
   });
+
+  test('serve --operating-point sets the decision of every answer that does not choose one', async (t) => {
+    const dir = tempDir((fn) => t.after(fn));
+    const serve = await startServe(dir, ['--operating-point', 'recall']);
+    t.after(() => serve.child.kill('SIGKILL'));
+    const info = await (await fetch(new URL('/v1/model', serve.url))).json();
+    assert.equal(info.defaultOperatingPoint, 'recall');
+    const answer = await postJson(serve.url, '/v1/duplicates', { text: 'How do I repot an orchid?' });
+    assert.deepEqual(answer.json.decision, { threshold: info.operatingPoints.recall.threshold, operatingPoint: 'recall', decidedBy: 'verdict' });
+    const chosen = await postJson(serve.url, '/v1/duplicates', { text: 'How do I repot an orchid?', operatingPoint: 'precise' });
+    assert.equal(chosen.json.decision.operatingPoint, 'precise');
+    // An empty minProbability in a query string is no choice at all.
+    const suggested = await (await fetch(new URL('/v1/suggest?q=repot%20orchid&minProbability=', serve.url))).json();
+    assert.equal(suggested.decision.operatingPoint, 'recall');
+  });
 });

@@ -180,8 +180,11 @@ export async function loadModel(dir?: string, options: LoadModelOptions = {}): P
     choice.minProbability !== undefined ? { threshold: choice.minProbability, operatingPoint: 'custom' } : { threshold: operatingPoints[choice.operatingPoint ?? DEFAULT_OPERATING_POINT].threshold, operatingPoint: choice.operatingPoint ?? DEFAULT_OPERATING_POINT };
   const defaultThreshold = decision().threshold;
   const judge = (a: string, b: string, e: number, threshold = defaultThreshold): Judgement => {
-    // The energy alone decides where the verdict has no words to weigh: at its own threshold, whatever the point.
-    if (!verdict?.applies(a, b)) return { probability: probability(e), isDuplicate: isDuplicate(e), decidedBy: 'energy' };
+    // The energy alone gives the probability where the verdict has no words to weigh; the same threshold applies.
+    if (!verdict?.applies(a, b)) {
+      const p = probability(e);
+      return { probability: p, isDuplicate: p >= threshold, decidedBy: 'energy' };
+    }
     const p = verdict.judge(a, b, e).probability;
     return { probability: p, isDuplicate: p >= threshold, decidedBy: 'verdict' };
   };

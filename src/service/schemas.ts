@@ -91,7 +91,8 @@ export const SuggestQuery = z.strictObject({
   k: z.coerce.number().int().min(1).max(20).optional().describe('How many suggestions to return (default 5).'),
   category: category.optional(),
   operatingPoint,
-  minProbability: z.coerce.number().min(0).max(1).optional().describe(minProbability.description!),
+  // An empty parameter is no choice, not 0.
+  minProbability: z.preprocess((v) => (v === '' ? undefined : v), z.coerce.number().min(0).max(1).optional()).describe(minProbability.description!),
 });
 
 export const QuestionParams = z.strictObject({

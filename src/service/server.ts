@@ -189,7 +189,11 @@ export function closeOnSignals(running: RunningServer, logger: Logger, supervise
   };
   if (supervised) {
     for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => logger.debug({ signal }, 'left to the supervisor'));
-    process.on('disconnect', () => stop('supervisor gone'));
+    process.on('disconnect', () => {
+      // No supervisor will say when the read-only workers are gone: they stop by themselves too.
+      running.releaseInternal();
+      stop('supervisor gone');
+    });
     process.on('message', (message) => {
       if (message === STOP_MESSAGE) stop('supervisor');
       if (message === READERS_GONE_MESSAGE) running.releaseInternal();

@@ -8,6 +8,7 @@ import { countQuestions, importQuestions } from '../../search/import-file.js';
 import type { Model } from '../../model/load.js';
 import { closeOnSignals, DEFAULT_SHUTDOWN_TIMEOUT_MS, startServer } from '../../service/server.js';
 import { superviseWorkers, type WorkerReady, workerRole } from '../../service/workers.js';
+import type { OperatingPointName } from '../../verdict/operating-points.js';
 import { ProgressBar } from '../progress.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..');
@@ -33,6 +34,8 @@ export interface ServeOptions {
   maxQueue?: number;
   /** Milliseconds after its arrival a request may still start; later ones are refused with 503. */
   deadline?: number;
+  /** Which matches every answer calls duplicates unless a request says otherwise. */
+  operatingPoint?: OperatingPointName;
 }
 
 /** A positive number from an option or the environment; undefined leaves the server default. */
@@ -70,6 +73,7 @@ export async function serveCommand(model: Model, opts: ServeOptions, log: (m: st
     rateLimit: opts.rateLimit > 0 ? { rate: opts.rateLimit, burst: 2 * opts.rateLimit } : undefined,
     maxConnections: maxConnections === undefined ? undefined : Math.max(1, Math.floor(maxConnections)),
     shutdownTimeoutMs,
+    operatingPoint: opts.operatingPoint,
     logger,
     version,
     saveIntervalMs: opts.saveInterval * 1000,

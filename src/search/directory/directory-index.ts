@@ -314,10 +314,12 @@ export class DirectoryIndex extends IndexCore {
   async stats(options: { categories?: boolean } = {}): Promise<IndexStats> {
     // A read-only index learns of the writer's changes by reading the store: its own counts
     // would stay as they were at the last search otherwise.
-    if (this.readonly && this.store.generation !== this.countedGeneration) {
+    const generation = this.store.generation;
+    if (this.readonly && generation !== this.countedGeneration) {
+      // Counted as of `generation` or later: a write in between is counted again next time.
       this.follow();
-      this.countedGeneration = this.store.generation;
       Object.assign(this.counts, this.store.counts());
+      this.countedGeneration = generation;
     }
     // Feedback leaves the generation as it is: a reader counts it each time (one small count).
     if (this.readonly) this.counts.feedback = this.store.feedbackCount();

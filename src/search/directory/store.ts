@@ -36,8 +36,6 @@ CREATE TABLE IF NOT EXISTS embeddings (
   model_id TEXT NOT NULL,
   vector BLOB NOT NULL
 );
--- BM25 is served from memory (search/lexical); stores written before that kept an FTS5 copy of every text
-DROP TABLE IF EXISTS questions_fts;
 CREATE TABLE IF NOT EXISTS feedback (
   id INTEGER PRIMARY KEY,
   a_text TEXT NOT NULL,
@@ -93,6 +91,10 @@ export class QuestionStore {
         this.db.close();
         throw err;
       }
+      // BM25 is served from memory (search/lexical); stores written before that kept an FTS5 copy
+      // of every text. Dropped only by the writer that holds the lease: an older server may be
+      // writing to it until then.
+      this.db.exec('DROP TABLE IF EXISTS questions_fts');
     }
     const db = this.db;
     this.stmts = {

@@ -11,8 +11,9 @@ export function duplicatesRoute(app: Express, ctx: RouteContext): void {
     const choice = choiceOf(body, ctx);
     const { hits, matches } = await admit(req, async () => {
       const found = await index.search(body.text, { k: body.k ?? 5, mode: body.mode ?? 'hybrid', category: body.category, decision: choice });
-      // An explanation runs the encoder again for the pair: the first few matches are the ones read.
-      const explained = await Promise.all(found.map(async (h, i) => (body.explain && i < EXPLAINED_MATCHES ? { ...match(h), explanation: explanation(await model.explainPair(body.text, h.text, choice)) } : match(h))));
+      // An explanation runs the encoder again for the pair (the text as the search read it): the first few matches are the ones read.
+      const [read] = body.explain ? await index.mend([body.text]) : [body.text];
+      const explained = await Promise.all(found.map(async (h, i) => (body.explain && i < EXPLAINED_MATCHES ? { ...match(h), explanation: explanation(await model.explainPair(read, h.text, choice)) } : match(h))));
       return { hits: found, matches: explained };
     });
     send(res, 200, DuplicatesResponse, { isDuplicate: hits.some((h) => h.isDuplicate), decision: model.decisionFor(body.text, choice), matches });

@@ -19,7 +19,7 @@ export function suggestRoute(app: Express, ctx: RouteContext): void {
     const choice = choiceOf(query, ctx);
     const decision = ctx.model.decisionFor(q, choice);
     if (q.trim().length < 2) return send(res, 200, SuggestResponse, { suggestions: [], decision });
-    const key = `${k}|${query.category ?? ''}|${decision.threshold}|${q.toLowerCase()}`;
+    const key = `${k}|${query.category ?? ''}|${decision.operatingPoint}|${decision.threshold}|${q.toLowerCase()}`;
     const generation = index.generation;
     if (generation !== cachedGeneration) {
       cache.clear();
