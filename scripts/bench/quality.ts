@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import { readPairs } from '../../src/data/pairs.js';
 import { type BinaryMetrics, evaluatePairs } from '../../src/evaluation/binary-classification.js';
 import { loadModel } from '../../src/model/load.js';
-import { precisionRecallAt, reliability } from '../../src/evaluation/calibration.js';
+import { measurePoints, reliability } from '../../src/evaluation/calibration.js';
 import { verdictMetrics } from '../../src/training/fit-verdict.js';
 import { OPERATING_POINTS } from '../../src/verdict/operating-points.js';
 import { heldOutTestPairs, percentile, report, ROOT, round } from './common.js';
@@ -43,9 +43,10 @@ if (!held) {
         config: { pairs: set.length, data: what, bins: 10, model: model.id },
         bins: bins.filter((b) => b.pairs > 0).map((b) => ({ from: b.from, pairs: b.pairs, predicted: round(b.predicted, 3), observed: round(b.observed, 3) })),
       });
+      const measured = measurePoints(model.operatingPoints, probabilities, labels);
       for (const point of OPERATING_POINTS) {
-        const { threshold, precision: validPrecision, recall: validRecall } = model.operatingPoints[point];
-        const { precision, recall } = precisionRecallAt(probabilities, labels, threshold);
+        const { precision: validPrecision, recall: validRecall } = model.operatingPoints[point];
+        const { threshold, precision, recall } = measured[point];
         report({
           bench: 'quality',
           metric: `bundled model, test pairs: operating point ${point}, precision`,

@@ -1,3 +1,5 @@
+import { OPERATING_POINTS, type OperatingPointName, type OperatingPoints } from '../verdict/operating-points.js';
+
 /**
  * Calibration of predicted probabilities (Naeini et al. 2015; Guo et al. 2017): pairs are put in
  * `bins` equal-width bins of probability, and the expected calibration error is
@@ -45,4 +47,11 @@ export function precisionRecallAt(probabilities: ArrayLike<number>, labels: Arra
     else if (labels[i]) fn++;
   }
   return { precision: tp + fp > 0 ? tp / (tp + fp) : 1, recall: tp + fn > 0 ? tp / (tp + fn) : 0 };
+}
+
+/** Each operating point's threshold with the precision and recall it has on labelled pairs. */
+export type PointsMeasured = Record<OperatingPointName, { threshold: number; precision: number; recall: number }>;
+
+export function measurePoints(points: OperatingPoints, probabilities: ArrayLike<number>, labels: ArrayLike<number>): PointsMeasured {
+  return Object.fromEntries(OPERATING_POINTS.map((name) => [name, { threshold: points[name].threshold, ...precisionRecallAt(probabilities, labels, points[name].threshold) }])) as PointsMeasured;
 }

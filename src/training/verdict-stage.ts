@@ -2,16 +2,13 @@ import type { Pair } from '../data/pairs.js';
 import { binaryMetrics, type BinaryMetrics, pairEnergies } from '../evaluation/binary-classification.js';
 import { clusterWeights, fitVerdict, verdictMetrics } from './fit-verdict.js';
 import { chooseOperatingPoints } from './operating-points.js';
-import { precisionRecallAt, type ReliabilityBin, reliability } from '../evaluation/calibration.js';
-import { OPERATING_POINTS, type OperatingPointName } from '../verdict/operating-points.js';
+import { measurePoints, type PointsMeasured, type ReliabilityBin, reliability } from '../evaluation/calibration.js';
+import { OPERATING_POINTS } from '../verdict/operating-points.js';
 import type { Verdict, VerdictJson } from '../verdict/verdict.js';
 import type { WordVectors } from '../verdict/word-vectors.js';
 import type { BackendChoice } from '../encoder/backend.js';
 import type { Energy } from '../encoder/energies/registry.js';
 import type { QuestionEncoder } from '../encoder/question-encoder.js';
-
-/** Each operating point's threshold and its precision and recall on held-out pairs. */
-export type HeldOutPoints = Record<OperatingPointName, { threshold: number; precision: number; recall: number }>;
 
 /** What the verdict stage measured (recorded in training.json). */
 export interface VerdictReport {
@@ -26,7 +23,7 @@ export interface VerdictReport {
    * On the test pairs, which no stage was fit on: the energy alone at its threshold, the verdict,
    * each operating point's precision and recall there, and the probabilities' calibration.
    */
-  test?: { energyOnly: BinaryMetrics; verdict: BinaryMetrics; operatingPoints: HeldOutPoints; calibration: { ece: number; bins: ReliabilityBin[] } };
+  test?: { energyOnly: BinaryMetrics; verdict: BinaryMetrics; operatingPoints: PointsMeasured; calibration: { ece: number; bins: ReliabilityBin[] } };
 }
 
 /**
@@ -66,8 +63,7 @@ export async function measureOnTest(verdict: Verdict, encoder: QuestionEncoder, 
   const energyOnly = binaryMetrics(energies, labels, energyThreshold);
   const metrics = verdictMetrics(verdict, test, energies);
   const probabilities = test.map((p, i) => verdict.judge(p.q1, p.q2, energies[i]).probability);
-  const points = verdict.json.operatingPoints!;
-  const operatingPoints = Object.fromEntries(OPERATING_POINTS.map((name) => [name, { threshold: points[name].threshold, ...precisionRecallAt(probabilities, labels, points[name].threshold) }])) as HeldOutPoints;
+  const operatingPoints = measurePoints(verdict.json.operatingPoints!, probabilities, labels);
   const calibration = reliability(probabilities, labels);
   const line = (m: BinaryMetrics) => `accuracy ${m.accuracy.toFixed(4)}, F1 ${m.f1.toFixed(4)}, ROC-AUC ${m.rocAuc.toFixed(4)}`;
   log(`test (${test.length} pairs no stage was fit on): energy alone ${line(energyOnly)}; verdict ${line(metrics)}`);

@@ -1,6 +1,6 @@
 import { readPairs } from '../../data/pairs.js';
 import { type BinaryMetrics, evaluatePairs } from '../../evaluation/binary-classification.js';
-import { precisionRecallAt, reliability } from '../../evaluation/calibration.js';
+import { measurePoints, reliability } from '../../evaluation/calibration.js';
 import { OPERATING_POINTS } from '../../verdict/operating-points.js';
 import type { Model } from '../../model/load.js';
 import { verdictMetrics } from '../../training/fit-verdict.js';
@@ -20,12 +20,8 @@ export async function evalCommand(model: Model, pairsPath: string, skipInvalid: 
   const top = verdict ?? energyOnly;
   const probabilities = pairs.map((p, i) => model.judge(p.q1, p.q2, energies[i]).probability);
   const labels = pairs.map((p) => p.label);
-  const points = Object.fromEntries(
-    OPERATING_POINTS.map((name) => {
-      const point = model.operatingPoints[name];
-      return [name, { threshold: point.threshold, ...precisionRecallAt(probabilities, labels, point.threshold), validation: { precision: point.precision, recall: point.recall } }];
-    }),
-  );
+  const measured = measurePoints(model.operatingPoints, probabilities, labels);
+  const points = Object.fromEntries(OPERATING_POINTS.map((name) => [name, { ...measured[name], validation: { precision: model.operatingPoints[name].precision, recall: model.operatingPoints[name].recall } }]));
   const calibration = reliability(probabilities, labels);
   if (json) {
     process.stdout.write(JSON.stringify({ ...summary(top), decidedBy: verdict ? 'verdict' : 'energy', energyOnly: summary(energyOnly), operatingPoints: points, calibration }) + '\n');
