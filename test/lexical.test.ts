@@ -8,6 +8,9 @@ import { InvertedIndex } from '../src/search/lexical/inverted-index.js';
 import { foldedWords, terms } from '../src/text/bm25-analyzer.js';
 import { idf, K1, B, topK } from '../src/search/lexical/top-k.js';
 import { Random } from '../src/util/random.js';
+import { BigramCounts, END, START } from '../src/search/lexical/bigrams.js';
+import { slipShape } from '../src/search/lexical/spelling.js';
+import { Vocabulary } from '../src/search/lexical/vocabulary.js';
 import { SAMPLE_QUESTIONS } from './helpers.js';
 
 const sample = readFileSync(SAMPLE_QUESTIONS, 'utf8')
@@ -112,4 +115,64 @@ describe('lexical index', () => {
     // A word still being typed is left to prefix matching.
     assert.equal(lexical.correct('How do I learn pyt', { prefix: true }), 'How do I learn pyt');
   });
+
+  test('mends by the whole sentence: context chooses among candidates, the lexicon adds words', () => {
+    const corpus = [...Array(30).fill('Who won the war?'), ...Array(3).fill('Is Star Alliance good?'), 'Are these fuels exhausted?'];
+    const lexical = new LexicalIndex({ lexicon: ['answerable'] });
+    corpus.forEach((t, i) => lexical.add(i + 1, t));
+    // "war" is ten times as frequent, but only "star" is followed by "alliance".
+    assert.equal(lexical.correct('Is Sar Alliance good?'), 'Is star Alliance good?');
+    assert.equal(lexical.correct('who won the sar?'), 'who won the war?');
+    // No question holds "answerable"; the lexicon does.
+    assert.equal(lexical.correct('Are these questions answerabel?'), 'Are these questions answerable?');
+    assert.equal(new LexicalIndex().correct('Are these questions answerabel?'), 'Are these questions answerabel?');
+  });
 });
+
+describe('spelling model parts', () => {
+  test('a slip that makes one string of a few (deletion, swap) is likelier than one of many (insertion, substitution)', () => {
+    assert.equal(slipShape('lern', 'learn'), 1 / 5 / 4);
+    assert.equal(slipShape('leter', 'letter'), 2 / 6 / 4, 'either "t" deleted');
+    assert.equal(slipShape('pyhton', 'python'), 1 / 5 / 4);
+    assert.equal(slipShape('learrn', 'learn'), 2 / (6 * 26) / 4);
+    assert.equal(slipShape('laarn', 'learn'), 1 / (5 * 25) / 4);
+    assert.equal(slipShape('nrael', 'learn'), 0);
+  });
+
+  test('bigram counts match a plain count through adds, removes and growth', () => {
+    const rng = new Random(5);
+    const words = Array.from({ length: 300 }, (_, i) => `w${i}`);
+    const vocabulary = new Vocabulary();
+    const bigrams = new BigramCounts(vocabulary);
+    const docs = Array.from({ length: 600 }, () => Array.from({ length: 1 + rng.int(8) }, () => words[rng.int(words.length)]));
+    const plain = new Map<string, number>();
+    const count = (doc: string[], by: number) => {
+      const seq = [START, ...doc, END];
+      for (let i = 1; i < seq.length; i++) plain.set(`${seq[i - 1]} ${seq[i]}`, (plain.get(`${seq[i - 1]} ${seq[i]}`) ?? 0) + by);
+    };
+    for (const doc of docs) {
+      vocabulary.add(new Set(doc));
+      bigrams.add(doc);
+      count(doc, 1);
+    }
+    for (const doc of docs.filter((_, i) => i % 3 === 0)) {
+      vocabulary.remove(new Set(doc));
+      bigrams.remove(doc);
+      count(doc, -1);
+    }
+    const live = [...plain].filter(([, n]) => n > 0);
+    assert.ok(live.length > 1024, 'the table grew');
+    for (const [pair, n] of plain) {
+      const [a, b] = pair.split(' ');
+      assert.equal(bigrams.count(a, b), n, pair);
+    }
+    assert.equal(bigrams.types, live.length);
+    for (const w of [START, words[0], words[7]]) {
+      const from = live.filter(([p]) => p.split(' ')[0] === w);
+      const to = live.filter(([p]) => p.split(' ')[1] === w);
+      assert.deepEqual(bigrams.contexts(w), { pairs: from.reduce((s, [, n]) => s + n, 0), after: from.length, before: to.length }, w);
+    }
+    assert.throws(() => bigrams.add(['never-counted']), /not in the vocabulary/);
+  });
+});
+

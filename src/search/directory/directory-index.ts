@@ -152,7 +152,8 @@ export class DirectoryIndex extends IndexCore {
   private get lexicalIndex(): LexicalIndex {
     if (!this.lexicalState) {
       const generation = this.store.generation;
-      const lexical = new LexicalIndex();
+      // Slips are mended towards the encoder's whole words as well as the store's.
+      const lexical = new LexicalIndex({ lexicon: this.model.files.tokenizer.tokens().filter((t) => /^[a-z]+$/.test(t)) });
       for (const row of this.store.liveTexts()) lexical.add(row.label, row.text);
       DirectoryIndex.catchUp(this.store, { lexical }, generation, this.model.id);
       this.lexicalState = lexical;

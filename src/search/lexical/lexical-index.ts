@@ -6,10 +6,11 @@
  */
 import { isStopWord, queryWords } from '../../text/bm25-query.js';
 import { InvertedIndex } from './inverted-index.js';
-import { sharedDocuments } from './postings.js';
 import { porterStem } from '../../text/porter-stemmer.js';
 import { foldedWords, foldWord, terms } from '../../text/bm25-analyzer.js';
 import { idf, MIN_IDF, type QueryTerm, topK } from './top-k.js';
+import { BigramCounts } from './bigrams.js';
+import { SpellingModel } from './spelling.js';
 import { correctPrefix, TypoCorrector } from './typos.js';
 import { Vocabulary } from './vocabulary.js';
 
@@ -37,13 +38,22 @@ const TYPO_WEIGHT = 0.5;
 /** The completions of a prefix that are searched: the most frequent, as search-as-you-type engines cap them. */
 const MAX_EXPANSIONS = 32;
 const WORD = /[\p{L}\p{N}]+/gu;
-/** Other words of the query a typo's candidates are checked against. */
-const CONTEXT_WORDS = 4;
+
+export interface LexicalIndexOptions {
+  /** Words to mend slips towards besides the corpus's own (the encoder's whole-word tokens). */
+  lexicon?: Iterable<string>;
+}
 
 export class LexicalIndex {
   private readonly index = new InvertedIndex();
   private readonly vocabulary = new Vocabulary();
   private readonly typos = new TypoCorrector(this.vocabulary);
+  private readonly bigrams = new BigramCounts(this.vocabulary);
+  private readonly spelling: SpellingModel;
+
+  constructor(options: LexicalIndexOptions = {}) {
+    this.spelling = new SpellingModel(this.vocabulary, this.bigrams, new Set(options.lexicon));
+  }
 
   get documents(): number {
     return this.index.documents;
@@ -55,13 +65,17 @@ export class LexicalIndex {
 
   add(label: number, text: string): void {
     const words = foldedWords(text);
-    if (this.index.add(label, words.map(porterStem))) this.vocabulary.add(new Set(words));
+    if (!this.index.add(label, words.map(porterStem))) return;
+    this.vocabulary.add(new Set(words));
+    this.bigrams.add(words);
   }
 
   /** `text` must be the text the question was added with. */
   remove(label: number, text: string): void {
     const words = foldedWords(text);
-    if (this.index.remove(label, words.map(porterStem))) this.vocabulary.remove(new Set(words));
+    if (!this.index.remove(label, words.map(porterStem))) return;
+    this.vocabulary.remove(new Set(words));
+    this.bigrams.remove(words);
   }
 
   search(text: string, k: number, options: LexicalSearchOptions = {}): LexicalHit[] {
@@ -105,25 +119,19 @@ export class LexicalIndex {
   }
 
   /**
-   * The text with its likely slips mended ("how to lern pyhton" -> "how to learn python"). A
-   * word no question holds becomes the corpus word one edit away that is found most often with
-   * the query's other words ("sar alliance" -> "star alliance", though "war" is more frequent),
-   * else the most frequent one. A rare word that questions do hold is replaced only when the
-   * candidate fits the other words better than it does ("how cna i" -> "how can i", but "jobs in
-   * Oman" stays). With `prefix` a last word still being typed is left to prefix matching.
+   * The text with its likely slips mended ("how to lern pyhton" -> "how to learn python"), as
+   * the spelling model reads the whole sentence (see spelling.ts): "how cna i" -> "how can i",
+   * "sar alliance" -> "star alliance" though "war" is more frequent, while "jobs in Oman" stays.
+   * With `prefix` a last word still being typed is left to prefix matching. Only the words
+   * mended change; the rest of the text is kept as typed.
    */
   correct(text: string, options: { prefix?: boolean } = {}): string {
     const endsMidWord = options.prefix && /[\p{L}\p{N}]$/u.test(text);
     const spans = [...text.matchAll(WORD)];
     if (endsMidWord) spans.pop();
     const folded = spans.map((m) => foldWord(m[0]));
-    const candidates = folded.map((w) => this.typos.corrections(w));
-    if (candidates.every((c) => c.length === 0)) return text;
-    const known = folded.map((w) => this.vocabulary.frequency(w) > 0);
-    const chosen = folded.map((w, i) => (known[i] ? w : (candidates[i][0] ?? w)));
-    for (let i = 0; i < chosen.length; i++) {
-      if (candidates[i].length > (known[i] ? 0 : 1)) chosen[i] = this.inContext(folded[i], known[i], candidates[i], chosen.filter((_, j) => j !== i));
-    }
+    const chosen = this.spelling.mend(folded);
+    if (chosen === folded) return text;
     let out = '';
     let at = 0;
     spans.forEach((m, i) => {
@@ -132,30 +140,5 @@ export class LexicalIndex {
       at = m.index + m[0].length;
     });
     return out + text.slice(at);
-  }
-
-  /**
-   * Of a word's candidates, the one sharing the most documents with the rarest of the other
-   * words (the most telling, and the cheapest to intersect); a known word keeps its place unless
-   * that candidate shares a larger part of its documents with them.
-   */
-  private inContext(word: string, known: boolean, candidates: string[], others: string[]): string {
-    const context = queryWords(others.join(' '))
-      .words.map((w) => this.index.postings(porterStem(w)))
-      .filter((p) => p !== undefined)
-      .sort((a, b) => a.length - b.length)
-      .slice(0, CONTEXT_WORDS);
-    const fit = (w: string) => {
-      const postings = this.index.postings(porterStem(w));
-      const shared = postings ? context.reduce((sum, p) => sum + sharedDocuments(postings, p), 0) : 0;
-      return { shared, share: postings ? shared / postings.length : 0 };
-    };
-    let best = candidates[0];
-    let bestFit = fit(best);
-    for (const c of candidates.slice(1)) {
-      const f = fit(c);
-      if (f.shared > bestFit.shared) [best, bestFit] = [c, f];
-    }
-    return !known || bestFit.share > fit(word).share ? best : word;
   }
 }

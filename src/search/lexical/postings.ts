@@ -73,15 +73,3 @@ export class Postings {
     return hi;
   }
 }
-
-/** How many documents two lists share: the shorter one walked, the longer one searched. */
-export function sharedDocuments(a: Postings, b: Postings): number {
-  const [small, large] = a.length <= b.length ? [a, b] : [b, a];
-  let shared = 0;
-  let at = 0;
-  for (let i = 0; i < small.length && at < large.length; i++) {
-    at = large.seek(small.docs[i], at);
-    if (at < large.length && large.docs[at] === small.docs[i]) shared++;
-  }
-  return shared;
-}

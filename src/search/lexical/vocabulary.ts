@@ -7,7 +7,9 @@
 const MERGE_AT = 1024;
 
 export class Vocabulary {
-  private readonly df = new Map<string, number>();
+  /** Each word ever counted, by a number of its own (the bigram counts key pairs by them). */
+  private readonly ids = new Map<string, number>();
+  private df = new Int32Array(1024);
   private sorted: string[] = [];
   private pending: string[] = [];
   /** The largest frequency any word has had: no word is more frequent than this. */
@@ -18,17 +20,36 @@ export class Vocabulary {
   version = 0;
 
   frequency(word: string): number {
-    return this.df.get(word) ?? 0;
+    const id = this.ids.get(word);
+    return id === undefined ? 0 : this.df[id];
+  }
+
+  /** The word's number; undefined for a word never counted. */
+  id(word: string): number | undefined {
+    return this.ids.get(word);
+  }
+
+  /** Words ever counted (those since gone from every document too). */
+  get size(): number {
+    return this.ids.size;
   }
 
   /** Counts one document's distinct words. */
   add(words: Iterable<string>): void {
     this.documents++;
     for (const w of words) {
-      const n = this.df.get(w);
-      if (n === undefined) this.pending.push(w);
-      this.df.set(w, (n ?? 0) + 1);
-      this.maxFrequency = Math.max(this.maxFrequency, (n ?? 0) + 1);
+      let id = this.ids.get(w);
+      if (id === undefined) {
+        id = this.ids.size;
+        this.ids.set(w, id);
+        this.pending.push(w);
+        if (id === this.df.length) {
+          const grown = new Int32Array(this.df.length * 2);
+          grown.set(this.df);
+          this.df = grown;
+        }
+      }
+      this.maxFrequency = Math.max(this.maxFrequency, ++this.df[id]);
     }
     this.version++;
     if (this.pending.length >= MERGE_AT) this.merge();
@@ -38,8 +59,9 @@ export class Vocabulary {
   remove(words: Iterable<string>): void {
     this.documents--;
     for (const w of words) {
-      const n = this.df.get(w);
-      if (n !== undefined) this.df.set(w, Math.max(0, n - 1));
+      const id = this.ids.get(w);
+      if (id === undefined || this.df[id] === 0) continue;
+      this.df[id]--;
     }
     this.version++;
   }
