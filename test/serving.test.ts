@@ -56,6 +56,36 @@ describe('serving under load, and over one store from several processes', () => 
     await admission.run(async () => {}); // the slot is free again
   });
 
+  test('admission refuses at once only what its measured pace says would start past the deadline', async () => {
+    let clock = 0;
+    const refusals: string[] = [];
+    const admission = new Admission({ concurrency: 1, queue: 100, deadlineMs: 100 }, (r) => refusals.push(r), () => clock);
+    const jobs = Array.from({ length: 3 }, held);
+    const done = [admission.run(jobs[0].work), admission.run(jobs[1].work), admission.run(jobs[2].work)];
+    // Slots free every 20 ms while requests wait: that is the pace it learns.
+    for (const [i, job] of jobs.entries()) {
+      clock += 20;
+      job.finish();
+      await done[i];
+    }
+    assert.equal(admission.expectedWaitMs, 0, 'a free slot: no wait');
+    const a = held();
+    const running = admission.run(a.work);
+    assert.equal(admission.expectedWaitMs, 20);
+    // Four more can start within 100 ms (at 20, 40, 60, 80 ms); the fifth would start at 100, the sixth at 120.
+    const ran: number[] = [];
+    const waiting = Array.from({ length: 5 }, (_, i) => admission.run(async () => void ran.push(i)));
+    const started = performance.now();
+    await assert.rejects(admission.run(async () => void ran.push(5)), isOverloaded);
+    assert.ok(performance.now() - started < 50, 'refused at once');
+    assert.deepEqual(refusals, ['late']);
+    assert.equal(admission.queued, 5);
+    a.finish();
+    await running;
+    await Promise.all(waiting);
+    assert.deepEqual(ran, [0, 1, 2, 3, 4]);
+  });
+
   test('a read-only index follows the writer: additions and removals', async (t) => {
     const dir = tempDir((fn) => t.after(fn));
     const writer = await open(dir);

@@ -1,6 +1,6 @@
 /**
  * HTTP load on a real server from this process (the server runs in child processes): POST
- * /v1/duplicates and GET /v1/suggest at 1, 16 and 64 connections, and GET /healthz at 1 and 16
+ * /v1/duplicates at 1, 16, 64 and 256 connections, GET /v1/suggest at 1, 16 and 64, and GET /healthz at 1 and 16
  * in the same run as the ceiling of what the HTTP layer allows. Suggest requests are cut from
  * real titles at random points, as typed, from a pool of 2,000 so the suggest cache sees
  * repeated keystrokes. Each run also records the CPU the server's threads spent per request
@@ -91,7 +91,7 @@ export async function httpLoad(options: LoadOptions): Promise<void> {
     const routes: Record<string, { connections: number[]; make: () => object }> = {
       '/healthz': { connections: [1, 16], make: () => ({ method: 'GET', path: '/healthz' }) },
       '/v1/duplicates': {
-        connections: [1, 16, 64],
+        connections: [1, 16, 64, 256],
         make: () => ({ method: 'POST', path: '/v1/duplicates', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text: pick(), k: 10 }) }),
       },
       '/v1/suggest': {

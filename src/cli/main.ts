@@ -253,8 +253,8 @@ program
   .option('--max-connections <n>', 'open connections at once (default: $DOPPEL_MAX_CONNECTIONS or 1024)')
   .option('--shutdown-timeout <seconds>', 'how long shutdown waits for open requests (default: $DOPPEL_SHUTDOWN_TIMEOUT or 10)')
   .option('--workers <n>', 'server processes sharing the port: one writer, the others read-only (default 1)', (v) => Number(v), 1)
-  .option('--max-queue <n>', 'requests that may wait for a slot before more get 503 (default 16)')
-  .option('--deadline <ms>', 'how long after its arrival a request may still start, else 503 (default 500)')
+  .option('--max-queue <n>', 'the most requests that may wait for a slot, a bound on memory (default 1024)')
+  .option('--deadline <ms>', 'how long after its arrival a request may still start: one expected to start later gets 503 at once (default 500)')
   .addOption(operatingPointOption().default(DEFAULT_OPERATING_POINT, 'precise: a wrong "duplicate" badge in front of a user costs more than a missed one'))
   .action(async (opts: ServeOptions & { model?: string }) => {
     if (!opts.store && !opts.demo) throw new DoppelError('INVALID_INPUT', 'give --store <dir> (or --demo)');

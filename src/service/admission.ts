@@ -1,28 +1,34 @@
 /**
- * Admission control for the CPU-bound routes: at most `concurrency` requests run at once, at most
- * `queue` more wait, and a request that waited past its deadline is dropped before any work is
- * spent on it. Both refusals are fast 503s with Retry-After, so an overloaded server answers
- * "come back" in a millisecond instead of making every client wait seconds (the long tail a
- * 64-connection load showed: p99 of 5 s).
+ * Admission control for the CPU-bound routes, by deadline: at most `concurrency` requests run at
+ * once; a request that finds every slot taken waits, unless the wait it can expect would take it
+ * past its deadline, in which case it is refused at once (a 503 with Retry-After, in a
+ * millisecond, instead of an answer nobody waits for). The expected wait is Little's law read
+ * off the server itself: the requests ahead of it times the measured time between completions
+ * while the slots are full, in the manner of adaptive concurrency limiters (Netflix's
+ * concurrency-limits, Envoy's adaptive concurrency) that bound queues by latency rather than by
+ * a fixed length. A fixed queue of 16 shed most of a 64-connection load the server could answer
+ * within its deadline. A request whose deadline passes while it waits is dropped before any work
+ * is spent on it; `queue` only bounds memory.
  */
 import { DoppelError } from '../errors.js';
 
 export interface AdmissionOptions {
   /** Requests doing work at once (0 refuses them all: a server being drained). */
   concurrency: number;
-  /** Requests allowed to wait for a slot; one more is refused at once. */
+  /** The most requests that may wait, whatever their expected wait: a bound on memory. */
   queue: number;
   /** Milliseconds from a request's arrival until it must have a slot, or it is refused. */
   deadlineMs: number;
 }
 
-export type Refusal = 'queue_full' | 'deadline';
+/** `late`: its expected wait passes the deadline; `deadline`: it waited, and the deadline passed. */
+export type Refusal = 'queue_full' | 'late' | 'deadline';
 
-/**
- * Work runs on one JavaScript thread, so more slots add no speed: the bound on slots plus queue
- * is the bound on how long an admitted request waits (about 20 requests' work).
- */
-export const DEFAULT_ADMISSION: AdmissionOptions = { concurrency: 4, queue: 16, deadlineMs: 500 };
+/** Work runs on one JavaScript thread, so more slots add no speed, only interleaving. */
+export const DEFAULT_ADMISSION: AdmissionOptions = { concurrency: 4, queue: 1024, deadlineMs: 500 };
+
+/** Weight of the newest gap between completions in their moving average (about the last 20). */
+const SMOOTHING = 0.05;
 
 interface Waiter {
   start: () => void;
@@ -32,10 +38,15 @@ interface Waiter {
 export class Admission {
   private running = 0;
   private readonly waiting: Waiter[] = [];
+  /** Milliseconds between completions while requests wait: the service time the queue sees (0 until measured). */
+  private gap = 0;
+  /** When the last completion that left requests waiting happened. */
+  private lastBusyDone: number | undefined;
 
   constructor(
     private readonly options: AdmissionOptions,
     private readonly onRefusal: (reason: Refusal) => void = () => {},
+    private readonly now: () => number = () => performance.now(),
   ) {}
 
   /** Requests waiting for a slot now. */
@@ -43,13 +54,18 @@ export class Admission {
     return this.waiting.length;
   }
 
+  /** How long a request arriving now can expect to wait for a slot, in milliseconds. */
+  get expectedWaitMs(): number {
+    return this.running < this.options.concurrency ? 0 : (this.waiting.length + 1) * this.gap;
+  }
+
   /**
-   * Runs `work` when a slot is free; refuses with OVERLOADED when the queue is full or the
-   * deadline, counted from `arrivedAt` (performance.now() when the request came in: time spent
-   * before it reached the queue counts too), passes first.
+   * Runs `work` when a slot is free; refuses with OVERLOADED when it cannot start by its
+   * deadline, counted from `arrivedAt` (the clock's time when the request came in: time spent
+   * before it reached admission counts too).
    */
-  async run<T>(work: () => Promise<T>, arrivedAt = performance.now()): Promise<T> {
-    const left = arrivedAt + this.options.deadlineMs - performance.now();
+  async run<T>(work: () => Promise<T>, arrivedAt = this.now()): Promise<T> {
+    const left = arrivedAt + this.options.deadlineMs - this.now();
     if (left <= 0) throw this.refusal('deadline');
     if (this.running >= this.options.concurrency) await this.wait(left);
     else this.running++;
@@ -62,6 +78,7 @@ export class Admission {
 
   private wait(left: number): Promise<void> {
     if (this.waiting.length >= this.options.queue) return Promise.reject(this.refusal('queue_full'));
+    if (this.expectedWaitMs > left) return Promise.reject(this.refusal('late'));
     return new Promise<void>((start, refuse) => {
       const waiter: Waiter = {
         start,
@@ -74,20 +91,29 @@ export class Admission {
     });
   }
 
-  /** Hands the freed slot to the oldest waiter. */
+  /** Hands the freed slot to the oldest waiter, and learns how fast slots free up. */
   private release(): void {
     const next = this.waiting.shift();
     if (!next) {
       this.running--;
+      this.lastBusyDone = undefined;
       return;
     }
+    const now = this.now();
+    if (this.lastBusyDone !== undefined) this.gap = this.gap === 0 ? now - this.lastBusyDone : this.gap + SMOOTHING * (now - this.lastBusyDone - this.gap);
+    this.lastBusyDone = now;
     clearTimeout(next.timer);
     next.start();
   }
 
   private refusal(reason: Refusal): DoppelError {
     this.onRefusal(reason);
-    const why = reason === 'queue_full' ? `${this.options.queue} requests are already waiting` : `it would wait over ${this.options.deadlineMs} ms`;
+    const why =
+      reason === 'queue_full'
+        ? `${this.options.queue} requests are already waiting`
+        : reason === 'late'
+          ? `it would wait about ${Math.round(this.expectedWaitMs)} ms, past its ${this.options.deadlineMs} ms deadline`
+          : `it would wait over ${this.options.deadlineMs} ms`;
     return new DoppelError('OVERLOADED', `the server is busy (${why}); retry shortly`);
   }
 }

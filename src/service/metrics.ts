@@ -7,6 +7,7 @@
  * whatever clients send.
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { Refusal } from './admission.js';
 
 const BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 
@@ -91,7 +92,7 @@ export class Metrics {
         this.set(all === 0 ? 0 : count('hit') / all);
       },
     });
-    this.refusals = new Counter({ name: 'doppel_requests_refused_total', help: 'Requests refused with 503 under load: queue full, or deadline passed while waiting.', labelNames: ['reason'], registers: [own] });
+    this.refusals = new Counter({ name: 'doppel_requests_refused_total', help: 'Requests refused with 503 under load: expected to start past their deadline (late), deadline passed while waiting, or the queue at its memory bound.', labelNames: ['reason'], registers: [own] });
     const { index, model, queued } = options;
     if (queued) {
       new Gauge({
@@ -137,7 +138,7 @@ export class Metrics {
   }
 
   /** Counts a request refused with 503. */
-  refused(reason: 'queue_full' | 'deadline'): void {
+  refused(reason: Refusal): void {
     this.refusals.inc({ reason });
   }
 

@@ -94,7 +94,7 @@ const E = {
 /** What every route under /v1 may answer besides its own statuses (the rate limiter sits in front of them all). */
 const V1 = { 429: E[429], 500: E[500] };
 /** What a route that encodes and searches may answer under load (admission.ts): retry shortly. */
-const BUSY = { 503: error('The server is busy: its queue is full, or the request waited past its deadline.', RETRY_AFTER) };
+const BUSY = { 503: error('The server is busy: the request would not start within its deadline (expected or waited), or the wait list is full.', RETRY_AFTER) };
 /** What a route with a JSON body may answer before its handler runs. */
 const JSON_BODY = { 400: E[400], 413: E[413], 415: E[415] };
 
