@@ -6,6 +6,8 @@ export const ERROR_CODES = {
   INVALID_INPUT: 400,
   INVALID_FILE: 400,
   UNAUTHORIZED: 401,
+  /** A valid key whose scope or origin does not allow the request. */
+  FORBIDDEN: 403,
   NOT_FOUND: 404,
   CONFLICT: 409,
   STORE_LOCKED: 423,

@@ -6,7 +6,9 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { after, before } from 'node:test';
 import pino from 'pino';
-import { DuplicateIndex } from '../src/search/stores.js';
+import { DuplicateIndex, resolveStore } from '../src/search/stores.js';
+import type { KeyScope } from '../src/search/api-keys.js';
+import { newKey } from '../src/service/auth.js';
 import { loadModel, type Model } from '../src/model/load.js';
 import { type RunningServer, type ServerOptions, startServer } from '../src/service/server.js';
 
@@ -89,7 +91,21 @@ export function dropLease(index: DuplicateIndex): void {
 /** A real server on 127.0.0.1 (any free port, silent logs) over the store in `store`. */
 export async function serveStore(model: Model, store: string, extra: Partial<ServerOptions> = {}): Promise<RunningServer> {
   const index = await DuplicateIndex.open(store, { model });
-  return startServer(index, { host: '127.0.0.1', port: 0, logger: pino({ level: 'silent' }), version: 'test', ...extra });
+  // As doppel serve does: the store's API keys, which the server closes with the index.
+  const keys = await resolveStore(store).openKeys(store, { readonly: true });
+  return startServer(index, { host: '127.0.0.1', port: 0, logger: pino({ level: 'silent' }), version: 'test', keys, ...extra });
+}
+
+/** Makes an API key in a store, as `doppel keys create` does; returns the key. */
+export async function createKey(store: string, scope: KeyScope, options: { origin?: string; rate?: number; name?: string } = {}): Promise<string> {
+  const made = newKey(scope);
+  const keys = await resolveStore(store).openKeys(store, { readonly: false });
+  try {
+    await keys.create({ id: made.id, hash: made.hash, name: options.name ?? `${scope}-${made.id}`, scope, origin: options.origin ?? null, rate: options.rate ?? null });
+  } finally {
+    await keys.close();
+  }
+  return made.key;
 }
 
 /** A pid that belonged to a process which has exited. */

@@ -17,7 +17,7 @@ import { createApp } from '../src/service/app.js';
 import { API_OPERATIONS, openApiDocument, openApiPath } from '../src/service/openapi.js';
 import { type RunningServer, type ServerOptions } from '../src/service/server.js';
 import { MAX_TEXT_LENGTH } from '../src/text/validate.js';
-import { serveStore, tempDir } from './helpers.js';
+import { createKey, serveStore, tempDir } from './helpers.js';
 
 const KEY = 'open-api-k3y';
 const AUTH = { authorization: `Bearer ${KEY}` };
@@ -65,7 +65,7 @@ function documentValidator(doc: Doc) {
     formats: { 'date-time': (s: string) => !Number.isNaN(Date.parse(s)) },
   });
   // The document-level keys (openapi, info, paths, ...) are not JSON Schema keywords.
-  ajv.addVocabulary(['openapi', 'info', 'tags', 'paths', 'components']);
+  ajv.addVocabulary(['openapi', 'info', 'servers', 'tags', 'paths', 'components']);
   ajv.addSchema(doc, DOC_ID);
   const compiled = new Map<string, ValidateFunction>();
   return (at: string) => {
@@ -76,7 +76,7 @@ function documentValidator(doc: Doc) {
 }
 
 interface Case {
-  method: 'GET' | 'POST' | 'DELETE';
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   /** The route pattern this request is for ('/v1/questions/:id'). */
   route: string;
   /** The URL path sent, when it differs from the route. */
@@ -95,18 +95,27 @@ describe('OpenAPI document (generated from the zod schemas) against the real ser
   let server: RunningServer;
   let limited: RunningServer;
   let busy: RunningServer;
+  let guarded: RunningServer;
+  /** A search key, and one that may be used only from a page of another origin. */
+  const keys = { search: { authorization: '' }, elsewhere: { authorization: '' } };
   // Registered first so it runs first: the servers save into the stores as they close.
   after(async () => {
     await server?.close();
     await limited?.close();
     await busy?.close();
+    await guarded?.close();
   });
   const store = tempDir(after);
   const limitedStore = tempDir(after);
   const busyStore = tempDir(after);
+  const guardedStore = tempDir(after);
 
   before(async () => {
     server = await serve(store, { apiKey: KEY });
+    keys.search.authorization = `Bearer ${await createKey(store, 'search')}`;
+    keys.elsewhere.authorization = `Bearer ${await createKey(store, 'search', { origin: 'https://forum.example' })}`;
+    // Reads need a key, and /metrics an admin one.
+    guarded = await serve(guardedStore, { apiKey: KEY, requireKey: true, protectMetrics: true });
     limited = await serve(limitedStore, { rateLimit: { rate: 0.001, burst: 1 } });
     // No slot and no queue: every request that would encode is refused, as under overload.
     busy = await serve(busyStore, { apiKey: KEY, admission: { concurrency: 0, queue: 0 } });
@@ -141,9 +150,11 @@ describe('OpenAPI document (generated from the zod schemas) against the real ser
     assert.ok(declared, `status ${res.status} is declared for ${c.method} ${c.route} (${what})`);
     const mediaType = (res.headers.get('content-type') ?? '').split(';')[0].trim();
     assert.ok(declared.content[mediaType], `${mediaType} is declared for ${c.method} ${c.route} ${res.status}; declared: ${Object.keys(declared.content)}`);
-    const value = mediaType === 'application/json' ? JSON.parse(text) : text;
     const validate = validatorAt(pointer('paths', openApiPath(c.route), c.method.toLowerCase(), 'responses', String(res.status), 'content', mediaType, 'schema'));
-    assert.ok(validate(value), `${what}\n${JSON.stringify(validate.errors, null, 1)}`);
+    // NDJSON: the schema is each line's.
+    const ndjson = mediaType === 'application/x-ndjson';
+    const value = mediaType === 'application/json' ? JSON.parse(text) : ndjson ? text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as unknown) : text;
+    for (const v of ndjson ? (value as unknown[]) : [value]) assert.ok(validate(v), `${what}\n${JSON.stringify(validate.errors, null, 1)}`);
     for (const [name, h] of Object.entries(declared.headers ?? {})) {
       const raw = res.headers.get(name);
       assert.ok(raw !== null, `${name} header sent with ${res.status}`);
@@ -153,7 +164,7 @@ describe('OpenAPI document (generated from the zod schemas) against the real ser
     }
 
     // The request side: what the server took, the document's request schema takes too.
-    if (op.requestBody && c.body !== undefined && typeof c.body !== 'string' && !c.headers?.['content-type']) {
+    if (op.requestBody?.content['application/json'] && c.body !== undefined && typeof c.body !== 'string' && !c.headers?.['content-type']) {
       const request = validatorAt(pointer('paths', openApiPath(c.route), c.method.toLowerCase(), 'requestBody', 'content', 'application/json', 'schema'));
       if (res.status >= 200 && res.status < 300) assert.ok(request(c.body), `the document takes the body the server took: ${what}\n${JSON.stringify(request.errors)}`);
       if (c.schemaRefuses !== undefined) assert.equal(request(c.body), !c.schemaRefuses, `the document ${c.schemaRefuses ? 'refuses' : 'takes'} ${body?.slice(0, 80)}`);
@@ -187,11 +198,14 @@ describe('OpenAPI document (generated from the zod schemas) against the real ser
     );
     assert.equal(new Set(documented).size, documented.length);
     assert.deepEqual(new Set(documented), new Set(registeredRoutes(model)));
-    // Write routes (the ones behind requireKey) carry the bearer security requirement.
-    const writes = new Set(['POST /v1/questions', 'DELETE /v1/questions/:id', 'POST /v1/feedback']);
-    for (const op of API_OPERATIONS) assert.equal(Boolean(op.write), writes.has(`${op.method.toUpperCase()} ${op.path}`), `${op.method} ${op.path} security`);
+    // Every operation states its security: none (public), a key optional (reads), a key required (writes).
+    const writes = new Set(['POST /v1/questions', 'POST /v1/questions/bulk', 'GET /v1/questions', 'PUT /v1/questions/:id', 'PATCH /v1/questions/:id', 'DELETE /v1/questions/:id', 'POST /v1/feedback', 'GET /metrics']);
+    const reads = new Set(['POST /v1/duplicates', 'GET /v1/questions/:id', 'POST /v1/similarity', 'GET /v1/suggest', 'GET /v1/model']);
     for (const [p, ops] of Object.entries(doc.paths as Record<string, Record<string, OperationObject>>)) {
-      for (const [m, op] of Object.entries(ops)) assert.equal(op.security !== undefined, writes.has(`${m.toUpperCase()} ${p.replace(/\{(\w+)\}/g, ':$1')}`));
+      for (const [m, op] of Object.entries(ops)) {
+        const route = `${m.toUpperCase()} ${p.replace(/\{(\w+)\}/g, ':$1')}`;
+        assert.deepEqual(op.security, writes.has(route) ? [{ bearer: [] }] : reads.has(route) ? [{}, { bearer: [] }] : [], route);
+      }
     }
   });
 
@@ -263,14 +277,57 @@ describe('OpenAPI document (generated from the zod schemas) against the real ser
       { method: 'POST', route: '/v1/feedback', body: { a: 'x', b: 'y', isDuplicate: 'yes' }, headers: AUTH, status: 400, schemaRefuses: true },
       { method: 'POST', route: '/v1/feedback', body: { a: big, b: 'y', isDuplicate: true }, headers: AUTH, status: 413 },
       { method: 'POST', route: '/v1/feedback', body: 'a=x', headers: { ...AUTH, 'content-type': 'application/x-www-form-urlencoded' }, status: 415 },
-      // Operations and the page
+      // PUT /v1/questions/:id (after 'doomed' was removed above)
+      { method: 'PUT', route: '/v1/questions/:id', path: '/v1/questions/put-new', body: { text: 'How do I repot an orchid?', url: 'https://forum.example/q/1', metadata: { answers: 2 } }, headers: AUTH, status: 201 },
+      { method: 'PUT', route: '/v1/questions/:id', path: '/v1/questions/put-new', body: { text: 'How should I repot an orchid?', url: 'https://forum.example/q/1' }, headers: AUTH, status: 200 },
+      { method: 'PUT', route: '/v1/questions/:id', path: '/v1/questions/doomed', body: { text: 'Back again?' }, headers: AUTH, status: 409 },
+      { method: 'PUT', route: '/v1/questions/:id', path: '/v1/questions/put-new', body: { text: 'x', url: 'ftp://forum.example/q/1' }, headers: AUTH, status: 400, schemaRefuses: false },
+      { method: 'PUT', route: '/v1/questions/:id', path: '/v1/questions/put-new', body: { text: 'x', metadata: [1, 2] }, headers: AUTH, status: 400, schemaRefuses: true },
+      { method: 'PUT', route: '/v1/questions/:id', path: '/v1/questions/put-new', body: { text: big }, headers: AUTH, status: 413 },
+      { method: 'PUT', route: '/v1/questions/:id', path: '/v1/questions/put-new', body: 'text', headers: { ...AUTH, 'content-type': 'text/plain' }, status: 415 },
+      // PATCH /v1/questions/:id
+      { method: 'PATCH', route: '/v1/questions/:id', path: '/v1/questions/put-new', body: { category: 'plants', metadata: null }, headers: AUTH, status: 200 },
+      { method: 'PATCH', route: '/v1/questions/:id', path: '/v1/questions/nope', body: { category: 'plants' }, headers: AUTH, status: 404 },
+      { method: 'PATCH', route: '/v1/questions/:id', path: '/v1/questions/put-new', body: {}, headers: AUTH, status: 400, schemaRefuses: false },
+      { method: 'PATCH', route: '/v1/questions/:id', path: '/v1/questions/put-new', body: { text: 'not patchable' }, headers: AUTH, status: 400, schemaRefuses: true },
+      { method: 'PATCH', route: '/v1/questions/:id', path: '/v1/questions/put-new', body: { metadata: { big } }, headers: AUTH, status: 413 },
+      { method: 'PATCH', route: '/v1/questions/:id', path: '/v1/questions/put-new', body: 'x', headers: { ...AUTH, 'content-type': 'text/plain' }, status: 415 },
+      // GET /v1/questions
+      { method: 'GET', route: '/v1/questions', path: '/v1/questions?limit=2', headers: AUTH, status: 200 },
+      { method: 'GET', route: '/v1/questions', path: '/v1/questions?after=js&limit=1000', headers: AUTH, status: 200 },
+      { method: 'GET', route: '/v1/questions', path: '/v1/questions?limit=0', headers: AUTH, status: 400 },
+      // POST /v1/questions/bulk
+      {
+        method: 'POST',
+        route: '/v1/questions/bulk',
+        body: ['{"id":"b1","text":"How do I prune a bonsai?"}', 'not json', '{"id":"b2","text":""}', '', '{"id":"put-new","text":"How should I repot an orchid?","url":"https://forum.example/q/1"}'].join('\n'),
+        headers: { ...AUTH, 'content-type': 'application/x-ndjson' },
+        status: 200,
+      },
+      { method: 'POST', route: '/v1/questions/bulk', body: { id: 'b3', text: 'json, not ndjson' }, headers: AUTH, status: 415 },
+      // Operations, the page, the widget and its client
       { method: 'GET', route: '/v1/model', status: 200 },
       { method: 'GET', route: '/healthz', status: 200 },
       { method: 'GET', route: '/metrics', status: 200 },
       { method: 'GET', route: '/openapi.json', status: 200 },
+      { method: 'GET', route: '/widget.js', status: 200 },
+      { method: 'GET', route: '/client.js', status: 200 },
       { method: 'GET', route: '/', status: 200 },
     ];
     for (const c of cases) await check(server.url, c);
+
+    // Keys: a key that is not valid is refused on every route that takes one (401); a search key
+    // on a write route, or a key used away from its origin, is forbidden (403).
+    for (const op of API_OPERATIONS.filter((o) => o.scope)) {
+      const path = op.path.replace(':id', 'py');
+      const base = op.path === '/metrics' ? guarded.url : server.url;
+      const body = op.body ? { text: 'x' } : undefined;
+      await check(base, { method: op.method.toUpperCase() as Case['method'], route: op.path, path, body, headers: { authorization: 'Bearer not-a-key' }, status: 401 });
+      const forbidden = op.path === '/metrics' ? { authorization: `Bearer ${await createKey(guardedStore, 'write')}` } : op.scope === 'search' ? keys.elsewhere : keys.search;
+      await check(base, { method: op.method.toUpperCase() as Case['method'], route: op.path, path, body, headers: forbidden, status: 403 });
+    }
+    await check(guarded.url, { method: 'GET', route: '/metrics', headers: AUTH, status: 200 });
+    await check(server.url, { method: 'GET', route: '/v1/suggest', path: '/v1/suggest?q=learn', headers: keys.search, status: 200 });
 
     // Behind the rate limiter (burst 1): the first request passes, every later one is a 429 on every /v1 route.
     await check(limited.url, { method: 'GET', route: '/v1/suggest', path: '/v1/suggest?q=hello', status: 200 });
@@ -286,6 +343,7 @@ describe('OpenAPI document (generated from the zod schemas) against the real ser
       '/v1/questions': { body: { text: 'hello' } },
       '/v1/similarity': { body: { a: 'hello', b: 'world' } },
       '/v1/suggest': { path: '/v1/suggest?q=hello' },
+      '/v1/questions/:id': { path: '/v1/questions/busy-new', body: { text: 'hello' } },
     };
     for (const op of API_OPERATIONS.filter((o) => o.responses[503])) {
       await check(busy.url, { method: op.method.toUpperCase() as Case['method'], route: op.path, ...valid[op.path], headers: AUTH, status: 503 });

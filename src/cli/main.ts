@@ -17,6 +17,9 @@ import { DEFAULT_OPERATING_POINT, OPERATING_POINTS, type OperatingPointName } fr
 import { type DedupArgs, dedupCommand } from './commands/dedup.js';
 import { addCommand, buildCommand, evalRetrievalCommand, type IndexContext, migrateCommand, removeCommand, searchCommand, statsCommand } from './commands/index-cmds.js';
 import { type ServeOptions, serveCommand } from './commands/serve.js';
+import { type KeyCreateOptions, keysCreateCommand, keysListCommand, keysRevokeCommand } from './commands/keys.js';
+import { KEY_SCOPES } from '../search/api-keys.js';
+import { checkOrigin } from '../service/cors.js';
 import { fitVerdictCommand } from './commands/fit-verdict.js';
 import { type EnsembleFlags, ensembleCommand } from './commands/ensemble.js';
 import { trainCommand } from './commands/train.js';
@@ -256,6 +259,9 @@ program
   .option('--max-queue <n>', 'the most requests that may wait for a slot, a bound on memory (default 1024)')
   .option('--deadline <ms>', 'how long after its arrival a request may still start: one expected to start later gets 503 at once (default 500)')
   .addOption(operatingPointOption().default(DEFAULT_OPERATING_POINT, 'precise: a wrong "duplicate" badge in front of a user costs more than a missed one'))
+  .option('--cors-origin <origin>', 'a browser origin allowed to call the API, e.g. https://forum.example (repeatable; none by default)', (v: string, all: string[]) => [...all, checkOrigin(v)], [] as string[])
+  .option('--require-key', 'reads (duplicates, suggest, similarity, questions) need a key too', false)
+  .option('--protect-metrics', '/metrics needs an admin key', false)
   .action(async (opts: ServeOptions & { model?: string }) => {
     if (!opts.store && !opts.demo) throw new DoppelError('INVALID_INPUT', 'give --store <dir> (or --demo)');
     if (!Number.isInteger(opts.workers) || opts.workers < 1 || opts.workers > 64) throw new DoppelError('INVALID_INPUT', '--workers must be an integer from 1 to 64');
@@ -263,6 +269,30 @@ program
     if (!(opts.saveInterval > 0)) throw new DoppelError('INVALID_INPUT', '--save-interval must be a positive number of seconds');
     await serveCommand(await openModel(opts.model), opts, log);
   });
+
+const keys = program.command('keys').description("API keys kept hashed in a store: search keys for browsers, write keys for a forum's server");
+keys
+  .command('create')
+  .description('make a key and print it once')
+  .requiredOption('--store <dir|url>', 'the store (directory or postgres:// URL)')
+  .addOption(new Option('--scope <scope>', 'search: read; write: also store and remove questions; admin: everything').choices(KEY_SCOPES).makeOptionMandatory())
+  .option('--origin <origin>', 'the only browser origin it may be used from (a search key in a forum page)')
+  .option('--rate <n>', 'requests a second it may make', (v) => Number(v))
+  .option('--name <label>', 'a label for lists and metrics (default: <scope>-key)')
+  .option('--json', 'print one JSON object, key included', false)
+  .action(async (opts: KeyCreateOptions) => keysCreateCommand(opts));
+keys
+  .command('list')
+  .description('every key, revoked ones too (never the keys themselves)')
+  .requiredOption('--store <dir|url>', 'the store')
+  .option('--json', 'print JSON', false)
+  .action(async (opts: { store: string; json: boolean }) => keysListCommand(opts));
+keys
+  .command('revoke')
+  .description('revoke a key by id or name: refused at its next request')
+  .argument('<id-or-name>')
+  .requiredOption('--store <dir|url>', 'the store')
+  .action(async (id: string, opts: { store: string }) => keysRevokeCommand(id, opts));
 
 function fail(err: unknown): never {
   if (err instanceof DoppelError) {

@@ -1,6 +1,19 @@
 import type { Pair } from '../data/pairs.js';
+import type { ErrorCode } from '../errors.js';
+import type { ApiKeyStore } from './api-keys.js';
 import type { DecisionChoice, Model } from '../model/load.js';
 import type { FusionWeights } from './fusion.js';
+
+/** A small JSON object a forum keeps with a question (its own ids, a title, counts): stored and returned as given. */
+export type QuestionMetadata = Record<string, unknown>;
+
+/** What a question carries besides its text: none of it is encoded or searched. */
+export interface QuestionFields {
+  category?: string | null;
+  /** Where the question lives on the forum: the link a suggestion shows. */
+  url?: string | null;
+  metadata?: QuestionMetadata | null;
+}
 
 /** A stored question. `id` is the caller's id; `label` the internal id used by the vector index. */
 export interface StoredQuestion {
@@ -8,14 +21,32 @@ export interface StoredQuestion {
   id: string;
   text: string;
   category: string | null;
+  url: string | null;
+  metadata: QuestionMetadata | null;
   createdAt: string;
   deleted: boolean;
 }
 
-export interface NewQuestion {
+export interface NewQuestion extends QuestionFields {
   id: string;
   text: string;
-  category?: string | null;
+}
+
+/** How a store applies a batch of upserts: new rows, rows whose text changed (a new vector), rows whose other fields changed. */
+export interface UpsertPlan {
+  create: NewQuestion[];
+  /** With the stored question each replaces. */
+  replace: { question: NewQuestion; current: StoredQuestion }[];
+  update: { question: NewQuestion; current: StoredQuestion }[];
+}
+
+/** What an upsert did to one question, or why it could not. */
+export type UpsertOutcome = { id: string; result: 'created' | 'replaced' | 'updated' | 'unchanged'; question: StoredQuestion } | { id: string; error: { code: ErrorCode; message: string } };
+
+/** A page of the live questions in id order; `next` continues after the last. */
+export interface QuestionPage {
+  questions: StoredQuestion[];
+  next: string | null;
 }
 
 /** A verdict as a store records it: both texts, and the ids of stored questions where given. */
@@ -32,6 +63,8 @@ export interface TransferRow {
   id: string;
   text: string;
   category: string | null;
+  url: string | null;
+  metadata: QuestionMetadata | null;
   createdAt: string;
   deleted: boolean;
   modelId: string;
@@ -100,16 +133,17 @@ export interface IndexStats {
   categories?: { category: string; n: number }[];
 }
 
-export interface QuestionInput {
+export interface QuestionInput extends QuestionFields {
   id?: string;
   text: string;
-  category?: string | null;
 }
 
 export interface Hit {
   id: string;
   text: string;
   category: string | null;
+  url: string | null;
+  metadata: QuestionMetadata | null;
   /** The deciding energy (an ensemble's classifier tower); it breaks ties of probability. */
   energy: number;
   /** The verdict's probability that the two ask the same: hits come in its order, highest first. */
@@ -168,6 +202,8 @@ export interface StoreBackend {
   readFeedback(location: string): Promise<Pair[]>;
   /** A side of a copy: a source is opened read-only, a target is created or upgraded for `model`. */
   openTransfer(location: string, model: Model, role: 'source' | 'target'): Promise<TransferEnd>;
+  /** The store's API keys, without the writer's lease (a server may be running on it). */
+  openKeys(location: string, options: { readonly: boolean }): Promise<ApiKeyStore>;
 }
 
 /**
@@ -191,6 +227,16 @@ export interface DuplicateIndex {
   /** Search, then insert: the stored questions the new one duplicates, and the stored question. */
   addIfNew(question: QuestionInput, options?: { k?: number; decision?: DecisionChoice }): Promise<{ question: StoredQuestion; duplicates: Hit[] }>;
   remove(id: string): Promise<StoredQuestion>;
+  /**
+   * Stores each question under its id, replacing what is there (fields left out become null):
+   * re-encoded only when its text changed. One write for the batch; a question that cannot be
+   * stored (bad input, an id that was removed) is reported in its outcome and the rest go on.
+   */
+  upsert(questions: (QuestionInput & { id: string })[]): Promise<UpsertOutcome[]>;
+  /** Changes a live question's category, url or metadata (null clears one); its text and vector stay. */
+  patch(id: string, fields: QuestionFields): Promise<StoredQuestion>;
+  /** Live questions in id order, from just after `after`: pages that see every question once while writes go on. */
+  list(options: { after?: string; limit: number }): Promise<QuestionPage>;
   /** A live question. */
   get(id: string): Promise<StoredQuestion | undefined>;
   /** Whether the id is taken: by a live question, or by a removed one (ids are never reused). */

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Pair } from '../data/pairs.js';
-import { DoppelError, invalidInput } from '../errors.js';
+import { DoppelError, type ErrorCode, invalidInput } from '../errors.js';
 import type { DecisionChoice, Model } from '../model/load.js';
-import { checkText, nameProblem } from '../text/validate.js';
+import { checkText, metadataProblem, nameProblem, urlProblem } from '../text/validate.js';
 import { type FusionWeights, fuseScores } from './fusion.js';
 import {
   type DuplicateIndex,
@@ -11,11 +11,15 @@ import {
   type IndexStats,
   type NewFeedback,
   type NewQuestion,
+  type QuestionFields,
   type QuestionInput,
+  type QuestionPage,
   SEARCH_MODES,
   type SearchMode,
   type SearchOptions,
   type StoredQuestion,
+  type UpsertOutcome,
+  type UpsertPlan,
 } from './backend.js';
 
 /** The energy's weight against normalised BM25; chosen on the held-out Quora retrieval task. */
@@ -75,6 +79,16 @@ export abstract class IndexCore implements DuplicateIndex {
   /** Stores validated questions with their vectors (row i for question i), all or nothing; CONFLICT for a taken id. */
   protected abstract insertRows(questions: NewQuestion[], vectors: Float32Array): Promise<StoredQuestion[]>;
   protected abstract removeRow(id: string): Promise<StoredQuestion>;
+  /** Stored questions by id, removed ones included. */
+  protected abstract rowsById(ids: string[]): Promise<Map<string, StoredQuestion>>;
+  /**
+   * Applies a plan in one transaction, all or nothing: `vectors` holds a row for each created
+   * question, then for each replaced one. Returns the stored questions in the plan's order
+   * (created, replaced, updated). A replaced question keeps its id and creation time.
+   */
+  protected abstract writePlan(plan: UpsertPlan, vectors: Float32Array): Promise<StoredQuestion[]>;
+  /** Up to `limit` live questions with ids after `after`, in id order. */
+  protected abstract listRows(after: string | undefined, limit: number): Promise<StoredQuestion[]>;
   abstract get(id: string): Promise<StoredQuestion | undefined>;
   /** Labels of the given external ids (unknown ids are left out). */
   protected abstract labelsOf(ids: string[]): Promise<Set<number>>;
@@ -133,6 +147,67 @@ export abstract class IndexCore implements DuplicateIndex {
     return this.removeRow(id);
   }
 
+  async upsert(questions: (QuestionInput & { id: string })[]): Promise<UpsertOutcome[]> {
+    this.writable();
+    const outcomes: (UpsertOutcome | undefined)[] = new Array(questions.length);
+    const valid: { at: number; question: NewQuestion }[] = [];
+    const later = new Map<string, number>();
+    questions.forEach((q, at) => {
+      try {
+        if (q.id === undefined || q.id === null) throw invalidInput('id is required');
+        const question = validQuestion(q);
+        // A batch that names an id twice stores its last line, as the lines would one after another.
+        const earlier = later.get(question.id);
+        if (earlier !== undefined) outcomes[valid[earlier].at] = { id: question.id, error: { code: 'CONFLICT', message: `id '${question.id}' comes again later in the batch, which replaces this` } };
+        later.set(question.id, valid.length);
+        valid.push({ at, question });
+      } catch (err) {
+        outcomes[at] = { id: String(q.id ?? ''), error: errorOf(err) };
+      }
+    });
+    const last = valid.filter((v, i) => later.get(v.question.id) === i);
+    const current = await this.rowsById(last.map((v) => v.question.id));
+    const plan: UpsertPlan = { create: [], replace: [], update: [] };
+    const planned: { at: number; result: 'created' | 'replaced' | 'updated' }[][] = [[], [], []];
+    for (const { at, question } of last) {
+      const stored = current.get(question.id);
+      if (stored?.deleted) outcomes[at] = { id: question.id, error: { code: 'CONFLICT', message: `the question '${question.id}' was removed, and its id is not reused` } };
+      else if (!stored) (plan.create.push(question), planned[0].push({ at, result: 'created' }));
+      else if (stored.text !== question.text) (plan.replace.push({ question, current: stored }), planned[1].push({ at, result: 'replaced' }));
+      else if (!sameFields(stored, question)) (plan.update.push({ question, current: stored }), planned[2].push({ at, result: 'updated' }));
+      else outcomes[at] = { id: question.id, result: 'unchanged', question: stored };
+    }
+    const order = planned.flat();
+    if (order.length > 0) {
+      const texts = [...plan.create.map((q) => q.text), ...plan.replace.map((r) => r.question.text)];
+      const vectors = texts.length > 0 ? await this.model.encoder.encode(texts) : new Float32Array(0);
+      const written = await this.writePlan(plan, vectors);
+      order.forEach(({ at, result }, i) => (outcomes[at] = { id: written[i].id, result, question: written[i] }));
+    }
+    return outcomes as UpsertOutcome[];
+  }
+
+  async patch(id: string, fields: QuestionFields): Promise<StoredQuestion> {
+    this.writable();
+    const current = (await this.rowsById([id])).get(id);
+    if (!current || current.deleted) throw new DoppelError('NOT_FOUND', `no question with id '${id}'`);
+    const merged = validFields({
+      category: fields.category !== undefined ? fields.category : current.category,
+      url: fields.url !== undefined ? fields.url : current.url,
+      metadata: fields.metadata !== undefined ? fields.metadata : current.metadata,
+    });
+    if (sameFields(current, merged)) return current;
+    const [stored] = await this.writePlan({ create: [], replace: [], update: [{ question: { id, text: current.text, ...merged }, current }] }, new Float32Array(0));
+    return stored;
+  }
+
+  async list(options: { after?: string; limit: number }): Promise<QuestionPage> {
+    const { limit } = options;
+    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw invalidInput('limit must be an integer from 1 to 1000');
+    const questions = await this.listRows(options.after, limit);
+    return { questions, next: questions.length === limit ? questions[questions.length - 1].id : null };
+  }
+
   async has(id: string): Promise<boolean> {
     return (await this.takenIds([id])).has(id);
   }
@@ -182,7 +257,7 @@ export abstract class IndexCore implements DuplicateIndex {
   /** A stored question as a search result for the query `text`: the model's verdict on the pair, given their deciding energy. */
   protected hit(text: string, q: StoredQuestion, energy: number, threshold: number): Hit {
     const { probability, isDuplicate } = this.model.judge(text, q.text, energy, threshold);
-    return { id: q.id, text: q.text, category: q.category, energy, probability, isDuplicate };
+    return { id: q.id, text: q.text, category: q.category, url: q.url, metadata: q.metadata, energy, probability, isDuplicate };
   }
 
   protected async searchEncoded(text: string, query: Float32Array, options: SearchOptions = {}): Promise<Hit[]> {
@@ -250,16 +325,40 @@ export const JUDGED_CANDIDATES = 10;
 /** Highest probability first; the lower energy first where probabilities tie (identical texts, say). */
 export const byVerdict = (a: Hit, b: Hit): number => b.probability - a.probability || a.energy - b.energy;
 
-/** Questions checked and normalised (ids generated where missing), or an INVALID_INPUT naming the bad one. */
+/** A question's fields checked and normalised: what a store writes (absent ones null), or INVALID_INPUT. */
+function validFields(q: QuestionFields): Required<QuestionFields> {
+  const category = q.category ? String(q.category).trim() : null;
+  const problem = (category ? nameProblem(category, 'category') : undefined) ?? (q.url ? urlProblem(q.url) : undefined) ?? (q.metadata ? metadataProblem(q.metadata) : undefined);
+  if (problem) throw invalidInput(problem);
+  return { category: category || null, url: q.url || null, metadata: q.metadata ?? null };
+}
+
+/** A question checked and normalised (its id generated where missing), or INVALID_INPUT. */
+function validQuestion(q: QuestionInput): NewQuestion {
+  const id = q.id === undefined || q.id === null ? randomUUID() : String(q.id).trim();
+  const problem = nameProblem(id, 'id');
+  if (problem) throw invalidInput(problem);
+  return { id, text: checkText(q.text), ...validFields(q) };
+}
+
+/** Questions checked and normalised, or an INVALID_INPUT naming the bad one. */
 function validQuestions(questions: QuestionInput[]): NewQuestion[] {
   const seen = new Set<string>();
   return questions.map((q, i) => {
-    const id = q.id === undefined || q.id === null ? randomUUID() : String(q.id).trim();
-    const category = q.category ? String(q.category).trim() : null;
-    const problem = nameProblem(id, 'id') ?? (category ? nameProblem(category, 'category') : undefined);
-    if (problem) throw invalidInput(`question ${i + 1}: ${problem}`);
-    if (seen.has(id)) throw invalidInput(`id '${id}' appears twice`);
-    seen.add(id);
-    return { id, text: checkText(q.text), category: category || null };
+    let clean: NewQuestion;
+    try {
+      clean = validQuestion(q);
+    } catch (err) {
+      throw invalidInput(`question ${i + 1}: ${(err as Error).message}`);
+    }
+    if (seen.has(clean.id)) throw invalidInput(`id '${clean.id}' appears twice`);
+    seen.add(clean.id);
+    return clean;
   });
 }
+
+/** An error as an outcome says it: Doppel's own code, else INTERNAL. */
+const errorOf = (err: unknown): { code: ErrorCode; message: string } => (err instanceof DoppelError ? { code: err.code, message: err.message } : { code: 'INTERNAL', message: 'internal error' });
+
+const sameJson = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+const sameFields = (a: QuestionFields, b: QuestionFields) => a.category === b.category && a.url === b.url && sameJson(a.metadata, b.metadata);

@@ -3,26 +3,42 @@ import type { Logger } from 'pino';
 import type { DuplicateIndex } from '../search/stores.js';
 import { DEFAULT_OPERATING_POINT, type OperatingPointName } from '../verdict/operating-points.js';
 import { Admission, type AdmissionOptions, DEFAULT_ADMISSION } from './admission.js';
-import { errorHandler, forwardTo, jsonBody, requireKey, routeLabel, sendError } from './http.js';
+import type { ApiKeyStore } from '../search/api-keys.js';
+import { Authenticator } from './auth.js';
+import { cors } from './cors.js';
+import { errorHandler, forwardTo, jsonBody, routeLabel, sendError } from './http.js';
 import { Metrics } from './metrics.js';
 import { RateLimiter } from './rate-limit.js';
 import { addQuestionRoute } from './routes/add-question.js';
+import { bulkQuestionsRoute } from './routes/bulk-questions.js';
 import type { RouteContext } from './routes/context.js';
 import { duplicatesRoute } from './routes/duplicates.js';
 import { feedbackRoute } from './routes/feedback.js';
 import { getQuestionRoute } from './routes/get-question.js';
 import { healthRoute } from './routes/health.js';
+import { listQuestionsRoute } from './routes/list-questions.js';
 import { metricsRoute } from './routes/metrics.js';
 import { modelRoute } from './routes/model.js';
 import { openApiRoute } from './routes/openapi.js';
+import { patchQuestionRoute } from './routes/patch-question.js';
+import { putQuestionRoute } from './routes/put-question.js';
 import { removeQuestionRoute } from './routes/remove-question.js';
 import { similarityRoute } from './routes/similarity.js';
 import { suggestRoute } from './routes/suggest.js';
 import { webRoute } from './routes/web.js';
+import { widgetRoute } from './routes/widget.js';
 
 export interface ServiceOptions {
-  /** When set, write requests need `Authorization: Bearer <apiKey>`. */
+  /** The bootstrap admin key (DOPPEL_API_KEY): when set, writes need a key. */
   apiKey?: string;
+  /** The store's API keys (auth.ts): once it has any, writes need a key. */
+  keys?: ApiKeyStore;
+  /** Reads need a key too. */
+  requireKey?: boolean;
+  /** /metrics needs an admin key. */
+  protectMetrics?: boolean;
+  /** Browser origins allowed to call the API (CORS); none by default. */
+  corsOrigins?: string[];
   /** Requests per second and burst per client address; undefined turns limiting off. */
   rateLimit?: { rate: number; burst: number };
   maxBodyBytes?: number;
@@ -47,7 +63,25 @@ export interface ServiceOptions {
 export const forwardedSockets = new WeakSet<object>();
 
 /** Every route, in the order they are matched; each file under routes/ is one. */
-const ROUTES = [duplicatesRoute, addQuestionRoute, getQuestionRoute, removeQuestionRoute, similarityRoute, suggestRoute, feedbackRoute, modelRoute, healthRoute, metricsRoute, openApiRoute, webRoute];
+const ROUTES = [
+  duplicatesRoute,
+  bulkQuestionsRoute,
+  listQuestionsRoute,
+  addQuestionRoute,
+  getQuestionRoute,
+  putQuestionRoute,
+  patchQuestionRoute,
+  removeQuestionRoute,
+  similarityRoute,
+  suggestRoute,
+  feedbackRoute,
+  modelRoute,
+  healthRoute,
+  metricsRoute,
+  openApiRoute,
+  widgetRoute,
+  webRoute,
+];
 
 /** The HTTP API and the web page over one open duplicate index. */
 export function createApp(index: DuplicateIndex, options: ServiceOptions) {
@@ -75,6 +109,7 @@ export function createApp(index: DuplicateIndex, options: ServiceOptions) {
   const arrivals = new WeakMap<Request, number>();
   app.disable('x-powered-by');
   app.set('etag', false);
+  if (options.corsOrigins?.length) app.use(cors(options.corsOrigins));
 
   app.use((req, res, next) => {
     const started = performance.now();
@@ -107,18 +142,23 @@ export function createApp(index: DuplicateIndex, options: ServiceOptions) {
   if (options.writer) {
     const forward = forwardTo(options.writer, options.forwardTimeoutMs ?? 30_000, log);
     app.post('/v1/questions', forward);
+    app.post('/v1/questions/bulk', forward);
+    app.put('/v1/questions/:id', forward);
+    app.patch('/v1/questions/:id', forward);
     app.delete('/v1/questions/:id', forward);
     app.post('/v1/feedback', forward);
   }
   // Per route, in this order: the key (writes only), then the content type, then the body. An
   // unauthenticated write is refused before its body is read.
+  const authenticator = new Authenticator({ bootstrapKey: options.apiKey, keys: options.keys, requireKey: options.requireKey, metrics });
   const context: RouteContext = {
     index,
     model: index.model,
     metrics,
     log,
     admit: (req, work) => admission!.run(work, arrivals.get(req)),
-    auth: requireKey(options.apiKey),
+    authorize: (scope) => authenticator.require(scope),
+    protectMetrics: Boolean(options.protectMetrics),
     jsonBody: jsonBody(maxBodyBytes),
     version: options.version,
     suggestCacheChars: options.suggestCacheChars ?? 8_000_000,

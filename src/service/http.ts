@@ -1,5 +1,4 @@
 import { isUtf8 } from 'node:buffer';
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
@@ -27,31 +26,6 @@ export function send<S extends z.ZodType>(res: Response, status: number, _schema
 export function sendError(res: Response, code: ErrorCode, message: string): void {
   const body: z.output<typeof ErrorResponse> = { error: { code, message } };
   res.status(ERROR_CODES[code]).json(body);
-}
-
-const sha256 = (value: string) => createHash('sha256').update(value, 'utf8').digest();
-
-/**
- * Middleware that lets a request through only with `Authorization: Bearer <apiKey>` (any case of
- * "Bearer"). It is attached to each write route, so the decision follows Express's own routing
- * (case-insensitive, trailing slash optional) rather than a second reading of the path. The keys
- * are compared as SHA-256 digests in constant time, so neither the key nor its length leaks
- * through response timing.
- */
-export function requireKey(apiKey: string | undefined) {
-  const expected = apiKey ? sha256(apiKey) : undefined;
-  return (req: Request, res: Response, next: NextFunction) => {
-    if (!expected) return next();
-    const header = req.get('authorization') ?? '';
-    const bearer = /^bearer[ \t]+(.*)$/is.exec(header);
-    // Hashed even when the scheme is wrong, so every rejection costs the same.
-    const given = sha256(bearer ? bearer[1].trim() : '');
-    if (!bearer || !timingSafeEqual(given, expected)) {
-      res.setHeader('WWW-Authenticate', 'Bearer realm="doppel"');
-      return sendError(res, 'UNAUTHORIZED', 'this write needs Authorization: Bearer <DOPPEL_API_KEY>');
-    }
-    next();
-  };
 }
 
 /**

@@ -46,6 +46,9 @@ export interface MetricsOptions {
   queued?: () => number;
 }
 
+/** Keys named in metric labels: enough for a forum's keys, bounded whatever is created. */
+const MAX_KEY_LABELS = 100;
+
 let processRegistry: Registry | undefined;
 
 /** The process metrics, collected once per process (lazily) into a registry that is not prom-client's global one. */
@@ -66,6 +69,9 @@ export class Metrics {
   private readonly requests: Counter<Labels>;
   private readonly suggestCache: Counter<'result'>;
   private readonly refusals: Counter<'reason'>;
+  private readonly keyRequests: Counter<'key' | 'outcome'>;
+  /** Key names with a series of their own; past MAX_KEY_LABELS the rest share one ('other'). */
+  private readonly keyLabels = new Set<string>();
   /** The index figures of the scrape in progress, so one scrape reads the store once. */
   private scrape?: { gauges?: Promise<IndexGauges> };
 
@@ -93,6 +99,12 @@ export class Metrics {
       },
     });
     this.refusals = new Counter({ name: 'doppel_requests_refused_total', help: 'Requests refused with 503 under load: expected to start past their deadline (late), deadline passed while waiting, or the queue at its memory bound.', labelNames: ['reason'], registers: [own] });
+    this.keyRequests = new Counter({
+      name: 'doppel_key_requests_total',
+      help: `Requests made with an API key, by key name (the first ${MAX_KEY_LABELS}; then 'other') and outcome (allowed, forbidden, rate_limited).`,
+      labelNames: ['key', 'outcome'],
+      registers: [own],
+    });
     const { index, model, queued } = options;
     if (queued) {
       new Gauge({
@@ -135,6 +147,12 @@ export class Metrics {
   /** Counts a suggestion request answered from the cache (hit) or computed (miss). */
   suggestion(hit: boolean): void {
     this.suggestCache.inc({ result: hit ? 'hit' : 'miss' });
+  }
+
+  /** Counts a request made with a key. */
+  keyRequest(name: string, outcome: 'allowed' | 'forbidden' | 'rate_limited'): void {
+    if (!this.keyLabels.has(name) && this.keyLabels.size < MAX_KEY_LABELS) this.keyLabels.add(name);
+    this.keyRequests.inc({ key: this.keyLabels.has(name) ? name : 'other', outcome });
   }
 
   /** Counts a request refused with 503. */

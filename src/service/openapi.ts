@@ -19,17 +19,26 @@ import {
   Match,
   MetricsText,
   OpenApiDocument,
+  BulkLine,
+  BulkResultLine,
+  ListQuery,
   Question,
   QuestionBody,
   QuestionCreated,
   QuestionDeleted,
+  QuestionList,
   QuestionParams,
+  QuestionPatchBody,
+  QuestionReplaceBody,
+  QuestionStored,
+  Script,
   SimilarityBody,
   SimilarityResponse,
   SuggestQuery,
   SuggestResponse,
 } from './schemas.js';
 import { DoppelError } from '../errors.js';
+import type { KeyScope } from '../search/api-keys.js';
 
 type JsonSchema = Record<string, unknown>;
 type ObjectSchema = z.ZodObject<z.ZodRawShape>;
@@ -43,17 +52,19 @@ export interface ApiResponse {
 }
 
 export interface ApiOperation {
-  method: 'get' | 'post' | 'delete';
+  method: 'get' | 'post' | 'put' | 'patch' | 'delete';
   /** The Express route pattern, as app.ts registers it ('/v1/questions/:id'). */
   path: string;
   operationId: string;
   summary: string;
   tags: string[];
-  /** Needs `Authorization: Bearer <DOPPEL_API_KEY>` when the server has a key. */
-  write?: boolean;
+  /** The key scope it needs (auth.ts); none: public. A search route needs a key only with --require-key. */
+  scope?: KeyScope;
   params?: ObjectSchema;
   query?: ObjectSchema;
   body?: z.ZodType;
+  /** Default application/json. */
+  bodyMediaType?: string;
   responses: Record<number, ApiResponse>;
 }
 
@@ -61,6 +72,9 @@ export interface ApiOperation {
 const REQUEST_COMPONENTS: [string, z.ZodType][] = [
   ['DuplicatesRequest', DuplicatesBody],
   ['QuestionRequest', QuestionBody],
+  ['QuestionReplaceRequest', QuestionReplaceBody],
+  ['QuestionPatchRequest', QuestionPatchBody],
+  ['BulkLine', BulkLine],
   ['SimilarityRequest', SimilarityBody],
   ['FeedbackRequest', FeedbackBody],
 ];
@@ -70,6 +84,9 @@ const RESPONSE_COMPONENTS: [string, z.ZodType][] = [
   ['DuplicatesResponse', DuplicatesResponse],
   ['QuestionCreated', QuestionCreated],
   ['Question', Question],
+  ['QuestionStored', QuestionStored],
+  ['QuestionList', QuestionList],
+  ['BulkResultLine', BulkResultLine],
   ['QuestionDeleted', QuestionDeleted],
   ['SimilarityResponse', SimilarityResponse],
   ['SuggestResponse', SuggestResponse],
@@ -85,7 +102,8 @@ const RETRY_AFTER = { 'Retry-After': { description: 'Seconds to wait before the 
 const WWW_AUTHENTICATE = { 'WWW-Authenticate': { description: 'The scheme to use: Bearer.', schema: z.string() } };
 const E = {
   400: error('The body, query or path is invalid; the message says what.'),
-  401: error('Missing or wrong API key (checked only when the server has DOPPEL_API_KEY set).', WWW_AUTHENTICATE),
+  401: error('Missing, unknown or revoked API key.', WWW_AUTHENTICATE),
+  403: error("The key's scope or origin does not allow this request."),
   413: error('The body is larger than the limit (64 KiB by default).'),
   415: error('The body is not application/json, or its charset or content encoding is not supported.'),
   429: error('Too many requests from this address.', RETRY_AFTER),
@@ -97,6 +115,9 @@ const V1 = { 429: E[429], 500: E[500] };
 const BUSY = { 503: error('The server is busy: the request would not start within its deadline (expected or waited), or the wait list is full.', RETRY_AFTER) };
 /** What a route with a JSON body may answer before its handler runs. */
 const JSON_BODY = { 400: E[400], 413: E[413], 415: E[415] };
+/** What a route behind a key may answer. */
+const KEYED = { 401: E[401], 403: E[403] };
+const NO_QUESTION = { 404: error('No stored question has this id.') };
 
 /** Every route app.ts registers, in the order it registers them. */
 export const API_OPERATIONS: ApiOperation[] = [
@@ -106,8 +127,35 @@ export const API_OPERATIONS: ApiOperation[] = [
     operationId: 'findDuplicates',
     summary: 'Stored questions that duplicate a text',
     tags: ['questions'],
+    scope: 'search',
     body: DuplicatesBody,
-    responses: { 200: { description: 'The closest stored questions and the verdict.', schema: DuplicatesResponse }, ...JSON_BODY, ...V1, ...BUSY },
+    responses: { 200: { description: 'The closest stored questions and the verdict.', schema: DuplicatesResponse }, ...JSON_BODY, ...KEYED, ...V1, ...BUSY },
+  },
+  {
+    method: 'post',
+    path: '/v1/questions/bulk',
+    operationId: 'bulkQuestions',
+    summary: 'Create or replace many questions by id: NDJSON in, one NDJSON answer line per input line',
+    tags: ['questions'],
+    scope: 'write',
+    body: BulkLine,
+    bodyMediaType: 'application/x-ndjson',
+    responses: {
+      200: { description: 'One line per input line, in order, each written once its question is durable: what was done, or why not.', schema: BulkResultLine, mediaType: 'application/x-ndjson' },
+      ...KEYED,
+      415: E[415],
+      ...V1,
+    },
+  },
+  {
+    method: 'get',
+    path: '/v1/questions',
+    operationId: 'listQuestions',
+    summary: 'Every stored question, a page at a time in id order (for a sync)',
+    tags: ['questions'],
+    scope: 'write',
+    query: ListQuery,
+    responses: { 200: { description: 'A page.', schema: QuestionList }, 400: error('The query is invalid.'), ...KEYED, ...V1 },
   },
   {
     method: 'post',
@@ -115,12 +163,12 @@ export const API_OPERATIONS: ApiOperation[] = [
     operationId: 'addQuestion',
     summary: 'Store and index a question; returns the duplicates it had before insertion',
     tags: ['questions'],
-    write: true,
+    scope: 'write',
     body: QuestionBody,
     responses: {
       201: { description: 'Stored and indexed.', schema: QuestionCreated },
       ...JSON_BODY,
-      401: E[401],
+      ...KEYED,
       409: error('A question with this id is already stored.'),
       ...V1,
       ...BUSY,
@@ -132,8 +180,39 @@ export const API_OPERATIONS: ApiOperation[] = [
     operationId: 'getQuestion',
     summary: 'A stored question',
     tags: ['questions'],
+    scope: 'search',
     params: QuestionParams,
-    responses: { 200: { description: 'The question.', schema: Question }, 400: error('The id is not valid percent-encoding.'), 404: error('No stored question has this id.'), ...V1 },
+    responses: { 200: { description: 'The question.', schema: Question }, 400: error('The id is not valid percent-encoding.'), ...KEYED, ...NO_QUESTION, ...V1 },
+  },
+  {
+    method: 'put',
+    path: '/v1/questions/:id',
+    operationId: 'putQuestion',
+    summary: 'Create or replace the question under an id (re-encoded only when its text changes)',
+    tags: ['questions'],
+    scope: 'write',
+    params: QuestionParams,
+    body: QuestionReplaceBody,
+    responses: {
+      200: { description: 'Replaced, updated or unchanged.', schema: QuestionStored },
+      201: { description: 'Created.', schema: QuestionStored },
+      ...JSON_BODY,
+      ...KEYED,
+      409: error('The question with this id was removed: ids are not reused.'),
+      ...V1,
+      ...BUSY,
+    },
+  },
+  {
+    method: 'patch',
+    path: '/v1/questions/:id',
+    operationId: 'patchQuestion',
+    summary: "Change a stored question's category, url or metadata (not encoded again)",
+    tags: ['questions'],
+    scope: 'write',
+    params: QuestionParams,
+    body: QuestionPatchBody,
+    responses: { 200: { description: 'The question as stored now.', schema: Question }, ...JSON_BODY, ...KEYED, ...NO_QUESTION, ...V1 },
   },
   {
     method: 'delete',
@@ -141,15 +220,9 @@ export const API_OPERATIONS: ApiOperation[] = [
     operationId: 'deleteQuestion',
     summary: 'Remove a question from the store and the index',
     tags: ['questions'],
-    write: true,
+    scope: 'write',
     params: QuestionParams,
-    responses: {
-      200: { description: 'Removed.', schema: QuestionDeleted },
-      400: error('The id is not valid percent-encoding.'),
-      401: E[401],
-      404: error('No stored question has this id.'),
-      ...V1,
-    },
+    responses: { 200: { description: 'Removed.', schema: QuestionDeleted }, 400: error('The id is not valid percent-encoding.'), ...KEYED, ...NO_QUESTION, ...V1 },
   },
   {
     method: 'post',
@@ -157,8 +230,9 @@ export const API_OPERATIONS: ApiOperation[] = [
     operationId: 'scoreSimilarity',
     summary: 'Energy, probability and verdict for two texts',
     tags: ['model'],
+    scope: 'search',
     body: SimilarityBody,
-    responses: { 200: { description: 'The score of the pair.', schema: SimilarityResponse }, ...JSON_BODY, ...V1, ...BUSY },
+    responses: { 200: { description: 'The score of the pair.', schema: SimilarityResponse }, ...JSON_BODY, ...KEYED, ...V1, ...BUSY },
   },
   {
     method: 'get',
@@ -166,8 +240,9 @@ export const API_OPERATIONS: ApiOperation[] = [
     operationId: 'suggest',
     summary: 'Similar questions for a title being typed',
     tags: ['questions'],
+    scope: 'search',
     query: SuggestQuery,
-    responses: { 200: { description: 'Suggestions, best first.', schema: SuggestResponse }, 400: error('The query is invalid (unknown, repeated or out-of-range parameters).'), ...V1, ...BUSY },
+    responses: { 200: { description: 'Suggestions, best first.', schema: SuggestResponse }, 400: error('The query is invalid (unknown, repeated or out-of-range parameters).'), ...KEYED, ...V1, ...BUSY },
   },
   {
     method: 'post',
@@ -175,12 +250,12 @@ export const API_OPERATIONS: ApiOperation[] = [
     operationId: 'addFeedback',
     summary: "A moderator's verdict on a pair (texts or stored ids), kept as training data",
     tags: ['feedback'],
-    write: true,
+    scope: 'write',
     body: FeedbackBody,
     responses: {
       201: { description: 'Stored.', schema: FeedbackCreated },
       ...JSON_BODY,
-      401: E[401],
+      ...KEYED,
       404: error('A question id given (aId, bId) is not stored.'),
       ...V1,
     },
@@ -191,7 +266,8 @@ export const API_OPERATIONS: ApiOperation[] = [
     operationId: 'model',
     summary: 'The model serving, its operating points and the default one',
     tags: ['operations'],
-    responses: { 200: { description: 'The model.', schema: ModelInfo }, ...V1 },
+    scope: 'search',
+    responses: { 200: { description: 'The model.', schema: ModelInfo }, ...KEYED, ...V1 },
   },
   {
     method: 'get',
@@ -205,9 +281,10 @@ export const API_OPERATIONS: ApiOperation[] = [
     method: 'get',
     path: '/metrics',
     operationId: 'metrics',
-    summary: 'Prometheus metrics: requests by route, index size, model, and the process (CPU, memory, event loop, GC)',
+    summary: 'Prometheus metrics: requests by route and by key, index size, model, and the process (CPU, memory, event loop, GC)',
     tags: ['operations'],
-    responses: { 200: { description: 'Prometheus text format.', schema: MetricsText, mediaType: 'text/plain' }, 500: E[500] },
+    scope: 'admin',
+    responses: { 200: { description: 'Prometheus text format.', schema: MetricsText, mediaType: 'text/plain' }, ...KEYED, 500: E[500] },
   },
   {
     method: 'get',
@@ -216,6 +293,22 @@ export const API_OPERATIONS: ApiOperation[] = [
     summary: 'This document',
     tags: ['operations'],
     responses: { 200: { description: 'The OpenAPI document.', schema: OpenApiDocument }, 500: E[500] },
+  },
+  {
+    method: 'get',
+    path: '/widget.js',
+    operationId: 'widgetScript',
+    summary: 'The embeddable "similar questions" widget for a forum page (docs/integration.md)',
+    tags: ['web'],
+    responses: { 200: { description: 'The script.', schema: Script, mediaType: 'application/javascript' }, 500: E[500] },
+  },
+  {
+    method: 'get',
+    path: '/client.js',
+    operationId: 'clientModule',
+    summary: 'The typed API client as an ES module (what the widget imports)',
+    tags: ['web'],
+    responses: { 200: { description: 'The module.', schema: Script, mediaType: 'application/javascript' }, 500: E[500] },
   },
   {
     method: 'get',
@@ -279,9 +372,11 @@ function generate() {
       operationId: op.operationId,
       summary: op.summary,
       tags: op.tags,
-      ...(op.write ? { security: [{ bearer: [] }] } : {}),
+      // A search route takes a key (and needs one with --require-key); a write or admin route needs one once the server has keys.
+      security: op.scope === undefined ? [] : op.scope === 'search' ? [{}, { bearer: [] }] : [{ bearer: [] }],
+      ...(op.scope ? { 'x-doppel-scope': op.scope } : {}),
       ...(op.params || op.query ? { parameters: [...(op.params ? parameters('path', op.params) : []), ...(op.query ? parameters('query', op.query) : [])] } : {}),
-      ...(op.body ? { requestBody: { required: true, content: { 'application/json': { schema: schemaOf(op.body, 'input') } } } } : {}),
+      ...(op.body ? { requestBody: { required: true, content: { [op.bodyMediaType ?? 'application/json']: { schema: schemaOf(op.body, 'input') } } } } : {}),
       responses,
     };
     (paths[openApiPath(op.path)] ??= {})[op.method] = operation;
@@ -295,6 +390,7 @@ export function openApiDocument(version: string) {
   const { schemas, paths } = structuredClone(generated);
   return {
     openapi: '3.1.0',
+    servers: [{ url: 'http://127.0.0.1:8080', description: 'doppel serve, as the README starts it (--host, --port)' }],
     info: {
       title: 'Doppel duplicate-question API',
       version,
@@ -309,7 +405,13 @@ export function openApiDocument(version: string) {
       { name: 'web', description: 'The web page.' },
     ],
     components: {
-      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'Required on write requests when the server has DOPPEL_API_KEY set.' } },
+      securitySchemes: {
+        bearer: {
+          type: 'http',
+          scheme: 'bearer',
+          description: 'An API key (doppel keys create) or DOPPEL_API_KEY. Scopes: search (reads), write (also stores), admin (everything). Writes need one once the server has DOPPEL_API_KEY or any key; reads only with --require-key.',
+        },
+      },
       schemas,
     },
     paths,

@@ -17,23 +17,24 @@ export class RateLimiter {
     return this.buckets.size;
   }
 
-  /** Takes a token; returns the seconds to wait when there is none. */
-  take(client: string, now = performance.now()): number {
+  /** Takes a token; returns the seconds to wait when there is none. `rate` (and a burst of twice it) replaces the limiter's own for this client. */
+  take(client: string, now = performance.now(), rate = this.rate): number {
+    const burst = rate === this.rate ? this.burst : 2 * rate;
     let b = this.buckets.get(client);
     if (b) {
       this.buckets.delete(client);
     } else {
-      b = { tokens: this.burst, at: now };
+      b = { tokens: burst, at: now };
       // Oldest first: the first key is the client seen least recently.
       while (this.buckets.size >= this.maxClients) this.buckets.delete(this.buckets.keys().next().value as string);
     }
     this.buckets.set(client, b);
-    b.tokens = Math.min(this.burst, b.tokens + (Math.max(0, now - b.at) / 1000) * this.rate);
+    b.tokens = Math.min(burst, b.tokens + (Math.max(0, now - b.at) / 1000) * rate);
     b.at = now;
     if (b.tokens >= 1) {
       b.tokens -= 1;
       return 0;
     }
-    return (1 - b.tokens) / this.rate;
+    return (1 - b.tokens) / rate;
   }
 }

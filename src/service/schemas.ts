@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { ERROR_CODES, type ErrorCode } from '../errors.js';
 import { SEARCH_MODES } from '../search/backend.js';
 import { OPERATING_POINTS } from '../verdict/operating-points.js';
-import { characterProblem, MAX_NAME_LENGTH, MAX_TEXT_LENGTH } from '../text/validate.js';
+import { characterProblem, MAX_METADATA_BYTES, MAX_NAME_LENGTH, MAX_TEXT_LENGTH, MAX_URL_LENGTH, metadataProblem, urlProblem } from '../text/validate.js';
 
 // ---------------------------------------------------------------- requests
 
@@ -59,14 +59,57 @@ export const DuplicatesBody = z
   })
   .describe('A text to check against the stored questions.');
 
+/** A problem from text/validate.ts as a zod issue: the API and the library refuse the same values, with the same words. */
+const problemOf = (check: (v: never) => string | undefined) => (value: unknown, ctx: z.RefinementCtx) => {
+  const problem = check(value as never);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem.replace(/^(url|metadata) /, '') });
+};
+const url = z
+  .string()
+  .max(MAX_URL_LENGTH, `must be at most ${MAX_URL_LENGTH} characters`)
+  .superRefine(problemOf(urlProblem))
+  .describe("Where the question lives on the forum (an absolute http or https URL): the link a suggestion shows.");
+const metadata = z
+  .record(z.string(), z.unknown())
+  .superRefine(problemOf(metadataProblem))
+  .describe(`A small JSON object kept with the question and returned as stored (at most ${MAX_METADATA_BYTES} bytes as JSON): the forum's own fields.`);
+const questionFields = {
+  category: name().optional().describe('A category, to filter searches by.'),
+  url: url.optional(),
+  metadata: metadata.optional(),
+};
+
 export const QuestionBody = z
   .strictObject({
     id: name().optional().describe('The id to store the question under; a random UUID when left out.'),
     text,
-    category: name().optional().describe('A category, to filter searches by.'),
+    ...questionFields,
     ...decisionFields,
   })
   .describe('A question to store and index.');
+
+export const QuestionReplaceBody = z
+  .strictObject({ text, ...questionFields })
+  .describe('The question to keep under this id, whole: fields left out are cleared. Re-encoded only when the text changes.');
+
+export const QuestionPatchBody = z
+  .strictObject({
+    category: name().nullable().optional().describe('A new category; null clears it.'),
+    url: url.nullable().optional().describe('A new url; null clears it.'),
+    metadata: metadata.nullable().optional().describe('New metadata, replacing the old whole; null clears it.'),
+  })
+  .refine((p) => p.category !== undefined || p.url !== undefined || p.metadata !== undefined, { message: 'give category, url or metadata' })
+  .describe("Changes to a stored question's category, url or metadata; its text and vector stay as they are.");
+
+/** One line of a bulk upload: a question with its id, as PUT /v1/questions/{id} takes it. */
+export const BulkLine = z
+  .strictObject({ id: name().describe('The id to store the question under.'), text, ...questionFields })
+  .describe('One line of a bulk upload (NDJSON): a question to create or replace under its id.');
+
+export const ListQuery = z.strictObject({
+  after: z.string().max(MAX_NAME_LENGTH).optional().describe("Continue after this id: the previous page's `next`. Left out: from the start."),
+  limit: z.coerce.number().int().min(1).max(1000).optional().describe('Questions per page (default 100).'),
+});
 
 export const SimilarityBody = z.strictObject({ a: text, b: text, explain, ...decisionFields }).describe('Two texts to compare.');
 
@@ -164,11 +207,16 @@ export const Explanation = z
   })
   .describe('Why the verdict is what it is.');
 
+const nullableUrl = z.string().nullable().describe('Where the question lives, or null when stored without a url.');
+const nullableMetadata = z.record(z.string(), z.unknown()).nullable().describe('The metadata as stored, or null.');
+
 export const Match = z
   .strictObject({
     id: z.string().describe('The id of the stored question.'),
     text: z.string().describe('Its text.'),
     category: nullableCategory,
+    url: nullableUrl,
+    metadata: nullableMetadata,
     energy,
     probability,
     isDuplicate,
@@ -197,9 +245,37 @@ export const Question = z
     id: z.string(),
     text: z.string(),
     category: nullableCategory,
-    createdAt: z.iso.datetime().describe('When it was stored (ISO 8601, UTC).'),
+    url: nullableUrl,
+    metadata: nullableMetadata,
+    createdAt: z.iso.datetime().describe('When it was first stored (ISO 8601, UTC); a replaced text keeps it.'),
   })
   .describe('A stored question.');
+
+const upsertResult = z
+  .enum(['created', 'replaced', 'updated', 'unchanged'])
+  .describe('created: new; replaced: its text changed (re-encoded); updated: only category, url or metadata changed; unchanged: it was stored as sent.');
+
+export const QuestionStored = z
+  .strictObject({ result: upsertResult, question: Question })
+  .describe('The question as stored under its id, and what the request changed.');
+
+export const QuestionList = z
+  .strictObject({
+    questions: z.array(Question).describe('Live questions in id order (byte order of the UTF-8 ids).'),
+    next: z.string().nullable().describe('The `after` of the next page; null on the last page.'),
+  })
+  .describe('A page of the stored questions.');
+
+export const BulkResultLine = z
+  .union([
+    z.strictObject({ line: z.number().int().min(1).describe('The input line, from 1.'), id: z.string(), result: upsertResult }),
+    z.strictObject({
+      line: z.number().int().min(1),
+      id: z.string().optional().describe("The line's id, when it could be read."),
+      error: z.strictObject({ code: z.enum(API_ERROR_CODES), message: z.string() }).describe('Why this line was not stored; the other lines go on.'),
+    }),
+  ])
+  .describe('One answer line of a bulk upload (NDJSON), in input order: what was done with the line, or why not. A line is answered only once it is durable.');
 
 export const QuestionDeleted = z
   .strictObject({ id: z.string().describe('The id of the removed question.'), deleted: z.literal(true) })
@@ -256,6 +332,9 @@ export const MetricsText = z.string().describe('Metrics in the Prometheus text f
 
 /** The web page. */
 export const Html = z.string().describe('An HTML page.');
+
+/** A script the server serves (the widget, the client). */
+export const Script = z.string().describe('JavaScript source.');
 
 /** One readable sentence from a zod error: "text: must not be empty; k: ...". */
 export function describeIssues(error: z.ZodError): string {

@@ -106,8 +106,8 @@ export async function startServer(index: DuplicateIndex, options: ServerOptions)
   // and survived: a server 'error' event without a listener would end the process.
   for (const s of [server, internal]) s?.on('error', (err) => log.error({ err }, 'server socket error'));
   server.on('drop', (data) => log.warn({ remoteAddress: data?.remoteAddress, maxConnections: server.maxConnections }, 'connection dropped: too many open connections'));
-  if (!options.apiKey && !isLoopbackHost(options.host)) {
-    log.warn({ host: options.host }, 'listening on a non-loopback address without an API key: anyone who can reach it can add and delete questions (set DOPPEL_API_KEY)');
+  if (!options.apiKey && !(await options.keys?.any()) && !isLoopbackHost(options.host)) {
+    log.warn({ host: options.host }, 'listening on a non-loopback address without API keys: anyone who can reach it can add and delete questions (set DOPPEL_API_KEY, or doppel keys create)');
   }
   const { port } = server.address() as AddressInfo;
   const host = options.host.includes(':') ? `[${options.host}]` : options.host;
@@ -152,7 +152,7 @@ export async function startServer(index: DuplicateIndex, options: ServerOptions)
       await Promise.race([Promise.all([main, forwarded]), cut]);
       clearTimeout(timer);
       if (privateDir) rmSync(privateDir, { recursive: true, force: true });
-      await index.close();
+      await Promise.all([index.close(), options.keys?.close()]);
     })());
   const internalSocket = privateDir ? join(privateDir, 'writer.sock') : undefined;
   return { url: `http://${host}:${port}/`, server, internalSocket, close, releaseInternal: release };

@@ -46,3 +46,39 @@ export function checkText(text: unknown, field = 'text'): string {
   if (problem) throw invalidInput(problem);
   return trimmed;
 }
+
+/** Longest question url accepted (what browsers and proxies reliably carry). */
+export const MAX_URL_LENGTH = 2048;
+/** Largest metadata object accepted, as UTF-8 JSON: enough for a forum's ids and counts, not for a copy of the post. */
+export const MAX_METADATA_BYTES = 4096;
+
+/** What is wrong with a question's url, or undefined: it must be an absolute http(s) URL. */
+export function urlProblem(url: string): string | undefined {
+  if (url.length > MAX_URL_LENGTH) return `url is longer than ${MAX_URL_LENGTH} characters`;
+  const characters = characterProblem(url);
+  if (characters) return `url ${characters}`;
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return 'url is not an absolute URL';
+  }
+  return parsed.protocol === 'http:' || parsed.protocol === 'https:' ? undefined : 'url must be an http or https URL';
+}
+
+/** What is wrong with a question's metadata, or undefined: a JSON object of at most MAX_METADATA_BYTES. */
+export function metadataProblem(metadata: unknown): string | undefined {
+  if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata)) return 'metadata must be a JSON object';
+  let json: string;
+  try {
+    json = JSON.stringify(metadata);
+  } catch {
+    return 'metadata must be JSON';
+  }
+  const bytes = Buffer.byteLength(json, 'utf8');
+  if (bytes > MAX_METADATA_BYTES) return `metadata is ${bytes} bytes as JSON, more than ${MAX_METADATA_BYTES}`;
+  // JSON escapes a NUL or a lone surrogate, but no store can keep one (PostgreSQL's jsonb refuses \u0000).
+  const strings = (v: unknown): string[] => (typeof v === 'string' ? [v] : typeof v === 'object' && v !== null ? Object.entries(v).flatMap(([k, x]) => [k, ...strings(x)]) : []);
+  const characters = strings(metadata).map(characterProblem).find(Boolean);
+  return characters && `metadata ${characters}`;
+}

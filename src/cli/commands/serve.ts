@@ -36,6 +36,12 @@ export interface ServeOptions {
   deadline?: number;
   /** Which matches every answer calls duplicates unless a request says otherwise. */
   operatingPoint?: OperatingPointName;
+  /** Browser origins allowed to call the API. */
+  corsOrigin: string[];
+  /** Reads need a key too. */
+  requireKey: boolean;
+  /** /metrics needs an admin key. */
+  protectMetrics: boolean;
 }
 
 /** A positive number from an option or the environment; undefined leaves the server default. */
@@ -65,11 +71,16 @@ export async function serveCommand(model: Model, opts: ServeOptions, log: (m: st
     await index.save();
   }
   index.warm();
+  const keys = await resolveStore(store).openKeys(store, { readonly: true });
   const version = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
   const running = await startServer(index, {
     host: opts.host,
     port: opts.port,
     apiKey: process.env.DOPPEL_API_KEY || undefined,
+    keys,
+    requireKey: opts.requireKey,
+    protectMetrics: opts.protectMetrics,
+    corsOrigins: opts.corsOrigin,
     rateLimit: opts.rateLimit > 0 ? { rate: opts.rateLimit, burst: 2 * opts.rateLimit } : undefined,
     maxConnections: maxConnections === undefined ? undefined : Math.max(1, Math.floor(maxConnections)),
     shutdownTimeoutMs,

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { DoppelError } from '../../errors.js';
 import type { StoreBackend, TransferEnd } from '../backend.js';
+import { DirectoryKeyStore } from './api-keys.js';
 import { DirectoryIndex } from './directory-index.js';
 import { databasePath } from './paths.js';
 import { QuestionStore, StoreTransfer } from './store.js';
@@ -41,5 +42,10 @@ export const directoryBackend: StoreBackend = {
       writeFeedback: async (rows, marker) => t.writeFeedback(rows, marker),
       close: async () => store.close(),
     };
+  },
+
+  async openKeys(dir, options) {
+    if (!existsSync(databasePath(dir))) throw new DoppelError('INVALID_INPUT', `no Doppel store at ${dir}`);
+    return new DirectoryKeyStore(databasePath(dir), options);
   },
 };

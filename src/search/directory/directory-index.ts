@@ -5,7 +5,7 @@ import { DoppelError } from '../../errors.js';
 import type { Model } from '../../model/load.js';
 import { LruCache } from '../../util/lru-cache.js';
 import type { FusionWeights } from '../fusion.js';
-import { DEFAULT_HNSW, type HnswParams, type IndexStats, type NewFeedback, type NewQuestion, type OpenOptions, type SearchOptions, type StoredQuestion } from '../backend.js';
+import { DEFAULT_HNSW, type HnswParams, type IndexStats, type NewFeedback, type NewQuestion, type OpenOptions, type SearchOptions, type StoredQuestion, type UpsertPlan } from '../backend.js';
 import { DEFAULT_FUSION, type DenseCandidate, definedOnly, ENCODE_BATCH, energiesTo, IndexCore, type LexicalCandidate } from '../index-core.js';
 import { LexicalIndex } from '../lexical/lexical-index.js';
 import { indexPath, manifestPath } from './paths.js';
@@ -206,18 +206,46 @@ export class DirectoryIndex extends IndexCore {
   }
 
   protected async insertRows(clean: NewQuestion[], encoded: Float32Array): Promise<StoredQuestion[]> {
+    return this.writePlan({ create: clean, replace: [], update: [] }, encoded);
+  }
+
+  protected async writePlan(plan: UpsertPlan, encoded: Float32Array): Promise<StoredQuestion[]> {
     const dim = this.model.encoder.dim;
-    const { questions: stored, generation } = this.store.insert(clean, encoded, dim, this.model.id);
-    for (const q of stored) this.lexicalState?.add(q.label, q.text);
-    this.counts.live += stored.length;
-    this.counts.total += stored.length;
+    const { questions: stored, generation } = this.store.write(plan, encoded, dim, this.model.id);
+    const fresh = stored.slice(0, plan.create.length + plan.replace.length);
+    const old = plan.replace.map((r) => r.current);
+    for (const q of old) this.lexicalState?.remove(q.label, q.text);
+    for (const q of fresh) this.lexicalState?.add(q.label, q.text);
+    this.counts.live += plan.create.length;
+    this.counts.total += fresh.length;
     const vectorOf = (i: number) => encoded.slice(i * dim, (i + 1) * dim);
+    // A question whose category changed leaves its old category's view and joins the new one's.
+    const moved = plan.update.filter((u) => u.current.category !== (u.question.category ?? null));
+    const movedVectors = moved.length > 0 ? this.store.embeddings(moved.map((u) => u.current.label)) : new Map<number, Float32Array>();
     this.applyWrite(
       generation,
-      () => stored.forEach((q, i) => this.vectors.add(q.label, encoded.subarray(i * dim, (i + 1) * dim))),
-      stored.map((q, i) => ({ label: q.label, category: q.category, vector: vectorOf(i) })),
+      () => {
+        for (const q of old) this.vectors.remove(q.label);
+        fresh.forEach((q, i) => this.vectors.add(q.label, encoded.subarray(i * dim, (i + 1) * dim)));
+      },
+      [
+        ...old.map((q) => ({ label: q.label, category: q.category })),
+        ...fresh.map((q, i) => ({ label: q.label, category: q.category, vector: vectorOf(i) })),
+        ...moved.flatMap((u) => [
+          { label: u.current.label, category: u.current.category },
+          { label: u.current.label, category: u.question.category ?? null, vector: movedVectors.get(u.current.label) },
+        ]),
+      ],
     );
     return stored;
+  }
+
+  protected async rowsById(ids: string[]): Promise<Map<string, StoredQuestion>> {
+    return this.store.rowsById(ids);
+  }
+
+  protected async listRows(after: string | undefined, limit: number): Promise<StoredQuestion[]> {
+    return this.store.listLive(after ?? '', limit);
   }
 
   protected async removeRow(id: string): Promise<StoredQuestion> {

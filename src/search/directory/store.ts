@@ -1,21 +1,21 @@
 import { mkdirSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { DoppelError } from '../../errors.js';
-import type { FeedbackRecord, NewFeedback, NewQuestion, StoredQuestion, TransferRow } from '../backend.js';
+import type { FeedbackRecord, NewFeedback, NewQuestion, StoredQuestion, TransferRow, UpsertPlan } from '../backend.js';
 import { databasePath } from './paths.js';
 import { WriterLease } from './writer-lease.js';
-
-
 
 interface QuestionRow {
   label: number;
   id: string;
   text: string;
   category: string | null;
+  /** Absent in a store written before questions had them, until its writer adds the columns. */
+  url?: string | null;
+  metadata?: string | null;
   created_at: string;
   deleted: number;
 }
-
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -24,6 +24,8 @@ CREATE TABLE IF NOT EXISTS questions (
   id TEXT NOT NULL UNIQUE,
   text TEXT NOT NULL,
   category TEXT,
+  url TEXT,
+  metadata TEXT,
   created_at TEXT NOT NULL,
   deleted INTEGER NOT NULL DEFAULT 0,
   -- the store generation of this row's last change: lets a stale vector index catch up
@@ -45,7 +47,23 @@ CREATE TABLE IF NOT EXISTS feedback (
   is_duplicate INTEGER NOT NULL,
   created_at TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS api_keys (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  scope TEXT NOT NULL,
+  hash TEXT NOT NULL UNIQUE,
+  origin TEXT,
+  rate REAL,
+  created_at TEXT NOT NULL,
+  revoked_at TEXT
+);
 `;
+
+/** Columns added since the first schema: a writer adds what an older store lacks. */
+const ADDED_COLUMNS: [table: string, column: string, type: string][] = [
+  ['questions', 'url', 'TEXT'],
+  ['questions', 'metadata', 'TEXT'],
+];
 
 /** Copies each BLOB out: better-sqlite3 may reuse the buffer, and Float32Array needs alignment. */
 const toVectors = (rows: { label: number; vector: Buffer }[]): Map<number, Float32Array> =>
@@ -56,9 +74,18 @@ const toQuestion = (r: QuestionRow): StoredQuestion => ({
   id: r.id,
   text: r.text,
   category: r.category,
+  url: r.url ?? null,
+  metadata: r.metadata ? (JSON.parse(r.metadata) as StoredQuestion['metadata']) : null,
   createdAt: r.created_at,
   deleted: r.deleted === 1,
 });
+
+/**
+ * The id a replaced row is kept under: it stays in the store (deleted) so that an index behind
+ * can still take its old text out, and frees the id for the new row. Ids are trimmed, so no
+ * question's id starts with a space.
+ */
+const retiredId = (label: number, id: string) => ` ${label} ${id}`;
 
 /**
  * The source of truth: questions, their embeddings (float32 BLOBs tagged with the model that
@@ -85,6 +112,10 @@ export class QuestionStore {
       this.db.pragma('journal_mode = WAL');
       this.db.pragma('synchronous = NORMAL');
       this.db.exec(SCHEMA);
+      for (const [table, column, type] of ADDED_COLUMNS) {
+        const has = (this.db.prepare(`PRAGMA table_info(${table})`).all() as { name: string }[]).some((c) => c.name === column);
+        if (!has) this.db.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${type}`);
+      }
       try {
         this.lease = WriterLease.acquire(this.db, dir);
       } catch (err) {
@@ -102,7 +133,10 @@ export class QuestionStore {
       setMeta: db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value'),
       byId: db.prepare<[string], QuestionRow>('SELECT * FROM questions WHERE id = ?'),
       byLabel: db.prepare<[number], QuestionRow>('SELECT * FROM questions WHERE label = ?'),
-      insert: db.prepare('INSERT INTO questions (id, text, category, created_at, deleted, generation) VALUES (?, ?, ?, ?, 0, ?)'),
+      insert: db.prepare('INSERT INTO questions (id, text, category, url, metadata, created_at, deleted, generation) VALUES (?, ?, ?, ?, ?, ?, 0, ?)'),
+      retire: db.prepare('UPDATE questions SET id = ?, deleted = 1, generation = ? WHERE label = ?'),
+      updateFields: db.prepare('UPDATE questions SET category = ?, url = ?, metadata = ?, generation = ? WHERE label = ?'),
+      listLive: db.prepare<[string, number], QuestionRow>('SELECT * FROM questions WHERE id > ? AND deleted = 0 ORDER BY id LIMIT ?'),
       insertEmbedding: db.prepare('INSERT OR REPLACE INTO embeddings (label, model_id, vector) VALUES (?, ?, ?)'),
       markDeleted: db.prepare('UPDATE questions SET deleted = 1, generation = ? WHERE label = ?'),
       live: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM questions WHERE deleted = 0'),
@@ -177,18 +211,50 @@ export class QuestionStore {
    * that exists (also a deleted one) before writing anything. Returns the write's generation.
    */
   insert(questions: NewQuestion[], vectors: Float32Array, dim: number, modelId: string): { questions: StoredQuestion[]; generation: number } {
+    return this.write({ create: questions, replace: [], update: [] }, vectors, dim, modelId);
+  }
+
+  /**
+   * An upsert plan in one transaction, all or nothing (see IndexCore.writePlan): a replaced
+   * question's row is retired (deleted, under retiredId) and a new row takes its id, text and
+   * creation time, so an index catching up removes the old text and adds the new.
+   */
+  write(plan: UpsertPlan, vectors: Float32Array, dim: number, modelId: string): { questions: StoredQuestion[]; generation: number } {
     return this.db.transaction(() => {
       const generation = this.nextGeneration();
-      const createdAt = new Date().toISOString();
-      const stored = questions.map((q, i) => {
-        if (this.stmts.byId.get(q.id)) throw new DoppelError('CONFLICT', `a question with id '${q.id}' already exists`);
-        const label = Number(this.stmts.insert.run(q.id, q.text, q.category ?? null, createdAt, generation).lastInsertRowid);
-        const v = vectors.subarray(i * dim, (i + 1) * dim);
+      const now = new Date().toISOString();
+      let row = 0;
+      const insert = (q: NewQuestion, createdAt: string): StoredQuestion => {
+        const metadata = q.metadata ? JSON.stringify(q.metadata) : null;
+        const label = Number(this.stmts.insert.run(q.id, q.text, q.category ?? null, q.url ?? null, metadata, createdAt, generation).lastInsertRowid);
+        const v = vectors.subarray(row * dim, ++row * dim);
         this.stmts.insertEmbedding.run(label, modelId, Buffer.from(v.buffer, v.byteOffset, v.byteLength));
-        return { label, id: q.id, text: q.text, category: q.category ?? null, createdAt, deleted: false };
+        return { label, id: q.id, text: q.text, category: q.category ?? null, url: q.url ?? null, metadata: q.metadata ?? null, createdAt, deleted: false };
+      };
+      const created = plan.create.map((q) => {
+        if (this.stmts.byId.get(q.id)) throw new DoppelError('CONFLICT', `a question with id '${q.id}' already exists`);
+        return insert(q, now);
       });
-      return { questions: stored, generation };
+      const replaced = plan.replace.map(({ question, current }) => {
+        this.stmts.retire.run(retiredId(current.label, current.id), generation, current.label);
+        return insert(question, current.createdAt);
+      });
+      const updated = plan.update.map(({ question: q, current }) => {
+        this.stmts.updateFields.run(q.category ?? null, q.url ?? null, q.metadata ? JSON.stringify(q.metadata) : null, generation, current.label);
+        return { ...current, category: q.category ?? null, url: q.url ?? null, metadata: q.metadata ?? null };
+      });
+      return { questions: [...created, ...replaced, ...updated], generation };
     }).immediate();
+  }
+
+  /** Questions by id, removed ones included. */
+  rowsById(ids: string[]): Map<string, StoredQuestion> {
+    return new Map(ids.flatMap((id) => this.getAny(id) ?? []).map((q) => [q.id, q]));
+  }
+
+  /** Up to `limit` live questions with ids after `after`, in id order (the unique index on id walks it). */
+  listLive(after: string, limit: number): StoredQuestion[] {
+    return this.stmts.listLive.all(after, limit).map(toQuestion);
   }
 
   remove(id: string): { question: StoredQuestion; generation: number } {
@@ -299,7 +365,8 @@ export class StoreTransfer {
   rows(after: number, limit: number): { label: number; row: TransferRow }[] {
     const rows = this.store.db
       .prepare<[number, number], QuestionRow & { vector: Buffer; model_id: string }>(
-        'SELECT q.*, e.vector, e.model_id FROM questions q JOIN embeddings e ON e.label = q.label WHERE q.label > ? ORDER BY q.label LIMIT ?',
+        // Replaced rows (retiredId) stay behind: only an index catching up reads them.
+        "SELECT q.*, e.vector, e.model_id FROM questions q JOIN embeddings e ON e.label = q.label WHERE q.label > ? AND substr(q.id, 1, 1) != ' ' ORDER BY q.label LIMIT ?",
       )
       .all(after, limit);
     return rows.map((r) => ({
@@ -314,13 +381,13 @@ export class StoreTransfer {
 
   write(rows: TransferRow[]): void {
     const db = this.store.db;
-    const insert = db.prepare('INSERT INTO questions (id, text, category, created_at, deleted, generation) VALUES (?, ?, ?, ?, ?, ?)');
+    const insert = db.prepare('INSERT INTO questions (id, text, category, url, metadata, created_at, deleted, generation) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
     const embedding = db.prepare('INSERT INTO embeddings (label, model_id, vector) VALUES (?, ?, ?)');
     db.transaction(() => {
       const generation = this.store.generation + 1;
       this.store.setMeta('generation', String(generation));
       for (const r of rows) {
-        const label = Number(insert.run(r.id, r.text, r.category, r.createdAt, r.deleted ? 1 : 0, generation).lastInsertRowid);
+        const label = Number(insert.run(r.id, r.text, r.category, r.url, r.metadata ? JSON.stringify(r.metadata) : null, r.createdAt, r.deleted ? 1 : 0, generation).lastInsertRowid);
         embedding.run(label, r.modelId, Buffer.from(r.vector.buffer, r.vector.byteOffset, r.vector.byteLength));
       }
     }).immediate();

@@ -1,4 +1,5 @@
 import { DEFAULT_HNSW, type StoreBackend, type TransferEnd } from '../backend.js';
+import { PostgresKeyStore } from './api-keys.js';
 import { Database, redactUrl } from './connection.js';
 import { readFeedbackPairs } from './feedback.js';
 import { PostgresIndex } from './postgres-index.js';
@@ -42,6 +43,17 @@ export const postgresBackend: StoreBackend = {
         writeFeedback: (rows, marker) => t.writeFeedback(rows, marker),
         close: () => db.end(),
       };
+    } catch (err) {
+      await db.end();
+      throw err;
+    }
+  },
+
+  async openKeys(url) {
+    const db = new Database(url, 2, { efSearch: DEFAULT_HNSW.ef }, () => {});
+    try {
+      await readSchema(db);
+      return new PostgresKeyStore(db);
     } catch (err) {
       await db.end();
       throw err;

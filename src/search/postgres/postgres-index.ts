@@ -2,7 +2,7 @@ import type { Pair } from '../../data/pairs.js';
 import { DoppelError } from '../../errors.js';
 import type { Model } from '../../model/load.js';
 import type { FusionWeights } from '../fusion.js';
-import { DEFAULT_HNSW, type IndexStats, type NewFeedback, type NewQuestion, type OpenOptions, type SearchOptions, type StoredQuestion } from '../backend.js';
+import { DEFAULT_HNSW, type IndexStats, type NewFeedback, type NewQuestion, type OpenOptions, type SearchOptions, type StoredQuestion, type UpsertPlan } from '../backend.js';
 import { DEFAULT_FUSION, type DenseCandidate, definedOnly, IndexCore, type LexicalCandidate } from '../index-core.js';
 import { Database, poolSize, redactUrl } from './connection.js';
 import { readFeedbackPairs } from './feedback.js';
@@ -10,7 +10,7 @@ import { fromVectorText, QUESTION_COLUMNS, type QuestionRow, toQuestion } from '
 import { DISTANCE, migrate, readSchema, type StoreMeta } from './schema.js';
 import { searchDense } from './search-dense.js';
 import { searchLexical } from './search-lexical.js';
-import { insertFeedback, insertQuestions, removeQuestion } from './write.js';
+import { insertFeedback, insertQuestions, removeQuestion, writePlan } from './write.js';
 
 /**
  * A store in PostgreSQL: questions, pgvector embeddings (HNSW), a BM25 index and feedback live
@@ -76,6 +76,22 @@ export class PostgresIndex extends IndexCore {
 
   protected async removeRow(id: string): Promise<StoredQuestion> {
     return removeQuestion(this.primary, id);
+  }
+
+  protected writePlan(plan: UpsertPlan, vectors: Float32Array): Promise<StoredQuestion[]> {
+    return writePlan(this.primary, plan, vectors, this.model.encoder.dim, this.model.id);
+  }
+
+  /** Read on the primary, as takenIds: an upsert decides by it. */
+  protected async rowsById(ids: string[]): Promise<Map<string, StoredQuestion>> {
+    const rows = await this.primary.read<QuestionRow>(`SELECT ${QUESTION_COLUMNS} FROM doppel_questions WHERE id = ANY($1::text[])`, [ids]);
+    return new Map(rows.map((r) => [r.id, toQuestion(r)]));
+  }
+
+  protected listRows(after: string | undefined, limit: number): Promise<StoredQuestion[]> {
+    return this.replica
+      .read<QuestionRow>(`SELECT ${QUESTION_COLUMNS} FROM doppel_questions WHERE NOT deleted AND id COLLATE "C" > $1 ORDER BY id COLLATE "C" LIMIT $2`, [after ?? '', limit])
+      .then((rows) => rows.map(toQuestion));
   }
 
   async get(id: string): Promise<StoredQuestion | undefined> {

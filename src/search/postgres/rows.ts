@@ -6,13 +6,16 @@ export const toVectorText = (v: ArrayLike<number>): string => `[${Array.prototyp
 export const fromVectorText = (text: string): Float32Array => Float32Array.from(text.slice(1, -1).split(','), Number);
 
 /** The columns of a question, as every query selects them. */
-export const QUESTION_COLUMNS = 'label, id, text, category, created_at, deleted';
+export const QUESTION_COLUMNS = 'label, id, text, category, url, metadata, created_at, deleted';
 
 export interface QuestionRow {
   label: string;
   id: string;
   text: string;
   category: string | null;
+  url: string | null;
+  /** jsonb: the driver parses it. */
+  metadata: StoredQuestion['metadata'];
   created_at: Date;
   deleted: boolean;
 }
@@ -22,6 +25,8 @@ export const toQuestion = (r: QuestionRow): StoredQuestion => ({
   id: r.id,
   text: r.text,
   category: r.category,
+  url: r.url,
+  metadata: r.metadata,
   createdAt: r.created_at.toISOString(),
   deleted: r.deleted,
 });

@@ -5,7 +5,7 @@ import type { HnswParams } from '../backend.js';
 import { type Database, redactUrl } from './connection.js';
 
 /** The schema this version of Doppel writes and reads; a store with a newer one is refused. */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 export const MIN_PGVECTOR = [0, 8];
 
 export type LexicalEngine = 'pg_textsearch' | 'tsvector';
@@ -66,8 +66,24 @@ function version1(meta: StoreMeta): string[] {
   ];
 }
 
+/** Version 2: a question's url and metadata, pages in id order (byte order, as SQLite), and API keys. */
+const version2 = (): string[] => [
+  'ALTER TABLE doppel_questions ADD COLUMN url text, ADD COLUMN metadata jsonb',
+  'CREATE INDEX doppel_questions_id_order ON doppel_questions (id COLLATE "C") WHERE NOT deleted',
+  `CREATE TABLE doppel_api_keys (
+    id text PRIMARY KEY,
+    name text NOT NULL,
+    scope text NOT NULL,
+    hash text NOT NULL UNIQUE,
+    origin text,
+    rate double precision,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    revoked_at timestamptz
+  )`,
+];
+
 /** Migrations by the version they lead to; each runs once, in the transaction that records it. */
-const MIGRATIONS: Record<number, (meta: StoreMeta) => string[]> = { 1: version1 };
+const MIGRATIONS: Record<number, (meta: StoreMeta) => string[]> = { 1: version1, 2: version2 };
 
 type Rows = <R extends pg.QueryResultRow>(sql: string) => Promise<R[]>;
 

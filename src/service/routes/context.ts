@@ -2,11 +2,12 @@ import type { NextFunction, Request, Response } from 'express';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
 import type { DecisionChoice, Model, PairExplanation } from '../../model/load.js';
-import type { Hit } from '../../search/backend.js';
+import type { KeyScope } from '../../search/api-keys.js';
+import type { Hit, StoredQuestion } from '../../search/backend.js';
 import type { DuplicateIndex } from '../../search/stores.js';
 import type { Metrics } from '../metrics.js';
 import type { OperatingPointName } from '../../verdict/operating-points.js';
-import type { Explanation, Match } from '../schemas.js';
+import type { Explanation, Match, Question } from '../schemas.js';
 
 type Middleware = (req: Request, res: Response, next: NextFunction) => void;
 
@@ -18,8 +19,10 @@ export interface RouteContext {
   log: Logger;
   /** Runs encoding and searching work under the admission bounds (queue, deadline from arrival). */
   admit<T>(req: Request, work: () => Promise<T>): Promise<T>;
-  /** The key check of write routes. */
-  auth: Middleware;
+  /** The key check of a route: what the request must be allowed to do (see auth.ts). */
+  authorize(scope: KeyScope): Middleware;
+  /** /metrics needs an admin key (serve --protect-metrics). */
+  protectMetrics: boolean;
   /** The content-type check and body parser of routes with a JSON body. */
   jsonBody: Middleware[];
   /** The OpenAPI document's version. */
@@ -36,4 +39,5 @@ export const explanation = (e: PairExplanation): z.output<typeof Explanation> =>
 
 /** A request's choice of decision: its own minimum probability, else its operating point, else the server's. */
 export const choiceOf = (request: DecisionChoice, ctx: RouteContext): DecisionChoice => ({ minProbability: request.minProbability, operatingPoint: request.operatingPoint ?? ctx.operatingPoint });
-export const match = (h: Hit): z.output<typeof Match> => ({ id: h.id, text: h.text, category: h.category, energy: h.energy, probability: h.probability, isDuplicate: h.isDuplicate });
+export const match = (h: Hit): z.output<typeof Match> => ({ id: h.id, text: h.text, category: h.category, url: h.url, metadata: h.metadata, energy: h.energy, probability: h.probability, isDuplicate: h.isDuplicate });
+export const question = (q: StoredQuestion): z.output<typeof Question> => ({ id: q.id, text: q.text, category: q.category, url: q.url, metadata: q.metadata, createdAt: q.createdAt });

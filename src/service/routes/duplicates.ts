@@ -5,8 +5,8 @@ import { choiceOf, EXPLAINED_MATCHES, explanation, match, type RouteContext } fr
 
 /** POST /v1/duplicates: is this text a duplicate of a stored question, and of which. */
 export function duplicatesRoute(app: Express, ctx: RouteContext): void {
-  const { index, model, admit, jsonBody } = ctx;
-  app.post('/v1/duplicates', jsonBody, async (req: Request, res: Response) => {
+  const { index, model, admit, authorize, jsonBody } = ctx;
+  app.post('/v1/duplicates', authorize('search'), jsonBody, async (req: Request, res: Response) => {
     const body = parse(DuplicatesBody, req.body);
     const choice = choiceOf(body, ctx);
     const { hits, matches } = await admit(req, async () => {

@@ -4,8 +4,8 @@ import { ModelInfo } from '../schemas.js';
 import type { RouteContext } from './context.js';
 
 /** GET /v1/model: the model serving, its operating points and this server's default one. */
-export function modelRoute(app: Express, { model, operatingPoint }: RouteContext): void {
-  app.get('/v1/model', (_req, res) => {
+export function modelRoute(app: Express, { model, operatingPoint, authorize }: RouteContext): void {
+  app.get('/v1/model', authorize('search'), (_req, res) => {
     send(res, 200, ModelInfo, {
       id: model.id,
       energy: model.files.config.energy,

@@ -6,8 +6,8 @@ import { choiceOf, explanation, type RouteContext } from './context.js';
 
 /** POST /v1/similarity: the verdict on two texts, optionally with its reasons. */
 export function similarityRoute(app: Express, ctx: RouteContext): void {
-  const { index, model, admit, jsonBody } = ctx;
-  app.post('/v1/similarity', jsonBody, async (req: Request, res: Response) => {
+  const { index, model, admit, authorize, jsonBody } = ctx;
+  app.post('/v1/similarity', authorize('search'), jsonBody, async (req: Request, res: Response) => {
     const body = parse(SimilarityBody, req.body);
     const choice = choiceOf(body, ctx);
     // Read as a search reads a text (slips mended), so a pair gets the probability its search hit had.

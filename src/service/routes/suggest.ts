@@ -7,12 +7,12 @@ import { choiceOf, match, type RouteContext } from './context.js';
 
 /** GET /v1/suggest?q=: similar questions while a title is typed (the last word is a prefix). */
 export function suggestRoute(app: Express, ctx: RouteContext): void {
-  const { index, admit, metrics, suggestCacheChars } = ctx;
+  const { index, admit, authorize, metrics, suggestCacheChars } = ctx;
   // Cached as JSON text, so the cache is bounded by characters as well as by entries.
   const cache = new LruCache<string>(5000, { maxWeight: suggestCacheChars, weigh: (key, json) => key.length + json.length });
   // Suggestions are cached for one store generation: any write, by any process, empties the cache.
   let cachedGeneration = index.generation;
-  app.get('/v1/suggest', utf8Query, async (req, res) => {
+  app.get('/v1/suggest', authorize('search'), utf8Query, async (req, res) => {
     const query = parse(SuggestQuery, req.query);
     const q = query.q.replace(/\s+/g, ' ').trimStart();
     const k = query.k ?? 5;

@@ -1,0 +1,74 @@
+import Database from 'better-sqlite3';
+import { DoppelError } from '../../errors.js';
+import type { ApiKeyRecord, ApiKeyStore, KeyScope, NewApiKey } from '../api-keys.js';
+
+interface KeyRow {
+  id: string;
+  name: string;
+  scope: string;
+  origin: string | null;
+  rate: number | null;
+  created_at: string;
+  revoked_at: string | null;
+}
+
+const toRecord = (r: KeyRow): ApiKeyRecord => ({ id: r.id, name: r.name, scope: r.scope as KeyScope, origin: r.origin, rate: r.rate, createdAt: r.created_at, revokedAt: r.revoked_at });
+
+/**
+ * The keys of a directory store, in its SQLite file (table api_keys, made by QuestionStore). A
+ * connection of its own, without the writer's lease: `doppel keys` works while a server holds
+ * the store, and a server sees a revocation at its next request (one indexed read each).
+ */
+export class DirectoryKeyStore implements ApiKeyStore {
+  private readonly db: Database.Database;
+
+  constructor(path: string, options: { readonly: boolean }) {
+    try {
+      this.db = new Database(path, { readonly: options.readonly, fileMustExist: true });
+    } catch (err) {
+      throw new DoppelError('STORE_ERROR', `cannot open the keys of ${path}: ${(err as Error).message}`);
+    }
+    this.db.pragma('busy_timeout = 5000');
+    const exists = this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'api_keys'").get();
+    if (!exists) {
+      this.db.close();
+      throw new DoppelError('STORE_ERROR', 'this store has no key table yet: open it for writing once with this version of Doppel (e.g. doppel serve)');
+    }
+  }
+
+  async create(key: NewApiKey): Promise<ApiKeyRecord> {
+    const createdAt = new Date().toISOString();
+    this.db
+      .prepare('INSERT INTO api_keys (id, name, scope, hash, origin, rate, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
+      .run(key.id, key.name, key.scope, key.hash, key.origin ?? null, key.rate ?? null, createdAt);
+    return { id: key.id, name: key.name, scope: key.scope, origin: key.origin ?? null, rate: key.rate ?? null, createdAt, revokedAt: null };
+  }
+
+  async list(): Promise<ApiKeyRecord[]> {
+    return this.db.prepare<[], KeyRow>('SELECT * FROM api_keys ORDER BY created_at, id').all().map(toRecord);
+  }
+
+  async revoke(idOrName: string): Promise<ApiKeyRecord> {
+    return this.db.transaction(() => {
+      const rows = this.db.prepare<[string, string], KeyRow>('SELECT * FROM api_keys WHERE (id = ? OR name = ?) AND revoked_at IS NULL').all(idOrName, idOrName);
+      if (rows.length === 0) throw new DoppelError('NOT_FOUND', `no live key with id or name '${idOrName}'`);
+      if (rows.length > 1) throw new DoppelError('CONFLICT', `${rows.length} live keys are named '${idOrName}': revoke one by its id`);
+      const revokedAt = new Date().toISOString();
+      this.db.prepare('UPDATE api_keys SET revoked_at = ? WHERE id = ?').run(revokedAt, rows[0].id);
+      return { ...toRecord(rows[0]), revokedAt };
+    }).immediate();
+  }
+
+  async find(hash: string): Promise<ApiKeyRecord | undefined> {
+    const row = this.db.prepare<[string], KeyRow>('SELECT * FROM api_keys WHERE hash = ? AND revoked_at IS NULL').get(hash);
+    return row && toRecord(row);
+  }
+
+  async any(): Promise<boolean> {
+    return this.db.prepare('SELECT 1 FROM api_keys LIMIT 1').get() !== undefined;
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+}

@@ -1,0 +1,68 @@
+import { DoppelError } from '../../errors.js';
+import type { ApiKeyRecord, ApiKeyStore, KeyScope, NewApiKey } from '../api-keys.js';
+import type { Database } from './connection.js';
+
+interface KeyRow {
+  id: string;
+  name: string;
+  scope: string;
+  origin: string | null;
+  rate: number | null;
+  created_at: Date;
+  revoked_at: Date | null;
+}
+
+const toRecord = (r: KeyRow): ApiKeyRecord => ({
+  id: r.id,
+  name: r.name,
+  scope: r.scope as KeyScope,
+  origin: r.origin,
+  rate: r.rate,
+  createdAt: r.created_at.toISOString(),
+  revokedAt: r.revoked_at?.toISOString() ?? null,
+});
+
+/** The keys of a PostgreSQL store (table doppel_api_keys, schema version 2), shared by every replica. */
+export class PostgresKeyStore implements ApiKeyStore {
+  constructor(private readonly db: Database) {}
+
+  async create(key: NewApiKey): Promise<ApiKeyRecord> {
+    const [row] = await this.db.query<KeyRow>('INSERT INTO doppel_api_keys (id, name, scope, hash, origin, rate) VALUES ($1, $2, $3, $4, $5, $6) RETURNING *', [
+      key.id,
+      key.name,
+      key.scope,
+      key.hash,
+      key.origin ?? null,
+      key.rate ?? null,
+    ]);
+    return toRecord(row);
+  }
+
+  async list(): Promise<ApiKeyRecord[]> {
+    return (await this.db.read<KeyRow>('SELECT * FROM doppel_api_keys ORDER BY created_at, id')).map(toRecord);
+  }
+
+  async revoke(idOrName: string): Promise<ApiKeyRecord> {
+    return this.db.transaction(async (client) => {
+      const { rows } = await client.query<KeyRow>('SELECT * FROM doppel_api_keys WHERE (id = $1 OR name = $1) AND revoked_at IS NULL FOR UPDATE', [idOrName]);
+      if (rows.length === 0) throw new DoppelError('NOT_FOUND', `no live key with id or name '${idOrName}'`);
+      if (rows.length > 1) throw new DoppelError('CONFLICT', `${rows.length} live keys are named '${idOrName}': revoke one by its id`);
+      const updated = await client.query<KeyRow>('UPDATE doppel_api_keys SET revoked_at = now() WHERE id = $1 RETURNING *', [rows[0].id]);
+      return toRecord(updated.rows[0]);
+    });
+  }
+
+  /** On the primary: a revocation must not wait for a replica to catch up. */
+  async find(hash: string): Promise<ApiKeyRecord | undefined> {
+    const [row] = await this.db.read<KeyRow>('SELECT * FROM doppel_api_keys WHERE hash = $1 AND revoked_at IS NULL', [hash]);
+    return row && toRecord(row);
+  }
+
+  async any(): Promise<boolean> {
+    return (await this.db.read('SELECT 1 FROM doppel_api_keys LIMIT 1')).length > 0;
+  }
+
+  async close(): Promise<void> {
+    await this.db.end();
+  }
+}
