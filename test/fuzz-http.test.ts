@@ -101,6 +101,8 @@ function makeGenerator(rng: Random, options: { alwaysKey?: boolean } = {}) {
     duplicates: () => maybe({ text: value(), k: chance(0.6) ? pick<unknown>([1, 5, 100, 101, 0, -3, 2.5, 'ten', null, 1e9]) : undefined, mode: pick<unknown>(['dense', 'lexical', 'hybrid', 'fuzzy', 3, undefined]), category: chance(0.3) ? value() : undefined }),
     questions: () => maybe({ id: chance(0.5) ? pick<unknown>([...IDS, 'new-id', '', 'x'.repeat(300), 7, null]) : undefined, text: value(), category: chance(0.3) ? value() : undefined }),
     similarity: () => maybe({ a: value(), b: value() }),
+    replace: () => maybe({ text: value(), category: chance(0.3) ? value() : undefined, url: chance(0.3) ? pick<unknown>(['https://forum.example/q/1', 'javascript:alert(1)', 'not a url', '', 7, null]) : undefined, metadata: chance(0.3) ? pick<unknown>([{ n: 1 }, [], 'x', null, { big: 'x'.repeat(5000) }, { nul: '\u0000' }]) : undefined }),
+    patch: () => maybe({ category: chance(0.5) ? pick<unknown>([value(), null]) : undefined, url: chance(0.5) ? pick<unknown>(['https://forum.example/q/2', 'ftp://x', null, 3]) : undefined, metadata: chance(0.5) ? pick<unknown>([{ a: 1 }, null, [1], 'x']) : undefined, text: chance(0.1) ? value() : undefined }),
     feedback: () =>
       chance(0.4)
         ? { [chance(0.5) ? 'a' : 'aId']: chance(0.5) ? randomText() : pick(IDS), [chance(0.5) ? 'b' : 'bId']: chance(0.5) ? randomText() : pick(IDS), isDuplicate: chance(0.5) }
@@ -136,6 +138,11 @@ function makeGenerator(rng: Random, options: { alwaysKey?: boolean } = {}) {
     { method: 'GET', path: () => '/openapi.json', write: false },
     { method: 'GET', path: () => '/', write: false },
     { method: 'GET', path: () => pick(['/assets/app.js', '/assets/style.css', '/assets/../package.json', '/assets/%2e%2e/package.json', '/assets/nope', '/assets/%00']), write: false },
+    { method: 'PUT', path: () => `/v1/questions/${idSegment()}`, write: true, json: 'replace' },
+    { method: 'PATCH', path: () => `/v1/questions/${idSegment()}`, write: true, json: 'patch' },
+    { method: 'POST', path: () => '/v1/questions/bulk', write: true, json: 'questions' },
+    { method: 'GET', path: () => `/v1/questions${pick(['', '?limit=2', '?after=py&limit=1000', '?limit=0', '?after=%ff', '?after=' + 'x'.repeat(300)])}`, write: true },
+    { method: 'GET', path: () => pick(['/widget.js', '/client.js']), write: false },
   ];
   const suggestRoute = routes[5];
   const junkPath = () => {
@@ -170,7 +177,7 @@ function makeGenerator(rng: Random, options: { alwaysKey?: boolean } = {}) {
     if (chance(0.1)) parts.push(pick(['q[x]=1', 'q[]=a', 'extra=1', '__proto__=1', '&&&', '=']));
     return parts.length ? `?${parts.join('&')}` : '';
   };
-  const WRITE_PATH = [/^\/v1\/questions\/?$/i, /^\/v1\/feedback\/?$/i];
+  const WRITE_PATH = [/^\/v1\/questions\/?$/i, /^\/v1\/questions\/bulk\/?$/i, /^\/v1\/feedback\/?$/i];
   const WRITE_DELETE = /^\/v1\/questions\/[^/]+\/?$/i;
   const decodes = (s: string) => {
     try {
@@ -187,7 +194,12 @@ function makeGenerator(rng: Random, options: { alwaysKey?: boolean } = {}) {
    */
   const isWrite = (method: string, path: string) => {
     const p = path.split('?')[0];
-    return (method === 'POST' && WRITE_PATH.some((re) => re.test(p))) || (method === 'DELETE' && WRITE_DELETE.test(p) && decodes(p));
+    return (
+      (method === 'POST' && WRITE_PATH.some((re) => re.test(p))) ||
+      (['DELETE', 'PUT', 'PATCH'].includes(method) && WRITE_DELETE.test(p) && decodes(p)) ||
+      // Listing the whole store needs a write key too.
+      (method === 'GET' && /^\/v1\/questions\/?$/i.test(p))
+    );
   };
   const READ_POST = /^\/v1\/(duplicates|similarity)\/?$/i;
   const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -290,6 +302,8 @@ async function fuzzServer(base: URL, agent: Agent, seed: number, n: number, opti
         if (r.method === 'POST' && /^\/v1\/questions\/?$/i.test(p)) done.questions++;
         if (r.method === 'POST' && /^\/v1\/feedback\/?$/i.test(p)) done.feedback++;
         if (r.method === 'DELETE') done.deleted++;
+        if (r.method === 'PUT' && answer.status === 201) done.questions++;
+        if (r.method === 'POST' && /^\/v1\/questions\/bulk\/?$/i.test(p)) done.questions += answer.text.split('\n').filter((l) => l.includes('"result":"created"')).length;
       }
       if (options.forbidden?.some((f) => answer.text.includes(f))) leaks.push(`${answer.status} ${describeIt()} -> ${answer.text.slice(0, 200)}`);
       if (answer.status >= 500) fiveXX.push(`${answer.status} ${describeIt()} -> ${answer.text.slice(0, 200)}`);
@@ -387,7 +401,7 @@ describe('HTTP fuzzing', () => {
     assert.ok(main.writes >= 200, `enough writes were tried (${main.writes})`);
     assert.deepEqual(after, before, 'the store is unchanged');
     const routes = new Set([...metricsAfter.matchAll(/route="([^"]*)"/g)].map((m) => m[1]));
-    const declared = ['/v1/duplicates', '/v1/questions', '/v1/questions/:id', '/v1/similarity', '/v1/suggest', '/v1/feedback', '/healthz', '/metrics', '/openapi.json', '/', '/assets', 'unmatched'];
+    const declared = ['/v1/duplicates', '/v1/questions', '/v1/questions/bulk', '/v1/questions/:id', '/v1/similarity', '/v1/suggest', '/v1/feedback', '/healthz', '/metrics', '/openapi.json', '/widget.js', '/client.js', '/', '/assets', 'unmatched'];
     assert.deepEqual([...routes].filter((r) => !declared.includes(r)), [], 'metric labels are declared routes only');
     assert.ok(bytes(metricsAfter) - bytes(metricsBefore) < 20_000, `/metrics grew by ${bytes(metricsAfter) - bytes(metricsBefore)} bytes`);
     // Without --expose-gc the heap figure is noisy; the bound is generous either way.

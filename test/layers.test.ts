@@ -9,7 +9,7 @@ import { ROOT } from './helpers.js';
  * import its own files and the folders below it. `training` sits beside the top and may import
  * anything; only `cli` and the library entry import it.
  */
-const ORDER: string[][] = [['errors', 'util'], ['text'], ['data'], ['encoder'], ['verdict'], ['model'], ['evaluation'], ['search'], ['dedup'], ['service'], ['cli']];
+const ORDER: string[][] = [['errors', 'util'], ['text'], ['data'], ['encoder'], ['verdict'], ['model'], ['evaluation'], ['search'], ['dedup'], ['service'], ['cli', 'client']];
 const rank = new Map(ORDER.flatMap((names, i) => names.map((n) => [n, i] as const)));
 const SRC = join(ROOT, 'dist/src');
 

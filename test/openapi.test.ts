@@ -8,7 +8,11 @@
  * the document declares (but 500) must have been seen, so neither side can drift from the other.
  */
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { promisify } from 'node:util';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import pino from 'pino';
 import { loadModel, type Model } from '../src/model/load.js';
@@ -17,7 +21,7 @@ import { createApp } from '../src/service/app.js';
 import { API_OPERATIONS, openApiDocument, openApiPath } from '../src/service/openapi.js';
 import { type RunningServer, type ServerOptions } from '../src/service/server.js';
 import { MAX_TEXT_LENGTH } from '../src/text/validate.js';
-import { createKey, serveStore, tempDir } from './helpers.js';
+import { createKey, ROOT, serveStore, tempDir } from './helpers.js';
 
 const KEY = 'open-api-k3y';
 const AUTH = { authorization: `Bearer ${KEY}` };
@@ -207,6 +211,20 @@ describe('OpenAPI document (generated from the zod schemas) against the real ser
         assert.deepEqual(op.security, writes.has(route) ? [{ bearer: [] }] : reads.has(route) ? [{}, { bearer: [] }] : [], route);
       }
     }
+  });
+
+  test('redocly lint, recommended rules: no errors (a warning only where a route cannot answer 4xx)', async (t) => {
+    const file = join(tempDir((fn) => t.after(fn)), 'openapi.json');
+    writeFileSync(file, JSON.stringify(doc));
+    const cli = join(ROOT, 'node_modules/@redocly/cli/bin/cli.js');
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [cli, 'lint', '--format', 'json', file], { maxBuffer: 16 << 20, env: { ...process.env, REDOCLY_TELEMETRY: 'off', REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true' } }).catch(
+      (err: { stdout: string; stderr: string }) => err,
+    );
+    const report = JSON.parse(stdout) as { totals: { errors: number; warnings: number }; problems: { ruleId: string; severity: string; location: { pointer: string }[] }[] };
+    assert.equal(report.totals.errors, 0, `${stderr}\n${JSON.stringify(report.problems.filter((p) => p.severity === 'error'), null, 1)}`);
+    // The public routes outside /v1 (health, this document, the page and its scripts) have no 4xx to declare.
+    const warned = report.problems.map((p) => `${p.ruleId} ${p.location[0]?.pointer}`);
+    assert.deepEqual(new Set(warned.map((w) => w.split(' ')[0])), new Set(warned.length ? ['operation-4xx-response'] : []), warned.join('\n'));
   });
 
   test('/openapi.json serves the generated document', async () => {

@@ -116,7 +116,7 @@ describe('PostgreSQL store', () => {
     await pg.server().db.exec("UPDATE doppel_meta SET value = 'another-model' WHERE key = 'model_id'");
     await assert.rejects(open(url), /holds embeddings of model another-model .*re-encode/);
     await pg.server().db.exec("UPDATE doppel_meta SET value = '99' WHERE key = 'schema_version'");
-    await assert.rejects(open(url), /schema version 99, newer than this Doppel knows \(1\): upgrade Doppel/);
+    await assert.rejects(open(url), /schema version 99, newer than this Doppel knows \(2\): upgrade Doppel/);
     await assert.rejects(open('postgres://u:secret@127.0.0.1:1/none'), (err: Error & { code?: string }) => {
       assert.equal(err.code, 'STORE_UNAVAILABLE');
       assert.equal(err.message, 'cannot reach the database');

@@ -41,11 +41,12 @@ describe('web page in headless Chromium', { skip: available ? false : `no Chromi
     const page = await browser.newPage();
     await page.goto(server.url);
     await page.locator('#title').pressSequentially('how to learn pyth', { delay: 20 });
-    const first = page.locator('#suggestions li').first();
+    // The list is the embedded widget's (/widget.js), with its scores shown.
+    const first = page.locator('[role=listbox] [role=option]').first();
     await first.waitFor({ timeout: 10_000 });
-    const texts = await page.locator('#suggestions li .text').allTextContents();
+    const texts = await page.locator('[role=listbox] [role=option] .doppel-text').allTextContents();
     assert.ok(texts.includes('What is the best way to learn Python programming?'), `suggestions: ${texts.join(' | ')}`);
-    assert.match(await first.locator('.energy').textContent() ?? '', /energy \d\.\d{3}/);
+    assert.match(await first.locator('.doppel-score').textContent() ?? '', /energy \d\.\d{3}/);
     await page.close();
   });
 

@@ -41,3 +41,24 @@ export interface ApiKeyStore {
   any(): Promise<boolean>;
   close(): Promise<void>;
 }
+
+/** A key as a table row: times as the driver gives them (text in SQLite, Date in PostgreSQL). */
+export interface KeyRow<Time> {
+  id: string;
+  name: string;
+  scope: string;
+  origin: string | null;
+  rate: number | null;
+  created_at: Time;
+  revoked_at: Time | null;
+}
+
+export const toKeyRecord = <Time>(r: KeyRow<Time>, iso: (t: Time) => string): ApiKeyRecord => ({
+  id: r.id,
+  name: r.name,
+  scope: r.scope as KeyScope,
+  origin: r.origin,
+  rate: r.rate,
+  createdAt: iso(r.created_at),
+  revokedAt: r.revoked_at === null ? null : iso(r.revoked_at),
+});

@@ -1,18 +1,9 @@
 import Database from 'better-sqlite3';
 import { DoppelError } from '../../errors.js';
-import type { ApiKeyRecord, ApiKeyStore, KeyScope, NewApiKey } from '../api-keys.js';
+import { type ApiKeyRecord, type ApiKeyStore, type KeyRow as SqliteKeyRow, type NewApiKey, toKeyRecord } from '../api-keys.js';
 
-interface KeyRow {
-  id: string;
-  name: string;
-  scope: string;
-  origin: string | null;
-  rate: number | null;
-  created_at: string;
-  revoked_at: string | null;
-}
-
-const toRecord = (r: KeyRow): ApiKeyRecord => ({ id: r.id, name: r.name, scope: r.scope as KeyScope, origin: r.origin, rate: r.rate, createdAt: r.created_at, revokedAt: r.revoked_at });
+type KeyRow = SqliteKeyRow<string>;
+const toRecord = (r: KeyRow) => toKeyRecord(r, (t) => t);
 
 /**
  * The keys of a directory store, in its SQLite file (table api_keys, made by QuestionStore). A

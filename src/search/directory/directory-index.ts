@@ -217,7 +217,7 @@ export class DirectoryIndex extends IndexCore {
     for (const q of old) this.lexicalState?.remove(q.label, q.text);
     for (const q of fresh) this.lexicalState?.add(q.label, q.text);
     this.counts.live += plan.create.length;
-    this.counts.total += fresh.length;
+    this.counts.total += plan.create.length;
     const vectorOf = (i: number) => encoded.slice(i * dim, (i + 1) * dim);
     // A question whose category changed leaves its old category's view and joins the new one's.
     const moved = plan.update.filter((u) => u.current.category !== (u.question.category ?? null));

@@ -140,7 +140,8 @@ export class QuestionStore {
       insertEmbedding: db.prepare('INSERT OR REPLACE INTO embeddings (label, model_id, vector) VALUES (?, ?, ?)'),
       markDeleted: db.prepare('UPDATE questions SET deleted = 1, generation = ? WHERE label = ?'),
       live: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM questions WHERE deleted = 0'),
-      total: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM questions'),
+      // Replaced rows (retiredId) are not questions anyone removed: not counted.
+      total: db.prepare<[], { n: number }>("SELECT count(*) AS n FROM questions WHERE substr(id, 1, 1) != ' '"),
       changedSince: db.prepare<[number], { label: number; text: string; deleted: number; generation: number; vector: Buffer | null; model_id: string | null }>(
         'SELECT q.label, q.text, q.deleted, q.generation, e.vector, e.model_id FROM questions q LEFT JOIN embeddings e ON e.label = q.label WHERE q.generation > ? ORDER BY q.label',
       ),

@@ -1,26 +1,9 @@
 import { DoppelError } from '../../errors.js';
-import type { ApiKeyRecord, ApiKeyStore, KeyScope, NewApiKey } from '../api-keys.js';
+import { type ApiKeyRecord, type ApiKeyStore, type KeyRow as StoredKeyRow, type NewApiKey, toKeyRecord } from '../api-keys.js';
 import type { Database } from './connection.js';
 
-interface KeyRow {
-  id: string;
-  name: string;
-  scope: string;
-  origin: string | null;
-  rate: number | null;
-  created_at: Date;
-  revoked_at: Date | null;
-}
-
-const toRecord = (r: KeyRow): ApiKeyRecord => ({
-  id: r.id,
-  name: r.name,
-  scope: r.scope as KeyScope,
-  origin: r.origin,
-  rate: r.rate,
-  createdAt: r.created_at.toISOString(),
-  revokedAt: r.revoked_at?.toISOString() ?? null,
-});
+type KeyRow = StoredKeyRow<Date>;
+const toRecord = (r: KeyRow) => toKeyRecord(r, (t) => t.toISOString());
 
 /** The keys of a PostgreSQL store (table doppel_api_keys, schema version 2), shared by every replica. */
 export class PostgresKeyStore implements ApiKeyStore {

@@ -1,9 +1,7 @@
-// Search-as-you-type and the duplicate check; plain DOM, no dependencies.
+// The duplicate check and its explanations; plain DOM, no dependencies. Similar questions while
+// the title is typed come from the embeddable widget (/widget.js), as on a forum.
 const $ = (id) => document.getElementById(id);
 const title = $('title');
-const suggestions = $('suggestions');
-let timer;
-let latest = 0;
 
 /** The encoder's words of one text, the aligned ones marked with their pair's number. */
 function alignedWords(words, marks) {
@@ -90,34 +88,19 @@ function row(match, query) {
     badge.textContent = 'likely duplicate';
     li.append(badge);
   }
-  if (query) li.append(whyButton(query, match));
+  li.append(whyButton(query, match));
   return li;
 }
 
-function show(list, matches, emptyText, query) {
+function show(list, matches, query) {
   list.replaceChildren(...matches.map((m) => row(m, query)));
-  if (matches.length === 0 && emptyText) {
+  if (matches.length === 0) {
     const li = document.createElement('li');
     li.className = 'empty';
-    li.textContent = emptyText;
+    li.textContent = 'No similar questions.';
     list.append(li);
   }
 }
-
-async function suggest() {
-  const q = title.value;
-  const ticket = ++latest;
-  if (q.trim().length < 2) return show(suggestions, []);
-  const res = await fetch(`/v1/suggest?k=5&q=${encodeURIComponent(q)}`);
-  if (ticket !== latest) return; // a newer keystroke has already asked
-  if (!res.ok) return show(suggestions, [], (await res.json()).error?.message ?? 'error');
-  show(suggestions, (await res.json()).suggestions, 'No similar questions yet.');
-}
-
-title.addEventListener('input', () => {
-  clearTimeout(timer);
-  timer = setTimeout(suggest, 120);
-});
 
 $('check').addEventListener('submit', async (event) => {
   event.preventDefault();
@@ -142,7 +125,7 @@ $('check').addEventListener('submit', async (event) => {
   verdict.className = body.isDuplicate ? 'verdict dup' : 'verdict ok';
   const rule = `a duplicate at p ≥ ${body.decision.threshold.toFixed(2)} (${body.decision.operatingPoint})`;
   verdict.textContent = body.isDuplicate ? `Likely a duplicate of an existing question: ${rule}.` : `No duplicate found (${rule}): go ahead and post it.`;
-  show($('matches'), body.matches, 'No similar questions.', text);
+  show($('matches'), body.matches, text);
 });
 
 fetch('/healthz')
