@@ -85,6 +85,15 @@ for (const backend of ['directory', 'postgres'] as const) {
         }
         assert.equal((await index.stats()).questions, 1 + TOPICS.length);
 
+        // Two replaces of one question at once: one text wins whole, none is lost half-way.
+        const racing = await Promise.allSettled([index.upsert([{ id: 'p1', text: 'Which rye flour makes the best bread?' }]), index.upsert([{ id: 'p1', text: 'How long should bread dough rise?' }])]);
+        assert.ok(racing.some((r) => r.status === 'fulfilled'));
+        for (const r of racing) if (r.status === 'rejected') assert.match(String(r.reason), /changed or was removed while this write was prepared/);
+        const won = (await index.get('p1'))!.text;
+        assert.equal((await index.search(won, { k: 1, mode: 'lexical' }))[0]?.id, 'p1');
+        assert.equal((await index.stats()).questions, 1 + TOPICS.length);
+        assert.deepEqual((await index.upsert([{ id: ' p1', text: 'x' }]))[0], { id: ' p1', error: { code: 'INVALID_INPUT', message: 'id must not start or end with white space' } });
+
         // Removed ids are not reused; bad fields are refused.
         await index.remove('q1');
         const [again] = await index.upsert([{ id: 'q1', text: 'Back again' }]);
@@ -163,7 +172,7 @@ for (const backend of ['directory', 'postgres'] as const) {
         assert.deepEqual(again.map((a) => a.result), ['unchanged', 'replaced', 'unchanged']);
         // The same id twice in one batch: the later line wins, the earlier is told so.
         const twice = await bulk(server.url, [JSON.stringify({ id: 'tw', text: 'first' }), JSON.stringify({ id: 'tw', text: 'second' })]);
-        assert.deepEqual([twice[0].error?.code, twice[1].result], ['CONFLICT', 'created']);
+        assert.deepEqual([twice[0].result, twice[1].result], ['superseded', 'created']);
         assert.equal((await client.getQuestion('tw')).text, 'second');
       } finally {
         await server.close();
@@ -197,6 +206,9 @@ for (const backend of ['directory', 'postgres'] as const) {
         ];
         assert.deepEqual(await Promise.all(writes.map(status)), [403, 403, 403, 403, 403, 403, 403]);
         assert.equal(await status(as(undefined).suggest('guitar')), 401, '--require-key: reads need a key');
+        // Another scheme (a proxy's Basic credentials) is no key: it neither passes nor fails on its own.
+        const basic = await fetch(new URL('/v1/suggest?q=guitar', server.url), { headers: { authorization: `Basic ${Buffer.from('u:p').toString('base64')}` } });
+        assert.equal(basic.status, 401);
         assert.equal(await status(as(undefined).addQuestion({ text: 'x' })), 401);
 
         // Bound to an origin: refused from another page and from no page at all.

@@ -55,7 +55,7 @@ const serve = (store: string, extra: Partial<ServerOptions> = {}): Promise<Runni
 /** The routes the running Express app registers, as 'METHOD /pattern'. */
 function registeredRoutes(model: Model): string[] {
   // The app as createApp builds it; the routes only read the index when a request comes.
-  const { app } = createApp({ model, generation: undefined } as unknown as DuplicateIndex, { logger: pino({ level: 'silent' }), version: 'test' });
+  const { app } = createApp({ model, generation: undefined, observeStages: () => {} } as unknown as DuplicateIndex, { logger: pino({ level: 'silent' }), version: 'test' });
   return (app as unknown as { router: { stack: { route?: { path: string; methods: Record<string, boolean> } }[] } }).router.stack.filter((l) => l.route).flatMap((l) => Object.keys(l.route!.methods).map((m) => `${m.toUpperCase()} ${l.route!.path}`));
 }
 

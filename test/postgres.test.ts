@@ -12,8 +12,9 @@ import { describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import type { Hit } from '../src/search/backend.js';
 import { migrateStore } from '../src/search/migrate.js';
-import { DuplicateIndex } from '../src/search/stores.js';
-import { CLI, tempDir, TOPICS, useBundledModel } from './helpers.js';
+import { DuplicateIndex, resolveStore } from '../src/search/stores.js';
+import { keyHash } from '../src/service/auth.js';
+import { CLI, createKey, tempDir, TOPICS, useBundledModel } from './helpers.js';
 import { usePglite } from './pglite-server.js';
 import { postJson, startServe } from './serve-process.js';
 
@@ -89,14 +90,23 @@ describe('PostgreSQL store', () => {
     await source.add(TOPICS);
     await source.remove('q2');
     await source.feedback({ aId: 'q1', bId: 'q3', isDuplicate: false });
+    await source.upsert([{ id: 'q1', text: TOPICS[0].text, url: 'https://forum.example/q1', metadata: { z: 1, a: [2] } }]);
     const before = await source.search('learn guitar', { mode: 'dense', k: 3 });
     await source.close();
+    const key = await createKey(join(dir, 'a'), 'write', { name: 'backend' });
     const first = await migrateStore(join(dir, 'a'), url, model());
-    assert.deepEqual([first.copied, first.feedback], [5, 1]);
+    assert.deepEqual([first.copied, first.feedback, first.keys], [5, 1, 1]);
     const again = await migrateStore(join(dir, 'a'), url, model());
-    assert.deepEqual([again.copied, again.present, again.feedback], [0, 5, 0], 'a second run copies nothing twice');
+    assert.deepEqual([again.copied, again.present, again.feedback, again.keys], [0, 5, 0, 0], 'a second run copies nothing twice');
     const back = await migrateStore(url, join(dir, 'b'), model());
-    assert.equal(back.copied, 5);
+    assert.deepEqual([back.copied, back.keys], [5, 1]);
+    // The keys went along (hashes only): the copy still needs one for writes, and takes the same.
+    for (const location of [url, join(dir, 'b')]) {
+      const keys = await resolveStore(location).openKeys(location, { readonly: true });
+      assert.equal((await keys.find(keyHash(key)))?.name, 'backend', location);
+      assert.ok(await keys.any());
+      await keys.close();
+    }
     for (const location of [url, join(dir, 'b')]) {
       const index = await open(location);
       try {
@@ -104,6 +114,8 @@ describe('PostgreSQL store', () => {
         assert.equal(await index.get('q2'), undefined, 'a removed question stays removed');
         assert.ok(await index.has('q2'), 'and its id stays taken');
         assert.deepEqual(await index.feedbackPairs(), [{ q1: TOPICS[0].text, q2: TOPICS[2].text, label: 0 }]);
+        const q1 = (await index.get('q1'))!;
+        assert.deepEqual([q1.url, JSON.stringify(q1.metadata)], ['https://forum.example/q1', '{"z":1,"a":[2]}'], 'url and metadata copied, keys in their order');
       } finally {
         await index.close();
       }

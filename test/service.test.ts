@@ -444,7 +444,7 @@ describe('hardening: the server stays up and shuts down', () => {
     }
   });
 
-  test('listening beyond loopback without a key logs a warning', async (t) => {
+  test('listening beyond loopback without keys logs a warning', async (t) => {
     for (const h of ['127.0.0.1', '127.1.2.3', 'localhost', '::1', '[::1]', '::ffff:127.0.0.1']) assert.ok(isLoopbackHost(h), h);
     for (const h of ['0.0.0.0', '::', '192.168.1.10', '10.0.0.1', 'example.com', '::ffff:10.0.0.1']) assert.ok(!isLoopbackHost(h), h);
     const warnings = async (host: string, apiKey?: string) => {
@@ -452,7 +452,7 @@ describe('hardening: the server stays up and shuts down', () => {
       const sink = new Writable({ write: (chunk, _enc, cb) => (lines.push(String(chunk)), cb()) });
       const server = await serve(tempDir((fn) => t.after(fn)), { host, apiKey, logger: pino({ level: 'warn' }, sink) });
       await server.close();
-      return lines.filter((l) => l.includes('without an API key')).length;
+      return lines.filter((l) => l.includes('without API keys')).length;
     };
     assert.equal(await warnings('0.0.0.0'), 1);
     assert.equal(await warnings('0.0.0.0', 'k'), 0);

@@ -62,7 +62,7 @@ describe('serving under load, and over one store from several processes', () => 
     const admission = new Admission({ concurrency: 1, queue: 100, deadlineMs: 100 }, (r) => refusals.push(r), () => clock);
     const jobs = Array.from({ length: 3 }, held);
     const done = [admission.run(jobs[0].work), admission.run(jobs[1].work), admission.run(jobs[2].work)];
-    // Slots free every 20 ms while requests wait: that is the pace it learns.
+    // Each request holds the one slot 20 ms: that is the pace it learns.
     for (const [i, job] of jobs.entries()) {
       clock += 20;
       job.finish();
@@ -84,6 +84,31 @@ describe('serving under load, and over one store from several processes', () => 
     await running;
     await Promise.all(waiting);
     assert.deepEqual(ran, [0, 1, 2, 3, 4]);
+
+    // Slow requests (each held past the deadline) raise the pace to the deadline: the first in
+    // line still waits, the next is refused; quick ones bring the pace back.
+    /** One request alone, holding its slot `ms` on the clock. */
+    const alone = async (ms: number) => {
+      const job = held();
+      const done = admission.run(job.work);
+      clock += ms;
+      job.finish();
+      await done;
+    };
+    for (let i = 0; i < 40; i++) await alone(200);
+    const slow = held();
+    const busy = admission.run(slow.work);
+    const first = admission.run(async () => {});
+    await assert.rejects(admission.run(async () => {}), isOverloaded, 'expected past the deadline');
+    slow.finish();
+    await busy;
+    await first;
+    for (let i = 0; i < 60; i++) await alone(20);
+    const last = held();
+    const holding = admission.run(last.work);
+    assert.ok(admission.expectedWaitMs < 40, `the pace is back near 20 ms (${admission.expectedWaitMs})`);
+    last.finish();
+    await holding;
   });
 
   test('a read-only index follows the writer: additions and removals', async (t) => {

@@ -19,6 +19,8 @@ export interface ApiKeyRecord {
   revokedAt: string | null;
 }
 
+export type StoredApiKey = ApiKeyRecord & { hash: string };
+
 export interface NewApiKey {
   id: string;
   /** SHA-256 of the key, hex. */
@@ -39,12 +41,17 @@ export interface ApiKeyStore {
   find(hash: string): Promise<ApiKeyRecord | undefined>;
   /** Whether any key was ever made: from then on writes need one. */
   any(): Promise<boolean>;
+  /** Every key with its hash, for a copy of the store (`doppel index migrate`). */
+  exportKeys(): Promise<StoredApiKey[]>;
+  /** Adds a copy's keys with their ids, times and revocations; ids already here are skipped. How many were added. */
+  importKeys(keys: StoredApiKey[]): Promise<number>;
   close(): Promise<void>;
 }
 
 /** A key as a table row: times as the driver gives them (text in SQLite, Date in PostgreSQL). */
 export interface KeyRow<Time> {
   id: string;
+  hash: string;
   name: string;
   scope: string;
   origin: string | null;

@@ -41,7 +41,11 @@ export interface UpsertPlan {
 }
 
 /** What an upsert did to one question, or why it could not. */
-export type UpsertOutcome = { id: string; result: 'created' | 'replaced' | 'updated' | 'unchanged'; question: StoredQuestion } | { id: string; error: { code: ErrorCode; message: string } };
+export type UpsertOutcome =
+  | { id: string; result: 'created' | 'replaced' | 'updated' | 'unchanged'; question: StoredQuestion }
+  /** The batch names the id again later, and that later question is what is stored. */
+  | { id: string; result: 'superseded' }
+  | { id: string; error: { code: ErrorCode; message: string } };
 
 /** A page of the live questions in id order; `next` continues after the last. */
 export interface QuestionPage {
@@ -107,6 +111,11 @@ export interface SearchOptions {
   /** Which hits are called duplicates: a named operating point or a minimum probability (default: the model's default point). */
   decision?: DecisionChoice;
 }
+
+/** The stages of a search, as /metrics times them: mending and analysis, the encoder, the two candidate lists, reading stored rows and vectors, the verdict. */
+export const SEARCH_STAGES = ['analysis', 'encode', 'dense', 'lexical', 'read', 'verdict'] as const;
+export type SearchStage = (typeof SEARCH_STAGES)[number];
+export type StageObserver = (stage: SearchStage, seconds: number) => void;
 
 export interface IndexStats {
   /** Where the store lives: a directory (SQLite + hnswlib) or a PostgreSQL database. */
@@ -222,6 +231,8 @@ export interface DuplicateIndex {
   readonly generation: number | undefined;
   /** Builds now what the first search would build: a server calls it before it listens. */
   warm(): void;
+  /** Where searches report how long each stage took; undefined stops it. */
+  observeStages(observer: StageObserver | undefined): void;
   /** Validates, encodes and stores questions, all or nothing; an id is generated where none is given. */
   add(questions: QuestionInput[]): Promise<StoredQuestion[]>;
   /** Search, then insert: the stored questions the new one duplicates, and the stored question. */

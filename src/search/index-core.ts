@@ -17,6 +17,8 @@ import {
   SEARCH_MODES,
   type SearchMode,
   type SearchOptions,
+  type SearchStage,
+  type StageObserver,
   type StoredQuestion,
   type UpsertOutcome,
   type UpsertPlan,
@@ -66,6 +68,8 @@ function searchParams(options: SearchOptions): { k: number; mode: SearchMode } {
  * feedback. A backend supplies storage and candidate retrieval.
  */
 export abstract class IndexCore implements DuplicateIndex {
+  private stageObserver?: StageObserver;
+
   protected constructor(
     readonly model: Model,
     protected readonly fusion: FusionWeights,
@@ -122,8 +126,8 @@ export abstract class IndexCore implements DuplicateIndex {
     this.writable();
     if (question.id !== undefined && (await this.has(question.id))) throw new DoppelError('CONFLICT', `a question with id '${question.id}' already exists`);
     const text = checkText(question.text);
-    const vector = await this.model.encoder.encode([text]);
-    const [query] = await this.queryTexts([text], {});
+    const vector = await this.timed('encode', () => this.model.encoder.encode([text]));
+    const [query] = await this.timed('analysis', () => this.queryTexts([text], {}));
     const before = await this.searchEncoded(query, query === text ? vector : await this.model.encoder.encode([query]), { k: options.k ?? 5, mode: 'hybrid', category: question.category ?? undefined, decision: options.decision });
     const [stored] = await this.insert([{ ...question, text }], vector);
     return { question: stored, duplicates: before.filter((h) => h.isDuplicate) };
@@ -155,10 +159,12 @@ export abstract class IndexCore implements DuplicateIndex {
     questions.forEach((q, at) => {
       try {
         if (q.id === undefined || q.id === null) throw invalidInput('id is required');
+        // Matched exactly, as a path names it: an id is not trimmed into another.
+        if (String(q.id) !== String(q.id).trim()) throw invalidInput('id must not start or end with white space');
         const question = validQuestion(q);
         // A batch that names an id twice stores its last line, as the lines would one after another.
         const earlier = later.get(question.id);
-        if (earlier !== undefined) outcomes[valid[earlier].at] = { id: question.id, error: { code: 'CONFLICT', message: `id '${question.id}' comes again later in the batch, which replaces this` } };
+        if (earlier !== undefined) outcomes[valid[earlier].at] = { id: question.id, result: 'superseded' };
         later.set(question.id, valid.length);
         valid.push({ at, question });
       } catch (err) {
@@ -227,12 +233,12 @@ export abstract class IndexCore implements DuplicateIndex {
 
   async searchMany(queries: { text: string; exclude?: string[] }[], options: Omit<SearchOptions, 'exclude'> = {}): Promise<Hit[][]> {
     searchParams(options);
-    const texts = await this.queryTexts(queries.map((q) => checkText(q.text)), options);
+    const texts = await this.timed('analysis', () => this.queryTexts(queries.map((q) => checkText(q.text)), options));
     const dim = this.model.encoder.dim;
     const results: Hit[][] = [];
     for (let start = 0; start < texts.length; start += ENCODE_BATCH) {
       // Encoded in every mode: lexical hits report their energy too.
-      const vectors = await this.model.encoder.encode(texts.slice(start, start + ENCODE_BATCH));
+      const vectors = await this.timed('encode', () => this.model.encoder.encode(texts.slice(start, start + ENCODE_BATCH)));
       for (let i = start; i < Math.min(texts.length, start + ENCODE_BATCH); i++) {
         const j = i - start;
         results.push(await this.searchEncoded(texts[i], vectors.subarray(j * dim, (j + 1) * dim), { ...options, exclude: queries[i].exclude }));
@@ -269,8 +275,8 @@ export abstract class IndexCore implements DuplicateIndex {
     const typing = options.prefix && /[\p{L}\p{N}]$/u.test(text);
     const pool = mode === 'hybrid' ? Math.max(typing ? 20 : 50, 3 * k) : judged;
     const [dense, lexical] = await Promise.all([
-      mode === 'lexical' ? [] : this.dense(query, pool, options.category, excluded),
-      mode === 'dense' ? [] : this.lexical(text, pool, options, excluded),
+      mode === 'lexical' ? [] : this.timed('dense', () => this.dense(query, pool, options.category, excluded)),
+      mode === 'dense' ? [] : this.timed('lexical', () => this.lexical(text, pool, options, excluded)),
     ]);
     const energies = new Map(dense.map((d) => [d.label, d.energy]));
     const read = new Map<number, StoredQuestion>();
@@ -278,7 +284,7 @@ export abstract class IndexCore implements DuplicateIndex {
     const unscored = lexical.filter((l) => !energies.has(l.label));
     const carried = unscored.flatMap((l): [number, Float32Array][] => (l.vector ? [[l.label, l.vector]] : []));
     const missing = unscored.filter((l) => !l.vector).map((l) => l.label);
-    const vectors = missing.length > 0 ? await this.storedVectors(missing) : new Map<number, Float32Array>();
+    const vectors = missing.length > 0 ? await this.timed('read', () => this.storedVectors(missing)) : new Map<number, Float32Array>();
     for (const [label, e] of energiesTo(this.model, query, [...carried, ...vectors])) energies.set(label, e);
     let labels: number[];
     if (mode === 'dense') labels = dense.map((d) => d.label);
@@ -286,17 +292,36 @@ export abstract class IndexCore implements DuplicateIndex {
     else labels = fuseScores(lexical, energies, this.fusion);
     labels = labels.slice(0, judged);
     const unread = labels.filter((l) => !read.has(l));
-    if (unread.length > 0) for (const [label, q] of await this.questionsByLabel(unread)) read.set(label, q);
+    if (unread.length > 0) for (const [label, q] of await this.timed('read', () => this.questionsByLabel(unread))) read.set(label, q);
     const decided = this.model.decisionEnergy ? await this.decisionEnergies(query, labels, [...dense, ...lexical], vectors) : energies;
     const { threshold } = this.model.decision(options.decision);
     // The search picks the candidates; the verdict orders them, so a duplicate never sits below a non-duplicate.
-    return labels
+    const started = performance.now();
+    const hits = labels
       .flatMap((label) => {
         const q = read.get(label);
         return !q || q.deleted ? [] : [this.hit(text, q, decided.get(label) ?? NaN, threshold)];
       })
       .sort(byVerdict)
       .slice(0, k);
+    this.stageObserver?.('verdict', (performance.now() - started) / 1000);
+    return hits;
+  }
+
+  /** Where searches report how long each stage took (the service's /metrics); undefined stops it. */
+  observeStages(observer: StageObserver | undefined): void {
+    this.stageObserver = observer;
+  }
+
+  private async timed<T>(stage: SearchStage, work: () => Promise<T>): Promise<T> {
+    const observer = this.stageObserver;
+    if (!observer) return work();
+    const started = performance.now();
+    try {
+      return await work();
+    } finally {
+      observer(stage, (performance.now() - started) / 1000);
+    }
   }
 
   /** An ensemble's deciding (classifier) energies of the hits, from their stored vectors (those the candidates carry or were read already, else read now). */

@@ -8,7 +8,25 @@ export interface MigrateReport {
   /** Ids the target holds already (a resumed copy): skipped. */
   present: number;
   feedback: number;
+  /** API keys copied (those the target lacked). */
+  keys: number;
   seconds: number;
+}
+
+async function copyKeys(from: string, to: string): Promise<number> {
+  const source = await resolveStore(from).openKeys(from, { readonly: true });
+  try {
+    const keys = await source.exportKeys();
+    if (keys.length === 0) return 0;
+    const target = await resolveStore(to).openKeys(to, { readonly: false });
+    try {
+      return await target.importKeys(keys);
+    } finally {
+      await target.close();
+    }
+  } finally {
+    await source.close();
+  }
 }
 
 const BATCH = 500;
@@ -28,7 +46,7 @@ export async function migrateStore(from: string, to: string, model: Model, onPro
     }
     const target = await resolveStore(to).openTransfer(to, model, 'target');
     try {
-      const report = { questions: await source.count(), copied: 0, present: 0, feedback: 0 };
+      const report = { questions: await source.count(), copied: 0, present: 0, feedback: 0, keys: 0 };
       let done = 0;
       for (let after = 0; ; ) {
         const batch = await source.rows(after, BATCH);
@@ -51,6 +69,8 @@ export async function migrateStore(from: string, to: string, model: Model, onPro
         await target.writeFeedback(slice, { key, value: String(slice[slice.length - 1].id) });
         report.feedback += slice.length;
       }
+      // The keys too (hashes only): a copy without them would take writes without one.
+      report.keys = await copyKeys(from, to);
       return { ...report, seconds: (performance.now() - started) / 1000 };
     } finally {
       await target.close();

@@ -3,8 +3,8 @@
  * once; a request that finds every slot taken waits, unless the wait it can expect would take it
  * past its deadline, in which case it is refused at once (a 503 with Retry-After, in a
  * millisecond, instead of an answer nobody waits for). The expected wait is Little's law read
- * off the server itself: the requests ahead of it times the measured time between completions
- * while the slots are full, in the manner of adaptive concurrency limiters (Netflix's
+ * off the server itself: the requests ahead of it times the measured service time of a request
+ * over the slots that serve them, in the manner of adaptive concurrency limiters (Netflix's
  * concurrency-limits, Envoy's adaptive concurrency) that bound queues by latency rather than by
  * a fixed length. A fixed queue of 16 shed most of a 64-connection load the server could answer
  * within its deadline. A request whose deadline passes while it waits is dropped before any work
@@ -27,7 +27,7 @@ export type Refusal = 'queue_full' | 'late' | 'deadline';
 /** Work runs on one JavaScript thread, so more slots add no speed, only interleaving. */
 export const DEFAULT_ADMISSION: AdmissionOptions = { concurrency: 4, queue: 1024, deadlineMs: 500 };
 
-/** Weight of the newest gap between completions in their moving average (about the last 20). */
+/** Weight of the newest request's service time in the moving average (about the last 20). */
 const SMOOTHING = 0.05;
 
 interface Waiter {
@@ -38,10 +38,12 @@ interface Waiter {
 export class Admission {
   private running = 0;
   private readonly waiting: Waiter[] = [];
-  /** Milliseconds between completions while requests wait: the service time the queue sees (0 until measured). */
-  private gap = 0;
-  /** When the last completion that left requests waiting happened. */
-  private lastBusyDone: number | undefined;
+  /**
+   * Milliseconds a request holds its slot, averaged (0 until measured): every finished request
+   * updates it, so one stall fades as the next requests finish. A sample counts at most the
+   * deadline, which is all a wait is compared with.
+   */
+  private service = 0;
 
   constructor(
     private readonly options: AdmissionOptions,
@@ -56,7 +58,7 @@ export class Admission {
 
   /** How long a request arriving now can expect to wait for a slot, in milliseconds. */
   get expectedWaitMs(): number {
-    return this.running < this.options.concurrency ? 0 : (this.waiting.length + 1) * this.gap;
+    return this.running < this.options.concurrency ? 0 : ((this.waiting.length + 1) * this.service) / this.options.concurrency;
   }
 
   /**
@@ -69,16 +71,20 @@ export class Admission {
     if (left <= 0) throw this.refusal('deadline');
     if (this.running >= this.options.concurrency) await this.wait(left);
     else this.running++;
+    const began = this.now();
     try {
       return await work();
     } finally {
+      const took = Math.min(this.now() - began, this.options.deadlineMs);
+      this.service = this.service === 0 ? took : this.service + SMOOTHING * (took - this.service);
       this.release();
     }
   }
 
   private wait(left: number): Promise<void> {
     if (this.waiting.length >= this.options.queue) return Promise.reject(this.refusal('queue_full'));
-    if (this.expectedWaitMs > left) return Promise.reject(this.refusal('late'));
+    // The first in line always waits (its deadline still holds): a measure that is off cannot shed everything.
+    if (this.waiting.length > 0 && this.expectedWaitMs > left) return Promise.reject(this.refusal('late'));
     return new Promise<void>((start, refuse) => {
       const waiter: Waiter = {
         start,
@@ -91,17 +97,13 @@ export class Admission {
     });
   }
 
-  /** Hands the freed slot to the oldest waiter, and learns how fast slots free up. */
+  /** Hands the freed slot to the oldest waiter. */
   private release(): void {
     const next = this.waiting.shift();
     if (!next) {
       this.running--;
-      this.lastBusyDone = undefined;
       return;
     }
-    const now = this.now();
-    if (this.lastBusyDone !== undefined) this.gap = this.gap === 0 ? now - this.lastBusyDone : this.gap + SMOOTHING * (now - this.lastBusyDone - this.gap);
-    this.lastBusyDone = now;
     clearTimeout(next.timer);
     next.start();
   }

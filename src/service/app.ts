@@ -97,6 +97,7 @@ export function createApp(index: DuplicateIndex, options: ServiceOptions) {
     },
     model: { model: index.model.id, energy: index.model.files.config.energy, encoder: index.model.encoder.runtime },
   });
+  index.observeStages((stage, seconds) => metrics.stage(stage, seconds));
   const bounds = options.admission ?? {};
   admission = new Admission(
     {
@@ -119,6 +120,7 @@ export function createApp(index: DuplicateIndex, options: ServiceOptions) {
       // Labels come only from routes the app declares (never from the raw path), so requests
       // to made-up paths all land in one series and /metrics stays the same size.
       metrics.observe(req.method, routeLabel(req, res), res.statusCode, seconds);
+      if (res.locals.serialiseSeconds !== undefined) metrics.stage('serialise', res.locals.serialiseSeconds as number);
       log.debug({ method: req.method, url: req.originalUrl, status: res.statusCode, ms: Math.round(seconds * 1e4) / 10 }, 'request');
     });
     next();

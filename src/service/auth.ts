@@ -57,14 +57,15 @@ export class Authenticator {
   /** The key a request brings: undefined for none; UNAUTHORIZED for one that is not (or no longer) valid. */
   private async identify(req: Request): Promise<ApiKeyRecord | undefined> {
     const header = req.get('authorization');
-    if (header === undefined) return undefined;
-    const bearer = /^bearer[ \t]+(.*)$/is.exec(header);
-    const given = bearer ? bearer[1].trim() : '';
+    // Only Bearer credentials are Doppel's: a proxy's own (Basic, say) are no key at all.
+    const bearer = header === undefined ? null : /^bearer(?:[ \t]+(.*))?$/is.exec(header);
+    if (!bearer) return undefined;
+    const given = (bearer[1] ?? '').trim();
     // The bootstrap key is compared in constant time; a stored key is found by its hash.
     if (this.bootstrap && timingSafeEqual(sha256(given), this.bootstrap)) {
       return { id: 'bootstrap', name: 'DOPPEL_API_KEY', scope: 'admin', origin: null, rate: null, createdAt: '', revokedAt: null };
     }
-    const record = bearer && given ? await this.options.keys?.find(keyHash(given)) : undefined;
+    const record = given ? await this.options.keys?.find(keyHash(given)) : undefined;
     if (!record) throw new DoppelError('UNAUTHORIZED', 'this API key is not valid (unknown or revoked); send Authorization: Bearer <key>');
     return record;
   }

@@ -7,6 +7,7 @@
  * whatever clients send.
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { SearchStage } from '../search/backend.js';
 import type { Refusal } from './admission.js';
 
 const BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
@@ -46,6 +47,9 @@ export interface MetricsOptions {
   queued?: () => number;
 }
 
+/** Stages take from tens of microseconds (a BM25 top-k) to tens of milliseconds (a batch encode). */
+const STAGE_BUCKETS = [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25];
+
 /** Keys named in metric labels: enough for a forum's keys, bounded whatever is created. */
 const MAX_KEY_LABELS = 100;
 
@@ -70,6 +74,7 @@ export class Metrics {
   private readonly suggestCache: Counter<'result'>;
   private readonly refusals: Counter<'reason'>;
   private readonly keyRequests: Counter<'key' | 'outcome'>;
+  private readonly stages: Histogram<'stage'>;
   /** Key names with a series of their own; past MAX_KEY_LABELS the rest share one ('other'). */
   private readonly keyLabels = new Set<string>();
   /** The index figures of the scrape in progress, so one scrape reads the store once. */
@@ -99,6 +104,13 @@ export class Metrics {
       },
     });
     this.refusals = new Counter({ name: 'doppel_requests_refused_total', help: 'Requests refused with 503 under load: expected to start past their deadline (late), deadline passed while waiting, or the queue at its memory bound.', labelNames: ['reason'], registers: [own] });
+    this.stages = new Histogram({
+      name: 'doppel_search_stage_duration_seconds',
+      help: 'Time a request spends in each stage: analysis (slips mended), encode, dense and lexical candidates, read (stored rows and vectors), verdict, serialise (the JSON answer).',
+      labelNames: ['stage'],
+      buckets: STAGE_BUCKETS,
+      registers: [own],
+    });
     this.keyRequests = new Counter({
       name: 'doppel_key_requests_total',
       help: `Requests made with an API key, by key name (the first ${MAX_KEY_LABELS}; then 'other') and outcome (allowed, forbidden, rate_limited).`,
@@ -147,6 +159,11 @@ export class Metrics {
   /** Counts a suggestion request answered from the cache (hit) or computed (miss). */
   suggestion(hit: boolean): void {
     this.suggestCache.inc({ result: hit ? 'hit' : 'miss' });
+  }
+
+  /** Times one stage of a request. */
+  stage(stage: SearchStage | 'serialise', seconds: number): void {
+    this.stages.observe({ stage }, seconds);
   }
 
   /** Counts a request made with a key. */

@@ -19,7 +19,8 @@ export class RateLimiter {
 
   /** Takes a token; returns the seconds to wait when there is none. `rate` (and a burst of twice it) replaces the limiter's own for this client. */
   take(client: string, now = performance.now(), rate = this.rate): number {
-    const burst = rate === this.rate ? this.burst : 2 * rate;
+    // A whole token at least, else a key slower than one request in two seconds could never make one.
+    const burst = rate === this.rate ? this.burst : Math.max(1, 2 * rate);
     let b = this.buckets.get(client);
     if (b) {
       this.buckets.delete(client);

@@ -268,7 +268,11 @@ export const QuestionList = z
 
 export const BulkResultLine = z
   .union([
-    z.strictObject({ line: z.number().int().min(1).describe('The input line, from 1.'), id: z.string(), result: upsertResult }),
+    z.strictObject({
+      line: z.number().int().min(1).describe('The input line, from 1.'),
+      id: z.string(),
+      result: z.enum([...upsertResult.options, 'superseded']).describe(`${upsertResult.description} superseded: a later line of the same upload has this id, and it is what is stored.`),
+    }),
     z.strictObject({
       line: z.number().int().min(1),
       id: z.string().optional().describe("The line's id, when it could be read."),

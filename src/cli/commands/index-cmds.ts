@@ -108,5 +108,5 @@ export async function migrateCommand(model: Model, from: string, to: string, log
   bar?.done();
   // A directory's graph is built now rather than at the first search (a database checks its schema).
   await (await DuplicateIndex.open(to, { model, log, onProgress: stageBars('questions') })).close();
-  log(`${describeStore(from)} -> ${describeStore(to)}: copied ${r.copied} of ${r.questions} questions (${r.present} already there), ${r.feedback} feedback pairs; ${r.seconds.toFixed(1)} s`);
+  log(`${describeStore(from)} -> ${describeStore(to)}: copied ${r.copied} of ${r.questions} questions (${r.present} already there), ${r.feedback} feedback pairs, ${r.keys} API keys; ${r.seconds.toFixed(1)} s`);
 }

@@ -17,6 +17,18 @@ interface QuestionRow {
   deleted: number;
 }
 
+/** API keys (api-keys.ts): hashes only. */
+export const KEYS_TABLE = `CREATE TABLE IF NOT EXISTS api_keys (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  scope TEXT NOT NULL,
+  hash TEXT NOT NULL UNIQUE,
+  origin TEXT,
+  rate REAL,
+  created_at TEXT NOT NULL,
+  revoked_at TEXT
+);`;
+
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS questions (
@@ -47,16 +59,7 @@ CREATE TABLE IF NOT EXISTS feedback (
   is_duplicate INTEGER NOT NULL,
   created_at TEXT NOT NULL
 );
-CREATE TABLE IF NOT EXISTS api_keys (
-  id TEXT PRIMARY KEY,
-  name TEXT NOT NULL,
-  scope TEXT NOT NULL,
-  hash TEXT NOT NULL UNIQUE,
-  origin TEXT,
-  rate REAL,
-  created_at TEXT NOT NULL,
-  revoked_at TEXT
-);
+${KEYS_TABLE}
 `;
 
 /** Columns added since the first schema: a writer adds what an older store lacks. */
@@ -98,6 +101,11 @@ export class QuestionStore {
   private readonly stmts;
   /** Held by a writable store from open to close: one writing process per store. */
   private readonly lease?: WriterLease;
+  /**
+   * Statements that name the columns a writer adds (ADDED_COLUMNS): prepared at the first write,
+   * so that a read-only open of an older store, which lacks them, still works.
+   */
+  private writes?: { insert: Database.Statement; retire: Database.Statement; updateFields: Database.Statement };
 
   constructor(dir: string, options: { readonly?: boolean } = {}) {
     if (!options.readonly) mkdirSync(dir, { recursive: true });
@@ -133,9 +141,6 @@ export class QuestionStore {
       setMeta: db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value'),
       byId: db.prepare<[string], QuestionRow>('SELECT * FROM questions WHERE id = ?'),
       byLabel: db.prepare<[number], QuestionRow>('SELECT * FROM questions WHERE label = ?'),
-      insert: db.prepare('INSERT INTO questions (id, text, category, url, metadata, created_at, deleted, generation) VALUES (?, ?, ?, ?, ?, ?, 0, ?)'),
-      retire: db.prepare('UPDATE questions SET id = ?, deleted = 1, generation = ? WHERE label = ?'),
-      updateFields: db.prepare('UPDATE questions SET category = ?, url = ?, metadata = ?, generation = ? WHERE label = ?'),
       listLive: db.prepare<[string, number], QuestionRow>('SELECT * FROM questions WHERE id > ? AND deleted = 0 ORDER BY id LIMIT ?'),
       insertEmbedding: db.prepare('INSERT OR REPLACE INTO embeddings (label, model_id, vector) VALUES (?, ?, ?)'),
       markDeleted: db.prepare('UPDATE questions SET deleted = 1, generation = ? WHERE label = ?'),
@@ -221,13 +226,24 @@ export class QuestionStore {
    * creation time, so an index catching up removes the old text and adds the new.
    */
   write(plan: UpsertPlan, vectors: Float32Array, dim: number, modelId: string): { questions: StoredQuestion[]; generation: number } {
+    const db = this.db;
+    const stmts = (this.writes ??= {
+      insert: db.prepare('INSERT INTO questions (id, text, category, url, metadata, created_at, deleted, generation) VALUES (?, ?, ?, ?, ?, ?, 0, ?)'),
+      retire: db.prepare('UPDATE questions SET id = ?, deleted = 1, generation = ? WHERE label = ?'),
+      updateFields: db.prepare('UPDATE questions SET category = ?, url = ?, metadata = ?, generation = ? WHERE label = ?'),
+    });
     return this.db.transaction(() => {
       const generation = this.nextGeneration();
       const now = new Date().toISOString();
       let row = 0;
+      // The plan was made before the vectors were encoded: another write may have replaced or removed a question since.
+      const unchanged = (current: StoredQuestion) => {
+        const r = this.stmts.byId.get(current.id);
+        if (!r || r.deleted || r.label !== current.label) throw new DoppelError('CONFLICT', `the question '${current.id}' changed or was removed while this write was prepared: send it again`);
+      };
       const insert = (q: NewQuestion, createdAt: string): StoredQuestion => {
         const metadata = q.metadata ? JSON.stringify(q.metadata) : null;
-        const label = Number(this.stmts.insert.run(q.id, q.text, q.category ?? null, q.url ?? null, metadata, createdAt, generation).lastInsertRowid);
+        const label = Number(stmts.insert.run(q.id, q.text, q.category ?? null, q.url ?? null, metadata, createdAt, generation).lastInsertRowid);
         const v = vectors.subarray(row * dim, ++row * dim);
         this.stmts.insertEmbedding.run(label, modelId, Buffer.from(v.buffer, v.byteOffset, v.byteLength));
         return { label, id: q.id, text: q.text, category: q.category ?? null, url: q.url ?? null, metadata: q.metadata ?? null, createdAt, deleted: false };
@@ -237,11 +253,13 @@ export class QuestionStore {
         return insert(q, now);
       });
       const replaced = plan.replace.map(({ question, current }) => {
-        this.stmts.retire.run(retiredId(current.label, current.id), generation, current.label);
+        unchanged(current);
+        stmts.retire.run(retiredId(current.label, current.id), generation, current.label);
         return insert(question, current.createdAt);
       });
       const updated = plan.update.map(({ question: q, current }) => {
-        this.stmts.updateFields.run(q.category ?? null, q.url ?? null, q.metadata ? JSON.stringify(q.metadata) : null, generation, current.label);
+        unchanged(current);
+        stmts.updateFields.run(q.category ?? null, q.url ?? null, q.metadata ? JSON.stringify(q.metadata) : null, generation, current.label);
         return { ...current, category: q.category ?? null, url: q.url ?? null, metadata: q.metadata ?? null };
       });
       return { questions: [...created, ...replaced, ...updated], generation };

@@ -1,5 +1,5 @@
 import { DoppelError } from '../../errors.js';
-import { type ApiKeyRecord, type ApiKeyStore, type KeyRow as StoredKeyRow, type NewApiKey, toKeyRecord } from '../api-keys.js';
+import { type ApiKeyRecord, type ApiKeyStore, type KeyRow as StoredKeyRow, type NewApiKey, type StoredApiKey, toKeyRecord } from '../api-keys.js';
 import type { Database } from './connection.js';
 
 type KeyRow = StoredKeyRow<Date>;
@@ -43,6 +43,21 @@ export class PostgresKeyStore implements ApiKeyStore {
 
   async any(): Promise<boolean> {
     return (await this.db.read('SELECT 1 FROM doppel_api_keys LIMIT 1')).length > 0;
+  }
+
+  async exportKeys(): Promise<StoredApiKey[]> {
+    return (await this.db.read<KeyRow>('SELECT * FROM doppel_api_keys ORDER BY created_at, id')).map((r) => ({ ...toRecord(r), hash: r.hash }));
+  }
+
+  async importKeys(keys: StoredApiKey[]): Promise<number> {
+    if (keys.length === 0) return 0;
+    const added = await this.db.query<{ id: string }>(
+      `INSERT INTO doppel_api_keys (id, name, scope, hash, origin, rate, created_at, revoked_at)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::float8[], $7::timestamptz[], $8::timestamptz[])
+       ON CONFLICT (id) DO NOTHING RETURNING id`,
+      [keys.map((k) => k.id), keys.map((k) => k.name), keys.map((k) => k.scope), keys.map((k) => k.hash), keys.map((k) => k.origin), keys.map((k) => k.rate), keys.map((k) => k.createdAt), keys.map((k) => k.revokedAt)],
+    );
+    return added.length;
   }
 
   async close(): Promise<void> {

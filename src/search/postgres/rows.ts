@@ -14,7 +14,7 @@ export interface QuestionRow {
   text: string;
   category: string | null;
   url: string | null;
-  /** jsonb: the driver parses it. */
+  /** json: the driver parses it. */
   metadata: StoredQuestion['metadata'];
   created_at: Date;
   deleted: boolean;

@@ -68,7 +68,8 @@ function version1(meta: StoreMeta): string[] {
 
 /** Version 2: a question's url and metadata, pages in id order (byte order, as SQLite), and API keys. */
 const version2 = (): string[] => [
-  'ALTER TABLE doppel_questions ADD COLUMN url text, ADD COLUMN metadata jsonb',
+  // json, not jsonb: metadata comes back as it was sent (jsonb reorders keys).
+  'ALTER TABLE doppel_questions ADD COLUMN url text, ADD COLUMN metadata json',
   'CREATE INDEX doppel_questions_id_order ON doppel_questions (id COLLATE "C") WHERE NOT deleted',
   `CREATE TABLE doppel_api_keys (
     id text PRIMARY KEY,

@@ -27,7 +27,7 @@ async function insertWith(run: Run, rows: QuestionRecord[]): Promise<StoredQuest
   try {
     const inserted = await run<QuestionRow>(
       `INSERT INTO doppel_questions (id, text, category, url, metadata, model_id, embedding, created_at, deleted)
-       SELECT id, text, category, url, metadata::jsonb, model_id, embedding, coalesce(created_at, now()), deleted
+       SELECT id, text, category, url, metadata::json, model_id, embedding, coalesce(created_at, now()), deleted
        FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::vector[], $8::timestamptz[], $9::boolean[])
          AS r(id, text, category, url, metadata, model_id, embedding, created_at, deleted)
        RETURNING ${QUESTION_COLUMNS}`,
@@ -70,10 +70,10 @@ export async function writePlan(db: Database, plan: UpsertPlan, vectors: Float32
     const change = async (q: NewQuestion, vector?: Float32Array): Promise<StoredQuestion> => {
       const [row] = vector
         ? await run<QuestionRow>(
-            `UPDATE doppel_questions SET text = $2, category = $3, url = $4, metadata = $5::jsonb, embedding = $6::vector, model_id = $7 WHERE id = $1 AND NOT deleted RETURNING ${QUESTION_COLUMNS}`,
+            `UPDATE doppel_questions SET text = $2, category = $3, url = $4, metadata = $5::json, embedding = $6::vector, model_id = $7 WHERE id = $1 AND NOT deleted RETURNING ${QUESTION_COLUMNS}`,
             [q.id, q.text, q.category ?? null, q.url ?? null, q.metadata ? JSON.stringify(q.metadata) : null, toVectorText(vector), modelId],
           )
-        : await run<QuestionRow>(`UPDATE doppel_questions SET category = $2, url = $3, metadata = $4::jsonb WHERE id = $1 AND NOT deleted RETURNING ${QUESTION_COLUMNS}`, [
+        : await run<QuestionRow>(`UPDATE doppel_questions SET category = $2, url = $3, metadata = $4::json WHERE id = $1 AND NOT deleted RETURNING ${QUESTION_COLUMNS}`, [
             q.id,
             q.category ?? null,
             q.url ?? null,

@@ -1,4 +1,3 @@
-import { once } from 'node:events';
 import type { Express, Request, Response } from 'express';
 import { z } from 'zod';
 import { DoppelError, type ErrorCode } from '../../errors.js';
@@ -12,31 +11,48 @@ export const MAX_BULK_LINES = 100_000;
 export const MAX_BULK_LINE_BYTES = 64 * 1024;
 /** Questions written (and encoded) together: one transaction, then their answer lines. */
 const BATCH = 256;
+/**
+ * Bytes of read lines that may wait for the writer: reading pauses past it (a bound on memory).
+ * High enough that an upload of ordinary size is read whole at once, so the request's own
+ * timeout (it must arrive within 30 s) is not spent waiting for the encoder.
+ */
+const QUEUED_BYTES = 16 * 1024 * 1024;
 
-type Item = { line: number; id?: string; question?: z.output<typeof BulkLine>; error?: { code: ErrorCode; message: string } };
+type Item = { line: number; bytes: number; id?: string; question?: z.output<typeof BulkLine>; error?: { code: ErrorCode; message: string } };
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** One NDJSON line read as a question, or why it cannot be. */
-function readLine(line: number, bytes: Buffer): Item | undefined {
-  if (bytes.length > MAX_BULK_LINE_BYTES) return { line, error: { code: 'PAYLOAD_TOO_LARGE', message: `line longer than ${MAX_BULK_LINE_BYTES} bytes` } };
+function readLine(line: number, raw: Buffer): Item | undefined {
+  const bytes = raw.length;
+  if (bytes > MAX_BULK_LINE_BYTES) return { line, bytes: 0, error: { code: 'PAYLOAD_TOO_LARGE', message: `line longer than ${MAX_BULK_LINE_BYTES} bytes` } };
   let text: string;
   try {
-    text = utf8.decode(bytes);
+    text = utf8.decode(raw);
   } catch {
-    return { line, error: { code: 'INVALID_INPUT', message: 'line is not valid UTF-8' } };
+    return { line, bytes, error: { code: 'INVALID_INPUT', message: 'line is not valid UTF-8' } };
   }
   if (text.trim() === '') return undefined;
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch {
-    return { line, error: { code: 'INVALID_INPUT', message: 'line is not valid JSON' } };
+    return { line, bytes, error: { code: 'INVALID_INPUT', message: 'line is not valid JSON' } };
   }
   const id = typeof (value as { id?: unknown })?.id === 'string' ? (value as { id: string }).id : undefined;
   const parsed = BulkLine.safeParse(value);
-  return parsed.success ? { line, id: parsed.data.id, question: parsed.data } : { line, id, error: { code: 'INVALID_INPUT', message: describeIssues(parsed.error) } };
+  return parsed.success ? { line, bytes, id: parsed.data.id, question: parsed.data } : { line, bytes, id, error: { code: 'INVALID_INPUT', message: describeIssues(parsed.error) } };
 }
+
+/** Resolves on the emitter's first `events` event. */
+const first = (emitter: NodeJS.EventEmitter, events: string[]) =>
+  new Promise<void>((resolve) => {
+    const done = () => {
+      for (const e of events) emitter.off(e, done);
+      resolve();
+    };
+    for (const e of events) emitter.on(e, done);
+  });
 
 /**
  * POST /v1/questions/bulk: NDJSON in, NDJSON out. The body is read as it arrives (so a long
@@ -49,12 +65,25 @@ export function bulkQuestionsRoute(app: Express, { index, authorize, log }: Rout
   app.post('/v1/questions/bulk', authorize('write'), async (req: Request, res: Response) => {
     if (!req.is(['application/x-ndjson', 'application/jsonl'])) return sendError(res, 'UNSUPPORTED_MEDIA_TYPE', 'send the body as application/x-ndjson: one JSON question a line');
     const queue: Item[] = [];
+    let queued = 0;
     let reading = true;
+    let gone = false;
+    // The reader and the writer wake each other: new lines, or room for more.
     let wake: (() => void) | undefined;
+    let room: (() => void) | undefined;
     const notify = () => {
       wake?.();
       wake = undefined;
     };
+    const free = () => {
+      room?.();
+      room = undefined;
+    };
+    res.on('close', () => {
+      gone = true;
+      notify();
+      free();
+    });
     const read = (async () => {
       let carry: Buffer[] = [];
       let carried = 0;
@@ -63,7 +92,10 @@ export function bulkQuestionsRoute(app: Express, { index, authorize, log }: Rout
         line++;
         if (line > MAX_BULK_LINES) throw new DoppelError('PAYLOAD_TOO_LARGE', `more than ${MAX_BULK_LINES} lines: send the rest in another request`);
         const item = readLine(line, bytes);
-        if (item) queue.push(item);
+        if (item) {
+          queue.push(item);
+          queued += item.bytes;
+        }
       };
       try {
         for await (const chunk of req as AsyncIterable<Buffer>) {
@@ -81,10 +113,12 @@ export function bulkQuestionsRoute(app: Express, { index, authorize, log }: Rout
             carried += chunk.length - start;
           }
           notify();
+          while (queued > QUEUED_BYTES && !gone) await new Promise<void>((resolve) => (room = resolve));
+          if (gone) return;
         }
         if (carried > 0) take(Buffer.concat(carry));
       } catch (err) {
-        queue.push({ line: line, error: err instanceof DoppelError ? { code: err.code, message: err.message } : { code: 'INVALID_INPUT', message: 'the body could not be read' } });
+        queue.push({ line, bytes: 0, error: err instanceof DoppelError ? { code: err.code, message: err.message } : { code: 'INVALID_INPUT', message: 'the body could not be read' } });
       } finally {
         reading = false;
         notify();
@@ -92,15 +126,16 @@ export function bulkQuestionsRoute(app: Express, { index, authorize, log }: Rout
     })();
     res.status(200).type('application/x-ndjson');
     const answer = async (lines: z.output<typeof BulkResultLine>[]) => {
-      if (lines.length > 0 && !res.write(lines.map((l) => JSON.stringify(l)).join('\n') + '\n')) await once(res, 'drain');
+      if (lines.length > 0 && !res.write(lines.map((l) => JSON.stringify(l)).join('\n') + '\n')) await first(res, ['drain', 'close']);
     };
-    while (reading || queue.length > 0) {
+    while ((reading || queue.length > 0) && !gone) {
       if (queue.length === 0) {
         await new Promise<void>((resolve) => (wake = resolve));
         continue;
       }
-      if (res.destroyed) break;
       const items = queue.splice(0, BATCH);
+      for (const item of items) queued -= item.bytes;
+      free();
       const valid = items.filter((i) => i.question);
       let outcomes: UpsertOutcome[];
       try {

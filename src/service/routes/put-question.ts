@@ -11,6 +11,7 @@ export function putQuestionRoute(app: Express, { index, admit, authorize, jsonBo
     const body = parse(QuestionReplaceBody, req.body);
     const [outcome] = await admit(req, () => index.upsert([{ id, ...body }]));
     if ('error' in outcome) throw new DoppelError(outcome.error.code, outcome.error.message);
+    if (!('question' in outcome)) throw new DoppelError('INTERNAL', 'a single question was superseded');
     send(res, outcome.result === 'created' ? 201 : 200, QuestionStored, { result: outcome.result, question: question(outcome.question) });
   });
 }
