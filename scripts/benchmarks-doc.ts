@@ -52,6 +52,8 @@ function comparison(f: Figure): string {
   if (typeof f.shareOfHealthz === 'number' && !f.non2xx) parts.push(`${Math.round(f.shareOfHealthz * 100)} % of /healthz`);
   const cpu = f.cpuMsPerRequest as { mainThreads: number; allThreads: number } | undefined;
   if (cpu) parts.push(`CPU per request ${num(cpu.allThreads)} ms (main threads ${num(cpu.mainThreads)})`);
+  const stages = f.stageMsPerRequest as Record<string, number> | undefined;
+  if (stages && Object.keys(stages).length > 0) parts.push(`stages, ms a request: ${Object.entries(stages).map(([stage, ms]) => `${stage} ${num(ms)}`).join(', ')}`);
   const evaluation = f.evaluation as { precision: number; recall: number; f1: number } | undefined;
   if (evaluation) parts.push(`P ${num(evaluation.precision)} R ${num(evaluation.recall)} F1 ${num(evaluation.f1)} on held-out pairs${f.linkedBy === 'verdict' ? ', links confirmed by the verdict stage' : ''}`);
   const alone = f.energyAlone as { evaluation: { f1: number }; questionsPerSecond: number; peakMemoryMb: number } | undefined;

@@ -4,7 +4,8 @@
  * in the same run as the ceiling of what the HTTP layer allows. Suggest requests are cut from
  * real titles at random points, as typed, from a pool of 2,000 so the suggest cache sees
  * repeated keystrokes. Each run also records the CPU the server's threads spent per request
- * (Linux /proc), which says how far one process can go on any number of cores.
+ * (Linux /proc), which says how far one process can go on any number of cores, and (one process)
+ * the milliseconds a request spent in each search stage, from the server's own /metrics.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -81,6 +82,12 @@ function cpu(pids: number[]): { main: number; all: number } {
   return { main, all };
 }
 
+/** Seconds spent so far in each search stage, summed, from the server's /metrics. */
+async function stageSeconds(url: string): Promise<Record<string, number>> {
+  const text = await (await fetch(new URL('/metrics', url))).text();
+  return Object.fromEntries([...text.matchAll(/^doppel_search_stage_duration_seconds_sum\{stage="(\w+)"\} (\S+)$/gm)].map((m) => [m[1], Number(m[2])]));
+}
+
 export async function httpLoad(options: LoadOptions): Promise<void> {
   const { server, url } = await startServe(options.store, options.workers);
   try {
@@ -106,9 +113,11 @@ export async function httpLoad(options: LoadOptions): Promise<void> {
     const healthz: Record<number, number> = {};
     for (const [route, { connections: list, make }] of Object.entries(routes)) {
       for (const connections of list) {
+        const stagesBefore = options.workers === 1 ? await stageSeconds(url) : undefined;
         const before = cpu(pids);
         const result = await autocannon({ url, connections, duration: SECONDS, requests: [{ setupRequest: (req: object) => ({ ...req, ...make() }) }] });
         const used = cpu(pids);
+        const stagesAfter = stagesBefore ? await stageSeconds(url) : undefined;
         const served = result.requests.total;
         if (route === '/healthz') healthz[connections] = result.requests.average;
         const ceiling = healthz[connections] ?? healthz[16];
@@ -125,6 +134,11 @@ export async function httpLoad(options: LoadOptions): Promise<void> {
           non2xx: result.non2xx,
           shareOfHealthz: route === '/healthz' || !ceiling ? undefined : round(result.requests.average / ceiling, 3),
           cpuMsPerRequest: served > 0 ? { mainThreads: round((used.main - before.main) / served, 3), allThreads: round((used.all - before.all) / served, 3) } : undefined,
+          // From the server's own /metrics (one process): milliseconds a request spent in each stage.
+          stageMsPerRequest:
+            stagesBefore && stagesAfter && served > 0 && route !== '/healthz'
+              ? Object.fromEntries(Object.entries(stagesAfter).map(([stage, seconds]) => [stage, round(((seconds - (stagesBefore[stage] ?? 0)) * 1000) / served, 3)]))
+              : undefined,
         });
       }
     }
