@@ -119,6 +119,7 @@ export async function httpLoad(options: LoadOptions): Promise<void> {
         const used = cpu(pids);
         const stagesAfter = stagesBefore ? await stageSeconds(url) : undefined;
         const served = result.requests.total;
+        const answered = served - result.non2xx;
         if (route === '/healthz') healthz[connections] = result.requests.average;
         const ceiling = healthz[connections] ?? healthz[16];
         report({
@@ -134,10 +135,10 @@ export async function httpLoad(options: LoadOptions): Promise<void> {
           non2xx: result.non2xx,
           shareOfHealthz: route === '/healthz' || !ceiling ? undefined : round(result.requests.average / ceiling, 3),
           cpuMsPerRequest: served > 0 ? { mainThreads: round((used.main - before.main) / served, 3), allThreads: round((used.all - before.all) / served, 3) } : undefined,
-          // From the server's own /metrics (one process): milliseconds a request spent in each stage.
+          // From the server's own /metrics (one process): milliseconds an answered request spent in each stage (a shed one spends none).
           stageMsPerRequest:
-            stagesBefore && stagesAfter && served > 0 && route !== '/healthz'
-              ? Object.fromEntries(Object.entries(stagesAfter).map(([stage, seconds]) => [stage, round(((seconds - (stagesBefore[stage] ?? 0)) * 1000) / served, 3)]))
+            stagesBefore && stagesAfter && answered > 0 && route !== '/healthz'
+              ? Object.fromEntries(Object.entries(stagesAfter).map(([stage, seconds]) => [stage, round(((seconds - (stagesBefore[stage] ?? 0)) * 1000) / answered, 3)]))
               : undefined,
         });
       }
