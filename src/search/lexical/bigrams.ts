@@ -44,7 +44,11 @@ export class BigramCounts {
   count(a: string, b: string): number {
     const x = this.idOf(a);
     const y = this.idOf(b);
-    if (x === undefined || y === undefined) return 0;
+    return x === undefined || y === undefined ? 0 : this.countIds(x, y);
+  }
+
+  /** `count` by word numbers (idOf): what a caller that scores many pairs of the same words asks. */
+  countIds(x: number, y: number): number {
     const at = this.slot(x, y);
     return this.first[at] === EMPTY ? 0 : this.counts[at];
   }
@@ -56,7 +60,8 @@ export class BigramCounts {
     return { pairs: this.pairsFrom[id + 2], after: this.after[id + 2], before: this.before[id + 2] };
   }
 
-  private idOf(word: string): number | undefined {
+  /** The word's number (START and END included); undefined for a word never counted. */
+  idOf(word: string): number | undefined {
     return word === START ? START_ID : word === END ? END_ID : this.vocabulary.id(word);
   }
 

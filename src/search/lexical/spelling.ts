@@ -63,6 +63,15 @@ export function slipShape(typed: string, meant: string): number {
   return swapped ? 1 / Math.max(1, n - 1) / 4 : 0;
 }
 
+/** A word as the bigram model reads it: its number, its contexts, and its pseudo-count if no question holds it. */
+interface State {
+  id: number | undefined;
+  pairs: number;
+  after: number;
+  before: number;
+  unseen: number;
+}
+
 export class SpellingModel {
   private readonly cache = new Map<string, string[]>();
   private version = 0;
@@ -77,30 +86,35 @@ export class SpellingModel {
   mend(words: string[]): string[] {
     const options = words.map((w) => this.options(w));
     if (options.every((o) => o.length === 1)) return words;
+    // Each candidate's counts are looked up once, not once for every pair it is scored in.
+    const denominator = this.bigrams.types + UNSEEN * this.vocabulary.size;
+    const state = (word: string): State => ({ id: this.bigrams.idOf(word), ...this.bigrams.contexts(word), unseen: word === END ? 0 : this.unseen(word) });
     // Viterbi over the chain: for each candidate of word i, the best path's log probability and where it came from.
     let scores = [0];
-    let states = [START];
+    let states = [state(START)];
     const back: number[][] = [];
     for (const choices of options) {
       const known = this.vocabulary.frequency(choices[0]) > 0 || this.lexicon.has(choices[0]);
+      const candidates = choices.map(state);
       const next = choices.map((c, j) => {
         const slip = known ? KNOWN_SLIP : UNKNOWN_SLIP;
         const channel = Math.log(j === 0 ? 1 - slip : slip * slipShape(choices[0], c));
         let best = -Infinity;
         let from = 0;
         states.forEach((p, i) => {
-          const s = scores[i] + this.logFollows(p, c);
+          const s = scores[i] + this.logFollows(p, candidates[j], denominator);
           if (s > best) [best, from] = [s, i];
         });
         return { score: best + channel, from };
       });
       back.push(next.map((n) => n.from));
       scores = next.map((n) => n.score);
-      states = choices;
+      states = candidates;
     }
+    const end = state(END);
     let last = 0;
     scores.forEach((s, i) => {
-      if (s + this.logFollows(states[i], END) > scores[last] + this.logFollows(states[last], END)) last = i;
+      if (s + this.logFollows(states[i], end, denominator) > scores[last] + this.logFollows(states[last], end, denominator)) last = i;
     });
     const out = new Array<string>(words.length);
     for (let i = words.length - 1; i >= 0; i--) {
@@ -131,14 +145,11 @@ export class SpellingModel {
   }
 
   /** log P(word | previous), START and END being the question's start and end. */
-  private logFollows(previous: string, word: string): number {
-    const { bigrams } = this;
-    const from = bigrams.contexts(previous);
-    const to = bigrams.contexts(word);
-    const continuation = (to.before + (word === END ? 0 : this.unseen(word))) / (bigrams.types + UNSEEN * this.vocabulary.size);
-    if (from.pairs === 0) return Math.log(continuation);
-    const count = bigrams.count(previous, word);
-    return Math.log((Math.max(count - DISCOUNT, 0) + DISCOUNT * from.after * continuation) / from.pairs);
+  private logFollows(previous: State, word: State, denominator: number): number {
+    const continuation = (word.before + word.unseen) / denominator;
+    if (previous.pairs === 0) return Math.log(continuation);
+    const count = previous.id === undefined || word.id === undefined ? 0 : this.bigrams.countIds(previous.id, word.id);
+    return Math.log((Math.max(count - DISCOUNT, 0) + DISCOUNT * previous.after * continuation) / previous.pairs);
   }
 
   /** A pseudo-count for a word no question holds: a word the lexicon has may well be meant. */
