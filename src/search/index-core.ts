@@ -76,18 +76,14 @@ export abstract class IndexCore implements DuplicateIndex {
     protected readonly readonly: boolean,
   ) {}
 
-  /** Ids among `ids` that are taken (live or removed). */
   abstract readonly generation: number | undefined;
   abstract warm(): void;
-  protected abstract takenIds(ids: string[]): Promise<Set<string>>;
-  /** Stores validated questions with their vectors (row i for question i), all or nothing; CONFLICT for a taken id. */
-  protected abstract insertRows(questions: NewQuestion[], vectors: Float32Array): Promise<StoredQuestion[]>;
   protected abstract removeRow(id: string): Promise<StoredQuestion>;
-  /** Stored questions by id, removed ones included. */
+  /** Stored questions by id, removed ones included (an id is taken once either holds it). */
   protected abstract rowsById(ids: string[]): Promise<Map<string, StoredQuestion>>;
   /**
-   * Applies a plan in one transaction, all or nothing: `vectors` holds a row for each created
-   * question, then for each replaced one. Returns the stored questions in the plan's order
+   * Applies a plan in one transaction, all or nothing (CONFLICT for an id taken meanwhile):
+   * `vectors` holds a row for each created question, then for each replaced one. Returns the stored questions in the plan's order
    * (created, replaced, updated). A replaced question keeps its id and creation time.
    */
   protected abstract writePlan(plan: UpsertPlan, vectors: Float32Array): Promise<StoredQuestion[]>;
@@ -138,12 +134,12 @@ export abstract class IndexCore implements DuplicateIndex {
     this.writable();
     const clean = validQuestions(questions);
     if (clean.length === 0) return [];
-    const taken = await this.takenIds(clean.map((q) => q.id));
+    const taken = await this.rowsById(clean.map((q) => q.id));
     const first = clean.find((q) => taken.has(q.id));
     if (first) throw new DoppelError('CONFLICT', `a question with id '${first.id}' already exists`);
     const dim = this.model.encoder.dim;
     if (vectors && vectors.length !== clean.length * dim) throw invalidInput(`expected ${clean.length} vectors of ${dim} values`);
-    return this.insertRows(clean, vectors ?? (await this.model.encoder.encode(clean.map((q) => q.text))));
+    return this.writePlan({ create: clean, replace: [], update: [] }, vectors ?? (await this.model.encoder.encode(clean.map((q) => q.text))));
   }
 
   async remove(id: string): Promise<StoredQuestion> {
@@ -215,7 +211,7 @@ export abstract class IndexCore implements DuplicateIndex {
   }
 
   async has(id: string): Promise<boolean> {
-    return (await this.takenIds([id])).has(id);
+    return (await this.rowsById([id])).has(id);
   }
 
   async search(text: string, options: SearchOptions = {}): Promise<Hit[]> {

@@ -5,7 +5,7 @@ import { DoppelError } from '../../errors.js';
 import type { Model } from '../../model/load.js';
 import { LruCache } from '../../util/lru-cache.js';
 import type { FusionWeights } from '../fusion.js';
-import { DEFAULT_HNSW, type HnswParams, type IndexStats, type NewFeedback, type NewQuestion, type OpenOptions, type SearchOptions, type StoredQuestion, type UpsertPlan } from '../backend.js';
+import { DEFAULT_HNSW, type HnswParams, type IndexStats, type NewFeedback, type OpenOptions, type SearchOptions, type StoredQuestion, type UpsertPlan } from '../backend.js';
 import { DEFAULT_FUSION, type DenseCandidate, definedOnly, ENCODE_BATCH, energiesTo, IndexCore, type LexicalCandidate } from '../index-core.js';
 import { LexicalIndex } from '../lexical/lexical-index.js';
 import { indexPath, manifestPath } from './paths.js';
@@ -199,14 +199,6 @@ export class DirectoryIndex extends IndexCore {
       else if (view.scan.size < EXACT_CATEGORY_MAX) view.scan.set(label, vector);
       else this.categoryCache.delete(category!); // grown past a scan: built again as a member set
     }
-  }
-
-  protected async takenIds(ids: string[]): Promise<Set<string>> {
-    return new Set(ids.filter((id) => this.store.getAny(id)));
-  }
-
-  protected async insertRows(clean: NewQuestion[], encoded: Float32Array): Promise<StoredQuestion[]> {
-    return this.writePlan({ create: clean, replace: [], update: [] }, encoded);
   }
 
   protected async writePlan(plan: UpsertPlan, encoded: Float32Array): Promise<StoredQuestion[]> {

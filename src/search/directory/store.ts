@@ -213,14 +213,6 @@ export class QuestionStore {
   }
 
   /**
-   * Inserts questions with their embeddings in one transaction: all or nothing. Rejects an id
-   * that exists (also a deleted one) before writing anything. Returns the write's generation.
-   */
-  insert(questions: NewQuestion[], vectors: Float32Array, dim: number, modelId: string): { questions: StoredQuestion[]; generation: number } {
-    return this.write({ create: questions, replace: [], update: [] }, vectors, dim, modelId);
-  }
-
-  /**
    * An upsert plan in one transaction, all or nothing (see IndexCore.writePlan): a replaced
    * question's row is retired (deleted, under retiredId) and a new row takes its id, text and
    * creation time, so an index catching up removes the old text and adds the new.

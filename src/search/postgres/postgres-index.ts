@@ -2,7 +2,7 @@ import type { Pair } from '../../data/pairs.js';
 import { DoppelError } from '../../errors.js';
 import type { Model } from '../../model/load.js';
 import type { FusionWeights } from '../fusion.js';
-import { DEFAULT_HNSW, type IndexStats, type NewFeedback, type NewQuestion, type OpenOptions, type SearchOptions, type StoredQuestion, type UpsertPlan } from '../backend.js';
+import { DEFAULT_HNSW, type IndexStats, type NewFeedback, type OpenOptions, type SearchOptions, type StoredQuestion, type UpsertPlan } from '../backend.js';
 import { DEFAULT_FUSION, type DenseCandidate, definedOnly, IndexCore, type LexicalCandidate } from '../index-core.js';
 import { Database, poolSize, redactUrl } from './connection.js';
 import { readFeedbackPairs } from './feedback.js';
@@ -10,7 +10,7 @@ import { fromVectorText, QUESTION_COLUMNS, type QuestionRow, toQuestion } from '
 import { DISTANCE, migrate, readSchema, type StoreMeta } from './schema.js';
 import { searchDense } from './search-dense.js';
 import { searchLexical } from './search-lexical.js';
-import { insertFeedback, insertQuestions, removeQuestion, writePlan } from './write.js';
+import { insertFeedback, removeQuestion, writePlan } from './write.js';
 
 /**
  * A store in PostgreSQL: questions, pgvector embeddings (HNSW), a BM25 index and feedback live
@@ -60,20 +60,6 @@ export class PostgresIndex extends IndexCore {
     }
   }
 
-  /** Checked on the primary: a replica that lags must not let an id be taken twice. */
-  protected async takenIds(ids: string[]): Promise<Set<string>> {
-    const rows = await this.primary.read<{ id: string }>('SELECT id FROM doppel_questions WHERE id = ANY($1::text[])', [ids]);
-    return new Set(rows.map((r) => r.id));
-  }
-
-  protected async insertRows(questions: NewQuestion[], vectors: Float32Array): Promise<StoredQuestion[]> {
-    const dim = this.model.encoder.dim;
-    return insertQuestions(
-      this.primary,
-      questions.map((q, i) => ({ ...q, vector: vectors.subarray(i * dim, (i + 1) * dim), modelId: this.model.id })),
-    );
-  }
-
   protected async removeRow(id: string): Promise<StoredQuestion> {
     return removeQuestion(this.primary, id);
   }
@@ -82,7 +68,7 @@ export class PostgresIndex extends IndexCore {
     return writePlan(this.primary, plan, vectors, this.model.encoder.dim, this.model.id);
   }
 
-  /** Read on the primary, as takenIds: an upsert decides by it. */
+  /** Read on the primary: a replica that lags must not let an id be taken twice, and writes decide by it. */
   protected async rowsById(ids: string[]): Promise<Map<string, StoredQuestion>> {
     const rows = await this.primary.read<QuestionRow>(`SELECT ${QUESTION_COLUMNS} FROM doppel_questions WHERE id = ANY($1::text[])`, [ids]);
     return new Map(rows.map((r) => [r.id, toQuestion(r)]));

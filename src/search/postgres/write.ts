@@ -61,12 +61,12 @@ async function insertWith(run: Run, rows: QuestionRecord[]): Promise<StoredQuest
  * the plan was made fails the whole write (NOT_FOUND), as a concurrent insert of an id does (CONFLICT).
  */
 export async function writePlan(db: Database, plan: UpsertPlan, vectors: Float32Array, dim: number, modelId: string): Promise<StoredQuestion[]> {
+  const rows = plan.create.map((q, i) => ({ ...q, vector: vectors.subarray(i * dim, (i + 1) * dim), modelId }));
+  // New questions alone are one statement, all or nothing by itself: no transaction round trips.
+  if (plan.replace.length === 0 && plan.update.length === 0) return insertQuestions(db, rows);
   return db.transaction(async (client) => {
     const run: Run = async (sql, params) => (await client.query(sql, params)).rows;
-    const created = await insertWith(
-      run,
-      plan.create.map((q, i) => ({ ...q, vector: vectors.subarray(i * dim, (i + 1) * dim), modelId })),
-    );
+    const created = await insertWith(run, rows);
     const change = async (q: NewQuestion, vector?: Float32Array): Promise<StoredQuestion> => {
       const [row] = vector
         ? await run<QuestionRow>(
