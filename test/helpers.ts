@@ -91,9 +91,10 @@ export function dropLease(index: DuplicateIndex): void {
 /** A real server on 127.0.0.1 (any free port, silent logs) over the store in `store`. */
 export async function serveStore(model: Model, store: string, extra: Partial<ServerOptions> = {}): Promise<RunningServer> {
   const index = await DuplicateIndex.open(store, { model });
-  // As doppel serve does: the store's API keys, which the server closes with the index.
+  // As doppel serve does: the store's API keys and review queue, which the server closes with the index.
   const keys = await resolveStore(store).openKeys(store, { readonly: true });
-  return startServer(index, { host: '127.0.0.1', port: 0, logger: pino({ level: 'silent' }), version: 'test', keys, ...extra });
+  const review = await resolveStore(store).openReview(store);
+  return startServer(index, { host: '127.0.0.1', port: 0, logger: pino({ level: 'silent' }), version: 'test', keys, review, ...extra });
 }
 
 /** Makes an API key in a store, as `doppel keys create` does; returns the key. */

@@ -16,7 +16,8 @@ import { promisify } from 'node:util';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import pino from 'pino';
 import { loadModel, type Model } from '../src/model/load.js';
-import type { DuplicateIndex } from '../src/search/stores.js';
+import type { ReviewQueue } from '../src/search/review.js';
+import { type DuplicateIndex, resolveStore } from '../src/search/stores.js';
 import { createApp } from '../src/service/app.js';
 import { API_OPERATIONS, openApiDocument, openApiPath } from '../src/service/openapi.js';
 import { type RunningServer, type ServerOptions } from '../src/service/server.js';
@@ -55,7 +56,7 @@ const serve = (store: string, extra: Partial<ServerOptions> = {}): Promise<Runni
 /** The routes the running Express app registers, as 'METHOD /pattern'. */
 function registeredRoutes(model: Model): string[] {
   // The app as createApp builds it; the routes only read the index when a request comes.
-  const { app } = createApp({ model, generation: undefined, observeStages: () => {} } as unknown as DuplicateIndex, { logger: pino({ level: 'silent' }), version: 'test' });
+  const { app } = createApp({ model, generation: undefined, observeStages: () => {} } as unknown as DuplicateIndex, { logger: pino({ level: 'silent' }), version: 'test', review: {} as ReviewQueue });
   return (app as unknown as { router: { stack: { route?: { path: string; methods: Record<string, boolean> } }[] } }).router.stack.filter((l) => l.route).flatMap((l) => Object.keys(l.route!.methods).map((m) => `${m.toUpperCase()} ${l.route!.path}`));
 }
 
@@ -203,7 +204,7 @@ describe('OpenAPI document (generated from the zod schemas) against the real ser
     assert.equal(new Set(documented).size, documented.length);
     assert.deepEqual(new Set(documented), new Set(registeredRoutes(model)));
     // Every operation states its security: none (public), a key optional (reads), a key required (writes).
-    const writes = new Set(['POST /v1/questions', 'POST /v1/questions/bulk', 'GET /v1/questions', 'PUT /v1/questions/:id', 'PATCH /v1/questions/:id', 'DELETE /v1/questions/:id', 'POST /v1/feedback', 'GET /metrics']);
+    const writes = new Set(['POST /v1/questions', 'POST /v1/questions/bulk', 'GET /v1/questions', 'PUT /v1/questions/:id', 'PATCH /v1/questions/:id', 'DELETE /v1/questions/:id', 'POST /v1/feedback', 'GET /metrics', 'GET /v1/review', 'POST /v1/review/:id']);
     const reads = new Set(['POST /v1/duplicates', 'GET /v1/questions/:id', 'POST /v1/similarity', 'GET /v1/suggest', 'GET /v1/model']);
     for (const [p, ops] of Object.entries(doc.paths as Record<string, Record<string, OperationObject>>)) {
       for (const [m, op] of Object.entries(ops)) {
@@ -234,6 +235,13 @@ describe('OpenAPI document (generated from the zod schemas) against the real ser
 
   test('every route, valid and invalid requests: statuses, media types, bodies and headers as declared', async () => {
     const big = 'x'.repeat(70_000);
+    // One pair in the review queue, as a check the model was unsure of would leave it.
+    const queue = await resolveStore(store).openReview(store);
+    const queued = await queue
+      .enqueue([{ a: { id: null, text: 'Which language should I learn first?' }, b: { id: 'py', text: 'What is the best way to learn Python programming?' }, probability: 0.5, threshold: 0.6 }])
+      .then(() => queue.page(1))
+      .then((p) => p.items[0].id)
+      .finally(() => queue.close());
     const cases: Case[] = [
       // POST /v1/duplicates
       { method: 'POST', route: '/v1/duplicates', body: { text: 'What is the best way to learn Python programming?', k: 3 }, status: 200 },
@@ -331,6 +339,17 @@ describe('OpenAPI document (generated from the zod schemas) against the real ser
       { method: 'GET', route: '/widget.js', status: 200 },
       { method: 'GET', route: '/client.js', status: 200 },
       { method: 'GET', route: '/', status: 200 },
+      { method: 'GET', route: '/review', status: 200 },
+      // GET /v1/review and POST /v1/review/:id (an admin key)
+      { method: 'GET', route: '/v1/review', path: '/v1/review?limit=5', headers: AUTH, status: 200 },
+      { method: 'GET', route: '/v1/review', path: '/v1/review?limit=0', headers: AUTH, status: 400 },
+      { method: 'POST', route: '/v1/review/:id', path: `/v1/review/${queued}`, body: { decision: 'different' }, headers: AUTH, status: 200 },
+      { method: 'POST', route: '/v1/review/:id', path: `/v1/review/${queued}`, body: { decision: 'duplicate' }, headers: AUTH, status: 409 },
+      { method: 'POST', route: '/v1/review/:id', path: '/v1/review/999999', body: { decision: 'skip' }, headers: AUTH, status: 404 },
+      { method: 'POST', route: '/v1/review/:id', path: `/v1/review/${queued}`, body: { decision: 'maybe' }, headers: AUTH, status: 400, schemaRefuses: true },
+      { method: 'POST', route: '/v1/review/:id', path: '/v1/review/first', body: { decision: 'skip' }, headers: AUTH, status: 400 },
+      { method: 'POST', route: '/v1/review/:id', path: `/v1/review/${queued}`, body: { decision: big }, headers: AUTH, status: 413 },
+      { method: 'POST', route: '/v1/review/:id', path: `/v1/review/${queued}`, body: 'decision=skip', headers: { ...AUTH, 'content-type': 'text/plain' }, status: 415 },
     ];
     for (const c of cases) await check(server.url, c);
 

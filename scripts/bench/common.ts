@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { cpus, loadavg } from 'node:os';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Pair, readPairs } from '../../src/data/pairs.js';
@@ -107,4 +107,23 @@ export async function heldOutTestPairs(): Promise<{ pairs: Pair[]; split: Bundle
   const split = bundledSplit();
   const { test } = splitForTraining((await readPairs(path)).pairs, split);
   return test.length > 0 ? { pairs: test, split } : undefined;
+}
+
+const MEDICAL_PAIRS = resolve(ROOT, '../shared/data/medical-question-pairs/mqp.csv');
+
+/**
+ * The medical question pairs (../shared/data/medical-question-pairs: doctor-written rewrites, out
+ * of domain, never trained on), or undefined without ../shared. The file has no header: one is
+ * put in front so that the pairs are read by the same CSV reader as every other pair file.
+ */
+export async function medicalPairs(): Promise<Pair[] | undefined> {
+  if (!existsSync(MEDICAL_PAIRS)) return undefined;
+  const dir = mkdtempSync(join(tmpdir(), 'doppel-mqp-'));
+  try {
+    const path = join(dir, 'mqp.csv');
+    writeFileSync(path, 'doctor,question1,question2,is_duplicate\n' + readFileSync(MEDICAL_PAIRS, 'utf8'));
+    return (await readPairs(path)).pairs;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }

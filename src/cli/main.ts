@@ -20,7 +20,7 @@ import { type ServeOptions, serveCommand } from './commands/serve.js';
 import { type KeyCreateOptions, keysCreateCommand, keysListCommand, keysRevokeCommand } from './commands/keys.js';
 import { KEY_SCOPES } from '../search/api-keys.js';
 import { checkOrigin } from '../service/cors.js';
-import { fitVerdictCommand } from './commands/fit-verdict.js';
+import { fitVerdictCommand, refitVerdictCommand } from './commands/fit-verdict.js';
 import { type EnsembleFlags, ensembleCommand } from './commands/ensemble.js';
 import { trainCommand } from './commands/train.js';
 
@@ -97,11 +97,16 @@ program
   .option('--test-fraction <f>', 'override the recorded test share')
   .option('--seed <n>', 'override the recorded split seed')
   .option('--points-only', 'keep the fitted stage; choose its operating points anew on the validation pairs (and measure them on the test pairs)', false)
-  .action(async (opts: { model?: string; train: string; valid?: string; test?: string; validFraction?: string; testFraction?: string; seed?: string; pointsOnly: boolean }) => {
-    // The verdict it replaces may be one this version cannot read (unless only its points change).
-    const model = await openModel(opts.model, { verdict: opts.pointsOnly });
+  .option('--feedback <store>', "refit the stage's last step on a store's reviewed pairs plus the validation pairs (seconds; the encoder and trees stay)")
+  .option('--out <dir>', 'with --feedback: write the refit model to this new directory instead of in place')
+  .option('--force', 'with --feedback: write the refit even if it does worse on the reviewed pairs', false)
+  .action(async (opts: { model?: string; train: string; valid?: string; test?: string; validFraction?: string; testFraction?: string; seed?: string; pointsOnly: boolean; feedback?: string; out?: string; force: boolean }) => {
+    if ((opts.out || opts.force) && !opts.feedback) throw new DoppelError('INVALID_INPUT', '--out and --force go with --feedback');
+    // The verdict it replaces may be one this version cannot read (unless it is kept: points only, or a refit of its stack).
+    const model = await openModel(opts.model, { verdict: opts.pointsOnly || Boolean(opts.feedback) });
     try {
-      await fitVerdictCommand(model, { ...opts, backend: backend() }, log);
+      if (opts.feedback) await refitVerdictCommand(model, { ...opts, feedback: opts.feedback, backend: backend() }, log);
+      else await fitVerdictCommand(model, { ...opts, backend: backend() }, log);
     } finally {
       model.dispose();
     }

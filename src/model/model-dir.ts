@@ -182,3 +182,31 @@ export async function saveModelFiles(dir: string, input: SaveModelInput): Promis
   if (input.verdict) await writeFile(join(dir, FILES.verdict), JSON.stringify(input.verdict));
   if (input.training) await writeFile(join(dir, FILES.training), JSON.stringify(input.training, null, 2));
 }
+
+/** Precision, recall and accuracy of a decision on the reviewed pairs. */
+export interface ReviewedFigures {
+  accuracy: number;
+  precision: number;
+  recall: number;
+}
+
+/** What `doppel fit-verdict --feedback` recorded in training.json: the reviewed pairs, and the model before and after on them. */
+export interface FeedbackRefitRecord {
+  store: string;
+  pairs: number;
+  duplicates: number;
+  reviewedShare: number;
+  current: ReviewedFigures;
+  /** Cross-validated on the reviewed pairs. */
+  refit: ReviewedFigures;
+  createdAt: string;
+}
+
+/** The model's last refit on reviewed pairs, if it has one. */
+export function readFeedbackRefit(dir: string): FeedbackRefitRecord | undefined {
+  try {
+    return (JSON.parse(readFileSync(join(dir, FILES.training), 'utf8')) as { feedbackRefit?: FeedbackRefitRecord }).feedbackRefit;
+  } catch {
+    return undefined;
+  }
+}

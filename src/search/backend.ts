@@ -1,6 +1,7 @@
 import type { Pair } from '../data/pairs.js';
 import type { ErrorCode } from '../errors.js';
 import type { ApiKeyStore } from './api-keys.js';
+import type { ReviewQueue } from './review.js';
 import type { DecisionChoice, Model } from '../model/load.js';
 import type { FusionWeights } from './fusion.js';
 
@@ -213,6 +214,8 @@ export interface StoreBackend {
   openTransfer(location: string, model: Model, role: 'source' | 'target'): Promise<TransferEnd>;
   /** The store's API keys, without the writer's lease (a server may be running on it). */
   openKeys(location: string, options: { readonly: boolean }): Promise<ApiKeyStore>;
+  /** The store's review queue, on a connection of its own (every worker of a server queues and decides). */
+  openReview(location: string): Promise<ReviewQueue>;
 }
 
 /**
@@ -235,8 +238,8 @@ export interface DuplicateIndex {
   observeStages(observer: StageObserver | undefined): void;
   /** Validates, encodes and stores questions, all or nothing; an id is generated where none is given. */
   add(questions: QuestionInput[]): Promise<StoredQuestion[]>;
-  /** Search, then insert: the stored questions the new one duplicates, and the stored question. */
-  addIfNew(question: QuestionInput, options?: { k?: number; decision?: DecisionChoice }): Promise<{ question: StoredQuestion; duplicates: Hit[] }>;
+  /** Search, then insert: the stored questions the new one duplicates, its nearest (the most probable duplicate, flagged or not), and the stored question. */
+  addIfNew(question: QuestionInput, options?: { k?: number; decision?: DecisionChoice }): Promise<{ question: StoredQuestion; duplicates: Hit[]; nearest?: Hit }>;
   remove(id: string): Promise<StoredQuestion>;
   /**
    * Stores each question under its id, replacing what is there (fields left out become null):

@@ -118,7 +118,7 @@ export abstract class IndexCore implements DuplicateIndex {
    * added; `k` nearest by hybrid search in its category), and the stored question. The text is
    * encoded once for both.
    */
-  async addIfNew(question: QuestionInput, options: { k?: number; decision?: DecisionChoice } = {}): Promise<{ question: StoredQuestion; duplicates: Hit[] }> {
+  async addIfNew(question: QuestionInput, options: { k?: number; decision?: DecisionChoice } = {}): Promise<{ question: StoredQuestion; duplicates: Hit[]; nearest?: Hit }> {
     this.writable();
     if (question.id !== undefined && (await this.has(question.id))) throw new DoppelError('CONFLICT', `a question with id '${question.id}' already exists`);
     const text = checkText(question.text);
@@ -126,7 +126,7 @@ export abstract class IndexCore implements DuplicateIndex {
     const [query] = await this.timed('analysis', () => this.queryTexts([text], {}));
     const before = await this.searchEncoded(query, query === text ? vector : await this.model.encoder.encode([query]), { k: options.k ?? 5, mode: 'hybrid', category: question.category ?? undefined, decision: options.decision });
     const [stored] = await this.insert([{ ...question, text }], vector);
-    return { question: stored, duplicates: before.filter((h) => h.isDuplicate) };
+    return { question: stored, duplicates: before.filter((h) => h.isDuplicate), nearest: before[0] };
   }
 
   /** `vectors` skips encoding texts the caller has already encoded (row i for question i). */

@@ -4,6 +4,7 @@ import type { DuplicateIndex } from '../search/stores.js';
 import { DEFAULT_OPERATING_POINT, type OperatingPointName } from '../verdict/operating-points.js';
 import { Admission, type AdmissionOptions, DEFAULT_ADMISSION } from './admission.js';
 import type { ApiKeyStore } from '../search/api-keys.js';
+import type { ReviewQueue } from '../search/review.js';
 import { Authenticator } from './auth.js';
 import { cors } from './cors.js';
 import { errorHandler, forwardTo, jsonBody, routeLabel, sendError } from './http.js';
@@ -23,6 +24,9 @@ import { openApiRoute } from './routes/openapi.js';
 import { patchQuestionRoute } from './routes/patch-question.js';
 import { putQuestionRoute } from './routes/put-question.js';
 import { removeQuestionRoute } from './routes/remove-question.js';
+import { reviewDecisionRoute } from './routes/review-decision.js';
+import { reviewPageRoute } from './routes/review-page.js';
+import { reviewQueueRoute } from './routes/review-queue.js';
 import { similarityRoute } from './routes/similarity.js';
 import { suggestRoute } from './routes/suggest.js';
 import { webRoute } from './routes/web.js';
@@ -33,6 +37,8 @@ export interface ServiceOptions {
   apiKey?: string;
   /** The store's API keys (auth.ts): once it has any, writes need a key. */
   keys?: ApiKeyStore;
+  /** The store's review queue: checks and additions the model is unsure of are queued for moderators. */
+  review?: ReviewQueue;
   /** Reads need a key too. */
   requireKey?: boolean;
   /** /metrics needs an admin key. */
@@ -75,11 +81,14 @@ const ROUTES = [
   similarityRoute,
   suggestRoute,
   feedbackRoute,
+  reviewQueueRoute,
+  reviewDecisionRoute,
   modelRoute,
   healthRoute,
   metricsRoute,
   openApiRoute,
   widgetRoute,
+  reviewPageRoute,
   webRoute,
 ];
 
@@ -165,6 +174,15 @@ export function createApp(index: DuplicateIndex, options: ServiceOptions) {
     version: options.version,
     suggestCacheChars: options.suggestCacheChars ?? 8_000_000,
     operatingPoint: options.operatingPoint ?? DEFAULT_OPERATING_POINT,
+    review: options.review,
+    queueReview: (a, best) => {
+      const { review } = options;
+      const model = index.model;
+      // Unsure: at or above the recall point (and below the precise one), or flagged; the queue orders them around the default decision.
+      if (!review || !best || (best.probability < model.operatingPoints.recall.threshold && !best.isDuplicate)) return;
+      if (a.id !== null && a.id === best.id) return;
+      review.enqueue([{ a, b: { id: best.id, text: best.text }, probability: best.probability, threshold: model.decision().threshold }]).catch((err: Error) => log.warn({ err: err.message }, 'could not queue a pair for review'));
+    },
   };
   for (const route of ROUTES) route(app, context);
 

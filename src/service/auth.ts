@@ -112,5 +112,7 @@ export class Authenticator {
       }
     }
     metrics.keyRequest(key.name, 'allowed');
+    // Who made the request, for what it records (a review decision).
+    res.locals.keyName = key.name;
   }
 }

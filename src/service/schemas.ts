@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { ERROR_CODES, type ErrorCode } from '../errors.js';
 import { SEARCH_MODES } from '../search/backend.js';
+import { REVIEW_DECISIONS } from '../search/review.js';
 import { OPERATING_POINTS } from '../verdict/operating-points.js';
 import { characterProblem, MAX_METADATA_BYTES, MAX_NAME_LENGTH, MAX_TEXT_LENGTH, MAX_URL_LENGTH, metadataProblem, urlProblem } from '../text/validate.js';
 
@@ -322,6 +323,60 @@ export const ModelInfo = z
     defaultOperatingPoint: z.enum(OPERATING_POINTS).describe("This server's default."),
   })
   .describe('The model serving, and its operating points.');
+
+export const ReviewQuery = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(200).optional().describe('Pairs to return, most informative first (default 20).'),
+});
+
+export const ReviewParams = z.strictObject({ id: z.coerce.number().int().min(1).describe('The review item, as GET /v1/review lists it.') });
+
+export const ReviewDecisionBody = z
+  .strictObject({ decision: z.enum(REVIEW_DECISIONS).describe('duplicate and different are kept as feedback (training pairs); skip closes the item and keeps nothing.') })
+  .describe("A moderator's decision on a queued pair.");
+
+const reviewSide = z.strictObject({
+  id: z.string().nullable().describe('The stored question, or null for a text that was only checked.'),
+  text: z.string(),
+});
+
+export const ReviewItem = z
+  .strictObject({
+    id: z.number().int(),
+    a: reviewSide.describe('The new or checked question.'),
+    b: reviewSide.describe('Its best match among the stored questions.'),
+    probability: z.number().min(0).max(1).describe("The model's probability that the two are duplicates, when it last saw them."),
+    priority: z.number().min(0).describe("Distance from the decision threshold in log-odds: the queue serves the smallest first."),
+    copies: z.number().int().min(1).describe('How often the pair, or a near-copy of it, was queued.'),
+    createdAt: z.string(),
+    status: z.enum(['pending', ...REVIEW_DECISIONS]),
+    reviewer: z.string().nullable().describe("The name of the key that decided it."),
+    decidedAt: z.string().nullable(),
+    feedbackId: z.number().int().nullable().describe('The feedback pair the decision was kept as (null: pending or skipped).'),
+  })
+  .describe('A pair the model was unsure of.');
+
+export const ReviewPage = z
+  .strictObject({
+    items: z.array(ReviewItem).describe('Pending pairs, the most informative first.'),
+    pending: z.number().int().min(0),
+    decided: z.strictObject({ duplicate: z.number().int(), different: z.number().int(), skip: z.number().int() }),
+    agreed: z.number().int().min(0).describe('Decisions (duplicate or different) on whose side the model was when it queued the pair.'),
+    model: z
+      .strictObject({
+        id: z.string(),
+        refit: z
+          .strictObject({
+            pairs: z.number().int().describe('Reviewed pairs the serving model was refit on (doppel fit-verdict --feedback).'),
+            createdAt: z.string(),
+            before: z.strictObject({ accuracy: z.number(), precision: z.number(), recall: z.number() }).describe('The model it replaced, on those pairs.'),
+            after: z.strictObject({ accuracy: z.number(), precision: z.number(), recall: z.number() }).describe('The refit, cross-validated on those pairs.'),
+          })
+          .nullable()
+          .describe('What the reviews did to the serving model; null when it was never refit on them.'),
+      })
+      .describe('The model serving.'),
+  })
+  .describe('The review queue.');
 
 export const OpenApiDocument = z
   .looseObject({

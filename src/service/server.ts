@@ -152,7 +152,7 @@ export async function startServer(index: DuplicateIndex, options: ServerOptions)
       await Promise.race([Promise.all([main, forwarded]), cut]);
       clearTimeout(timer);
       if (privateDir) rmSync(privateDir, { recursive: true, force: true });
-      await Promise.all([index.close(), options.keys?.close()]);
+      await Promise.all([index.close(), options.keys?.close(), options.review?.close()]);
     })());
   const internalSocket = privateDir ? join(privateDir, 'writer.sock') : undefined;
   return { url: `http://${host}:${port}/`, server, internalSocket, close, releaseInternal: release };

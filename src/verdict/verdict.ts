@@ -114,6 +114,11 @@ export class Verdict {
     return pairFeatures(this.analysis(a), this.analysis(b), this.idf);
   }
 
+  /** The stack's inputs for a pair (STACK_INPUTS order): what refitting the stack alone learns from. */
+  inputs(a: string, b: string, energy: number): Float64Array {
+    return this.stackInputs(a, b, this.features(a, b), energy);
+  }
+
   private stackInputs(a: string, b: string, features: Float64Array, energy: number): Float64Array {
     return stackRow(energy, this.trees.logit(features), features, this.analysis(a).words, this.analysis(b).words, this.vectors, this.idf, this.crossAttention);
   }

@@ -72,12 +72,14 @@ export async function serveCommand(model: Model, opts: ServeOptions, log: (m: st
   }
   index.warm();
   const keys = await resolveStore(store).openKeys(store, { readonly: true });
+  const review = await resolveStore(store).openReview(store);
   const version = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
   const running = await startServer(index, {
     host: opts.host,
     port: opts.port,
     apiKey: process.env.DOPPEL_API_KEY || undefined,
     keys,
+    review,
     requireKey: opts.requireKey,
     protectMetrics: opts.protectMetrics,
     corsOrigins: opts.corsOrigin,

@@ -3,6 +3,7 @@ import { DoppelError } from '../../errors.js';
 import type { StoreBackend, TransferEnd } from '../backend.js';
 import { DirectoryKeyStore } from './api-keys.js';
 import { DirectoryIndex } from './directory-index.js';
+import { DirectoryReviewQueue } from './review-queue.js';
 import { databasePath } from './paths.js';
 import { QuestionStore, StoreTransfer } from './store.js';
 
@@ -47,5 +48,10 @@ export const directoryBackend: StoreBackend = {
   async openKeys(dir, options) {
     if (!existsSync(databasePath(dir))) throw new DoppelError('INVALID_INPUT', `no Doppel store at ${dir}`);
     return new DirectoryKeyStore(databasePath(dir), options);
+  },
+
+  async openReview(dir) {
+    if (!existsSync(databasePath(dir))) throw new DoppelError('INVALID_INPUT', `no Doppel store at ${dir}`);
+    return new DirectoryReviewQueue(databasePath(dir));
   },
 };

@@ -29,6 +29,26 @@ export const KEYS_TABLE = `CREATE TABLE IF NOT EXISTS api_keys (
   revoked_at TEXT
 );`;
 
+/** The review queue (review-queue.ts): pairs the model was unsure of, pending or decided. */
+export const REVIEW_TABLE = `CREATE TABLE IF NOT EXISTS review_queue (
+  id INTEGER PRIMARY KEY,
+  fold_key TEXT NOT NULL UNIQUE,
+  a_id TEXT,
+  a_text TEXT NOT NULL,
+  b_id TEXT,
+  b_text TEXT NOT NULL,
+  probability REAL NOT NULL,
+  threshold REAL NOT NULL,
+  priority REAL NOT NULL,
+  copies INTEGER NOT NULL DEFAULT 1,
+  status TEXT NOT NULL DEFAULT 'pending',
+  reviewer TEXT,
+  decided_at TEXT,
+  feedback_id INTEGER,
+  created_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS review_queue_pending ON review_queue(priority, id) WHERE status = 'pending';`;
+
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS questions (
@@ -60,12 +80,15 @@ CREATE TABLE IF NOT EXISTS feedback (
   created_at TEXT NOT NULL
 );
 ${KEYS_TABLE}
+${REVIEW_TABLE}
 `;
 
 /** Columns added since the first schema: a writer adds what an older store lacks. */
 const ADDED_COLUMNS: [table: string, column: string, type: string][] = [
   ['questions', 'url', 'TEXT'],
   ['questions', 'metadata', 'TEXT'],
+  // Who decided a pair of the review queue.
+  ['feedback', 'reviewer', 'TEXT'],
 ];
 
 /** Copies each BLOB out: better-sqlite3 may reuse the buffer, and Float32Array needs alignment. */

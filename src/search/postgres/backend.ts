@@ -3,6 +3,7 @@ import { PostgresKeyStore } from './api-keys.js';
 import { Database, redactUrl } from './connection.js';
 import { readFeedbackPairs } from './feedback.js';
 import { PostgresIndex } from './postgres-index.js';
+import { PostgresReviewQueue } from './review-queue.js';
 import { migrate, readSchema } from './schema.js';
 import { PostgresTransfer } from './transfer.js';
 
@@ -54,6 +55,17 @@ export const postgresBackend: StoreBackend = {
     try {
       await readSchema(db);
       return new PostgresKeyStore(db);
+    } catch (err) {
+      await db.end();
+      throw err;
+    }
+  },
+
+  async openReview(url) {
+    const db = new Database(url, 2, { efSearch: DEFAULT_HNSW.ef }, () => {});
+    try {
+      await readSchema(db);
+      return new PostgresReviewQueue(db);
     } catch (err) {
       await db.end();
       throw err;

@@ -5,7 +5,7 @@ import type { HnswParams } from '../backend.js';
 import { type Database, redactUrl } from './connection.js';
 
 /** The schema this version of Doppel writes and reads; a store with a newer one is refused. */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 export const MIN_PGVECTOR = [0, 8];
 
 export type LexicalEngine = 'pg_textsearch' | 'tsvector';
@@ -83,8 +83,31 @@ const version2 = (): string[] => [
   )`,
 ];
 
+/** Version 3: the review queue, and who decided a feedback pair. */
+const version3 = (): string[] => [
+  'ALTER TABLE doppel_feedback ADD COLUMN reviewer text',
+  `CREATE TABLE doppel_review (
+    id bigserial PRIMARY KEY,
+    fold_key text NOT NULL UNIQUE,
+    a_id text,
+    a_text text NOT NULL,
+    b_id text,
+    b_text text NOT NULL,
+    probability double precision NOT NULL,
+    threshold double precision NOT NULL,
+    priority double precision NOT NULL,
+    copies integer NOT NULL DEFAULT 1,
+    status text NOT NULL DEFAULT 'pending',
+    reviewer text,
+    decided_at timestamptz,
+    feedback_id bigint,
+    created_at timestamptz NOT NULL DEFAULT now()
+  )`,
+  "CREATE INDEX doppel_review_pending ON doppel_review (priority, id) WHERE status = 'pending'",
+];
+
 /** Migrations by the version they lead to; each runs once, in the transaction that records it. */
-const MIGRATIONS: Record<number, (meta: StoreMeta) => string[]> = { 1: version1, 2: version2 };
+const MIGRATIONS: Record<number, (meta: StoreMeta) => string[]> = { 1: version1, 2: version2, 3: version3 };
 
 type Rows = <R extends pg.QueryResultRow>(sql: string) => Promise<R[]>;
 

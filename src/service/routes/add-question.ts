@@ -9,7 +9,8 @@ export function addQuestionRoute(app: Express, ctx: RouteContext): void {
   app.post('/v1/questions', authorize('write'), jsonBody, async (req: Request, res: Response) => {
     const body = parse(QuestionBody, req.body);
     const choice = choiceOf(body, ctx);
-    const { question, duplicates } = await admit(req, () => index.addIfNew({ id: body.id, text: body.text, category: body.category, url: body.url, metadata: body.metadata }, { decision: choice }));
+    const { question, duplicates, nearest } = await admit(req, () => index.addIfNew({ id: body.id, text: body.text, category: body.category, url: body.url, metadata: body.metadata }, { decision: choice }));
+    ctx.queueReview({ id: question.id, text: question.text }, nearest);
     send(res, 201, QuestionCreated, { id: question.id, duplicates: duplicates.map(match), decision: ctx.model.decisionFor(body.text, choice) });
   });
 }

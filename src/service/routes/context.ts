@@ -4,6 +4,7 @@ import type { z } from 'zod';
 import type { DecisionChoice, Model, PairExplanation } from '../../model/load.js';
 import type { KeyScope } from '../../search/api-keys.js';
 import type { Hit, StoredQuestion } from '../../search/backend.js';
+import type { ReviewQueue, ReviewSide } from '../../search/review.js';
 import type { DuplicateIndex } from '../../search/stores.js';
 import type { Metrics } from '../metrics.js';
 import type { OperatingPointName } from '../../verdict/operating-points.js';
@@ -30,6 +31,10 @@ export interface RouteContext {
   suggestCacheChars: number;
   /** The server's default operating point (serve --operating-point). */
   operatingPoint: OperatingPointName;
+  /** The store's review queue (absent: no review routes). */
+  review?: ReviewQueue;
+  /** Queues a checked or added text and its best match when the model is unsure of them (or flags them); never delays the answer. */
+  queueReview(a: ReviewSide, best: Hit | undefined): void;
 }
 
 /** With explain: true, how many of the best matches carry an explanation. */

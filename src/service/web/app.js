@@ -1,56 +1,9 @@
 // The duplicate check and its explanations; plain DOM, no dependencies. Similar questions while
 // the title is typed come from the embeddable widget (/widget.js), as on a forum.
+import { explanationView } from './explain.js';
+
 const $ = (id) => document.getElementById(id);
 const title = $('title');
-
-/** The encoder's words of one text, the aligned ones marked with their pair's number. */
-function alignedWords(words, marks) {
-  const p = document.createElement('p');
-  p.className = 'aligned';
-  words.forEach((w, i) => {
-    const pair = marks.get(i);
-    const el = document.createElement(pair === undefined ? 'span' : 'mark');
-    el.textContent = w;
-    if (pair !== undefined) el.className = `pair${pair}`;
-    p.append(el, ' ');
-  });
-  return p;
-}
-
-function explanationView(e) {
-  const box = document.createElement('div');
-  box.className = 'explain';
-  const summary = document.createElement('p');
-  summary.className = 'summary';
-  summary.textContent = e.summary;
-  box.append(summary);
-  if (e.alignment) {
-    const pairs = e.alignment.pairs.filter((x) => x.share > 0.02).slice(0, 5);
-    const marksA = new Map();
-    const marksB = new Map();
-    pairs.forEach((x, n) => {
-      if (!marksA.has(x.aIndex)) marksA.set(x.aIndex, n);
-      if (!marksB.has(x.bIndex)) marksB.set(x.bIndex, n);
-    });
-    const title = document.createElement('h3');
-    title.textContent = 'Words that carry the similarity';
-    box.append(title, alignedWords(e.alignment.wordsA, marksA), alignedWords(e.alignment.wordsB, marksB));
-  }
-  if (e.reasons) {
-    const title = document.createElement('h3');
-    title.textContent = 'What moved the verdict';
-    const list = document.createElement('ul');
-    list.className = 'reasons';
-    for (const r of e.reasons.slice(0, 5)) {
-      const li = document.createElement('li');
-      li.className = r.contribution >= 0 ? 'up' : 'down';
-      li.textContent = `${r.contribution >= 0 ? '▲' : '▼'} ${r.label}`;
-      list.append(li);
-    }
-    box.append(title, list);
-  }
-  return box;
-}
 
 /** A "Why?" disclosure: asks the API for the explanation when first opened. */
 function whyButton(query, match) {

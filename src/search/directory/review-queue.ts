@@ -1,0 +1,125 @@
+import Database from 'better-sqlite3';
+import { DoppelError } from '../../errors.js';
+import { REVIEW_QUEUE_LIMIT, type ReviewCandidate, type ReviewDecision, type ReviewItem, type ReviewPage, type ReviewQueue, reviewFoldKey, reviewPriority, emptyDecided, agreedSql } from '../review.js';
+import { REVIEW_TABLE } from './store.js';
+
+interface ReviewRow {
+  id: number;
+  a_id: string | null;
+  a_text: string;
+  b_id: string | null;
+  b_text: string;
+  probability: number;
+  priority: number;
+  copies: number;
+  status: ReviewItem['status'];
+  reviewer: string | null;
+  decided_at: string | null;
+  feedback_id: number | null;
+  created_at: string;
+}
+
+const toItem = (r: ReviewRow): ReviewItem => ({
+  id: r.id,
+  a: { id: r.a_id, text: r.a_text },
+  b: { id: r.b_id, text: r.b_text },
+  probability: r.probability,
+  priority: r.priority,
+  copies: r.copies,
+  createdAt: r.created_at,
+  status: r.status,
+  reviewer: r.reviewer,
+  decidedAt: r.decided_at,
+  feedbackId: r.feedback_id,
+});
+
+/**
+ * The review queue of a directory store, in its SQLite file (table review_queue), on a connection
+ * of its own without the writer's lease: every worker of `serve --workers` queues what it checks,
+ * and a decision lands in the feedback table in the same transaction that closes the item.
+ */
+export class DirectoryReviewQueue implements ReviewQueue {
+  private readonly db: Database.Database;
+
+  constructor(path: string) {
+    try {
+      this.db = new Database(path, { fileMustExist: true });
+    } catch (err) {
+      throw new DoppelError('STORE_ERROR', `cannot open the review queue of ${path}: ${(err as Error).message}`);
+    }
+    this.db.pragma('busy_timeout = 5000');
+    // The store's writer creates both at open; a store last written by an older Doppel gets them here.
+    this.db.exec(REVIEW_TABLE);
+    const columns = this.db.prepare<[], { name: string }>('PRAGMA table_info(feedback)').all();
+    if (!columns.some((c) => c.name === 'reviewer')) this.db.exec('ALTER TABLE feedback ADD COLUMN reviewer TEXT');
+  }
+
+  async enqueue(candidates: ReviewCandidate[]): Promise<number> {
+    const find = this.db.prepare<[string], { id: number; status: string }>('SELECT id, status FROM review_queue WHERE fold_key = ?');
+    const fold = this.db.prepare("UPDATE review_queue SET copies = copies + 1, probability = ?, threshold = ?, priority = ? WHERE id = ? AND status = 'pending'");
+    const pending = this.db.prepare<[], { n: number }>("SELECT count(*) AS n FROM review_queue WHERE status = 'pending'");
+    const worst = this.db.prepare<[], { id: number; priority: number }>("SELECT id, priority FROM review_queue WHERE status = 'pending' ORDER BY priority DESC, id DESC LIMIT 1");
+    const drop = this.db.prepare('DELETE FROM review_queue WHERE id = ?');
+    const insert = this.db.prepare('INSERT INTO review_queue (fold_key, a_id, a_text, b_id, b_text, probability, threshold, priority, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)');
+    return this.db
+      .transaction(() => {
+        let queued = 0;
+        for (const c of candidates) {
+          const key = reviewFoldKey(c.a.text, c.b.text);
+          const priority = reviewPriority(c.probability, c.threshold);
+          const known = find.get(key);
+          // A pair already decided is not asked again; a pending one counts one more sighting, at the model's latest probability.
+          if (known) {
+            fold.run(c.probability, c.threshold, priority, known.id);
+            continue;
+          }
+          if (pending.get()!.n >= REVIEW_QUEUE_LIMIT) {
+            const least = worst.get()!;
+            if (least.priority <= priority) continue;
+            drop.run(least.id);
+          }
+          insert.run(key, c.a.id, c.a.text, c.b.id, c.b.text, c.probability, c.threshold, priority, new Date().toISOString());
+          queued++;
+        }
+        return queued;
+      })
+      .immediate();
+  }
+
+  async page(limit: number): Promise<ReviewPage> {
+    const items = this.db.prepare<[number], ReviewRow>("SELECT * FROM review_queue WHERE status = 'pending' ORDER BY priority, id LIMIT ?").all(limit).map(toItem);
+    const decided = emptyDecided();
+    let pending = 0;
+    for (const r of this.db.prepare<[], { status: ReviewItem['status']; n: number }>('SELECT status, count(*) AS n FROM review_queue GROUP BY status').all()) {
+      if (r.status === 'pending') pending = r.n;
+      else decided[r.status] = r.n;
+    }
+    const agreed = this.db.prepare<[], { n: number }>(agreedSql('review_queue')).get()!.n;
+    return { items, pending, decided, agreed };
+  }
+
+  async decide(id: number, decision: ReviewDecision, reviewer: string): Promise<ReviewItem> {
+    return this.db
+      .transaction(() => {
+        const row = this.db.prepare<[number], ReviewRow>('SELECT * FROM review_queue WHERE id = ?').get(id);
+        if (!row) throw new DoppelError('NOT_FOUND', `no review item ${id}`);
+        if (row.status !== 'pending') throw new DoppelError('CONFLICT', `review item ${id} was decided already (${row.status}, by ${row.reviewer ?? 'unknown'})`);
+        const decidedAt = new Date().toISOString();
+        const feedbackId =
+          decision === 'skip'
+            ? null
+            : Number(
+                this.db
+                  .prepare('INSERT INTO feedback (a_text, b_text, a_id, b_id, is_duplicate, created_at, reviewer) VALUES (?, ?, ?, ?, ?, ?, ?)')
+                  .run(row.a_text, row.b_text, row.a_id, row.b_id, decision === 'duplicate' ? 1 : 0, decidedAt, reviewer).lastInsertRowid,
+              );
+        this.db.prepare('UPDATE review_queue SET status = ?, reviewer = ?, decided_at = ?, feedback_id = ? WHERE id = ?').run(decision, reviewer, decidedAt, feedbackId, id);
+        return toItem({ ...row, status: decision, reviewer, decided_at: decidedAt, feedback_id: feedbackId });
+      })
+      .immediate();
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+}

@@ -1,0 +1,140 @@
+import type { Pair } from '../data/pairs.js';
+import { pairClusters } from '../data/split.js';
+import { classify, maxAccuracyThreshold, rocAuc } from '../evaluation/binary-classification.js';
+import { Random } from '../util/random.js';
+import { Logistic } from '../verdict/logistic.js';
+import { DEFAULT_OPERATING_POINT, type OperatingPoints } from '../verdict/operating-points.js';
+import { STACK_INPUTS, type VerdictJson } from '../verdict/verdict.js';
+import { clusterWeights } from './fit-verdict.js';
+import { chooseOperatingPoints } from './operating-points.js';
+
+/** Stack inputs of labelled pairs (Verdict.inputs), each pair's row and label. */
+export interface StackRows {
+  pairs: readonly Pair[];
+  rows: readonly Float64Array[];
+}
+
+/** Precision, recall and accuracy of a decision on labelled pairs, with ROC-AUC of the probabilities. */
+export interface ReviewedMetrics {
+  pairs: number;
+  accuracy: number;
+  precision: number;
+  recall: number;
+  rocAuc: number;
+  threshold: number;
+}
+
+export interface StackRefit {
+  verdict: VerdictJson;
+  /** The share of the fit's weight the reviewed pairs carry, chosen by cross-validation on them. */
+  reviewedShare: number;
+  /** The refit's out-of-fold probabilities of the reviewed pairs: each from a stack that did not fit on it. */
+  crossValidated: number[];
+  /** Those probabilities at the refit's default operating point. */
+  refit: ReviewedMetrics;
+}
+
+/** The shares of weight the reviewed pairs may take; the rest stays with the validation pairs. */
+const SHARES = [0.25, 0.5, 0.75, 0.9] as const;
+const FOLDS = 5;
+/** Fewest reviewed pairs a refit accepts, and fewest of each label among them. */
+export const MIN_REVIEWED = { pairs: 20, perLabel: 5 };
+
+const sigmoid = (z: number) => 1 / (1 + Math.exp(-z));
+
+/** Metrics of calling p >= threshold a duplicate. */
+export function reviewedMetrics(probabilities: readonly number[], labels: ArrayLike<number>, threshold: number): ReviewedMetrics {
+  // classify and rocAuc read energies (lower = duplicate): 1 - p is one.
+  const energies = probabilities.map((p) => 1 - p);
+  const c = classify(energies, labels, 1 - threshold);
+  return { pairs: probabilities.length, accuracy: c.accuracy, precision: c.precision, recall: c.recall, rocAuc: rocAuc(energies, labels), threshold };
+}
+
+/** Fold of each reviewed pair: whole question clusters to a fold, so a fold never sees its questions' neighbours. */
+function folds(pairs: readonly Pair[], seed: number): Int32Array {
+  const fold = new Int32Array(pairs.length);
+  new Random(seed).shuffle(pairClusters(pairs)).forEach((cluster, k) => {
+    for (const i of cluster) fold[i] = k % FOLDS;
+  });
+  return fold;
+}
+
+/**
+ * Weights of the combined fit: each side's cluster weights (see clusterWeights), scaled so that the
+ * reviewed pairs carry `share` of the total and the total is what the two sides' weights add up to
+ * (so the L2 penalty means what it meant in the first fit).
+ */
+function combinedWeights(valid: readonly Pair[], reviewed: readonly Pair[], share: number): Float64Array {
+  const v = clusterWeights(valid);
+  const r = clusterWeights(reviewed);
+  const sum = (w: Float64Array) => w.reduce((a, b) => a + b, 0);
+  const total = sum(v) + sum(r);
+  const scaleV = ((1 - share) * total) / sum(v);
+  const scaleR = (share * total) / sum(r);
+  return Float64Array.from([...v.map((w) => w * scaleV), ...r.map((w) => w * scaleR)]);
+}
+
+function fitStack(valid: StackRows, reviewed: StackRows, use: (i: number) => boolean, share: number): Logistic {
+  const kept = reviewed.pairs.map((_, i) => i).filter(use);
+  const keptPairs = kept.map((i) => reviewed.pairs[i]);
+  const rows = [...valid.rows, ...kept.map((i) => reviewed.rows[i])];
+  const labels = [...valid.pairs, ...keptPairs].map((p) => p.label);
+  return Logistic.fit([...STACK_INPUTS], rows, labels, { weights: combinedWeights(valid.pairs, keptPairs, share) });
+}
+
+/** Out-of-fold probabilities of the reviewed pairs for one share. */
+function outOfFold(valid: StackRows, reviewed: StackRows, fold: Int32Array, share: number): number[] {
+  const probabilities = new Array<number>(reviewed.pairs.length);
+  for (let k = 0; k < FOLDS; k++) {
+    const stack = fitStack(valid, reviewed, (i) => fold[i] !== k, share);
+    reviewed.rows.forEach((row, i) => {
+      if (fold[i] === k) probabilities[i] = sigmoid(stack.logit(row));
+    });
+  }
+  return probabilities;
+}
+
+/** Mean log-loss of probabilities against labels. */
+function logLoss(probabilities: readonly number[], pairs: readonly Pair[]): number {
+  let loss = 0;
+  probabilities.forEach((p, i) => {
+    const q = Math.min(Math.max(p, 1e-9), 1 - 1e-9);
+    loss -= pairs[i].label ? Math.log(q) : Math.log(1 - q);
+  });
+  return loss / probabilities.length;
+}
+
+/**
+ * Refits the verdict's last step, the stacked regression, on the validation pairs it was fit on
+ * plus a forum's reviewed pairs; the encoder, the trees and the cross-attention model stay as they
+ * are, so a refit takes seconds and a store's vectors stay valid. How much weight the reviewed
+ * pairs get is chosen by 5-fold cross-validation on them (grouped by question cluster, by
+ * log-loss): a few hundred decisions should move a general model towards a forum's questions
+ * without letting a handful of them overrule thousands of validation pairs. The threshold and the
+ * operating points are chosen on the validation probabilities and the reviewed pairs'
+ * out-of-fold ones, weighted as the fit is, so they describe the forum's own pairs honestly.
+ */
+export function refitStack(current: VerdictJson, valid: StackRows, reviewed: StackRows, seed = 42): StackRefit {
+  const fold = folds(reviewed.pairs, seed);
+  let best: { share: number; probabilities: number[]; loss: number } | undefined;
+  for (const share of SHARES) {
+    const probabilities = outOfFold(valid, reviewed, fold, share);
+    const loss = logLoss(probabilities, reviewed.pairs);
+    if (!best || loss < best.loss) best = { share, probabilities, loss };
+  }
+  const { share, probabilities: crossValidated } = best!;
+  const stack = fitStack(valid, reviewed, () => true, share);
+  const weights = combinedWeights(valid.pairs, reviewed.pairs, share);
+  const probabilities = [...valid.rows.map((r) => sigmoid(stack.logit(r))), ...crossValidated];
+  const labels = [...valid.pairs, ...reviewed.pairs].map((p) => p.label);
+  const operatingPoints: OperatingPoints = chooseOperatingPoints(probabilities, labels, weights);
+  // As in fitVerdict: thresholds are found on energies, and 1 - p is one.
+  const threshold = 1 - maxAccuracyThreshold(probabilities.map((p) => 1 - p), labels, weights);
+  const verdict: VerdictJson = { ...current, stack: stack.json, threshold, operatingPoints };
+  const refit = reviewedMetrics(
+    crossValidated,
+    reviewed.pairs.map((p) => p.label),
+    operatingPoints[DEFAULT_OPERATING_POINT].threshold,
+  );
+  return { verdict, reviewedShare: share, crossValidated, refit };
+}
