@@ -31,5 +31,5 @@ export async function startPglite(options: { textsearch?: boolean } = {}): Promi
 
 /** Drops every Doppel table: the next open creates a fresh store. */
 export async function emptyStore(db: PGlite): Promise<void> {
-  await db.exec('DROP TABLE IF EXISTS doppel_questions, doppel_feedback, doppel_api_keys, doppel_meta CASCADE');
+  await db.exec('DROP TABLE IF EXISTS doppel_questions, doppel_feedback, doppel_api_keys, doppel_review, doppel_meta CASCADE');
 }

@@ -20,7 +20,7 @@ import { loadModel } from '../../src/model/load.js';
 import { defaultModelDir } from '../../src/model/model-dir.js';
 import { openIndex } from '../../src/search/stores.js';
 import { reviewPriority } from '../../src/search/review.js';
-import { refitStack, reviewedMetrics, type StackRows } from '../../src/training/refit-stack.js';
+import { refitStack, reviewedMetrics, stackProbability, stackRows } from '../../src/training/refit-stack.js';
 import { lineChart } from '../../src/training/report/svg.js';
 import { Random } from '../../src/util/random.js';
 import { DEFAULT_OPERATING_POINT } from '../../src/verdict/operating-points.js';
@@ -43,25 +43,17 @@ const split = bundledSplit();
 const { valid } = splitForTraining((await readPairs(qqpPath)).pairs, split);
 const { train: reviewHalf, valid: testHalf } = splitByCluster(medical, 0.5, 42);
 
-async function stackRows(pairs: Pair[]): Promise<StackRows> {
-  const { energies } = await pairEnergies(model.classifier.encoder, model.classifier.energy, pairs);
-  return { pairs, rows: pairs.map((p, i) => verdict.inputs(p.q1, p.q2, energies[i])) };
-}
-const validRows = await stackRows(valid);
-const review = await stackRows(reviewHalf);
-const test = await stackRows(testHalf);
+const rowsOf = async (pairs: Pair[]) => stackRows(verdict, pairs, (await pairEnergies(model.classifier.encoder, model.classifier.energy, pairs)).energies);
+const validRows = await rowsOf(valid);
+const review = await rowsOf(reviewHalf);
+const test = await rowsOf(testHalf);
 const testLabels = testHalf.map((p) => p.label);
 
-const sigmoid = (z: number) => 1 / (1 + Math.exp(-z));
-/** The test half's accuracy under a stack and its default operating point. */
-function testAccuracy(stack: Logistic, threshold: number): number {
-  return reviewedMetrics(test.rows.map((r) => sigmoid(stack.logit(r))), testLabels, threshold).accuracy;
-}
+/** The test half under a stack and its default operating point. */
+const testMetrics = (stack: Logistic, threshold: number) => reviewedMetrics(testHalf.map((_, i) => stackProbability(stack, test, i)), testLabels, threshold);
 const bundledStack = new Logistic(verdict.json.stack);
 const bundledThreshold = model.operatingPoints[DEFAULT_OPERATING_POINT].threshold;
-// The bundled verdict as it judges (identical texts are a duplicate by rule): its probabilities on the test half.
-const { energies: testEnergies } = await pairEnergies(model.classifier.encoder, model.classifier.energy, testHalf);
-const bundled = reviewedMetrics(testHalf.map((p, i) => model.judge(p.q1, p.q2, testEnergies[i]).probability), testLabels, bundledThreshold);
+const bundled = testMetrics(bundledStack, bundledThreshold);
 
 /** Test accuracy after each batch, answering the review half in the order `next` picks. */
 function play(next: (remaining: number[], stack: Logistic, threshold: number) => number[]): [number, number][] {
@@ -75,10 +67,10 @@ function play(next: (remaining: number[], stack: Logistic, threshold: number) =>
     const taken = new Set(batch);
     reviewed.push(...batch);
     remaining = remaining.filter((i) => !taken.has(i));
-    const refit = refitStack(verdict.json, validRows, { pairs: reviewed.map((i) => review.pairs[i]), rows: reviewed.map((i) => review.rows[i]) });
+    const refit = refitStack(verdict.json, validRows, { pairs: reviewed.map((i) => review.pairs[i]), rows: reviewed.map((i) => review.rows[i]), identical: reviewed.map((i) => review.identical[i]) });
     stack = new Logistic(refit.verdict.stack);
     threshold = refit.verdict.operatingPoints![DEFAULT_OPERATING_POINT].threshold;
-    curve.push([reviewed.length, testAccuracy(stack, threshold)]);
+    curve.push([reviewed.length, testMetrics(stack, threshold).accuracy]);
   }
   return curve;
 }
@@ -86,7 +78,7 @@ function play(next: (remaining: number[], stack: Logistic, threshold: number) =>
 const started = Date.now();
 const queue = play((remaining, stack, threshold) =>
   remaining
-    .map((i) => ({ i, priority: reviewPriority(sigmoid(stack.logit(review.rows[i])), threshold) }))
+    .map((i) => ({ i, priority: reviewPriority(stackProbability(stack, review, i), threshold) }))
     .sort((x, y) => x.priority - y.priority)
     .map((x) => x.i),
 );

@@ -214,8 +214,8 @@ export interface StoreBackend {
   openTransfer(location: string, model: Model, role: 'source' | 'target'): Promise<TransferEnd>;
   /** The store's API keys, without the writer's lease (a server may be running on it). */
   openKeys(location: string, options: { readonly: boolean }): Promise<ApiKeyStore>;
-  /** The store's review queue, on a connection of its own (every worker of a server queues and decides). */
-  openReview(location: string): Promise<ReviewQueue>;
+  /** The store's review queue, on a connection of its own (every worker of a server queues and decides); `limit`: most pairs pending (REVIEW_QUEUE_LIMIT). */
+  openReview(location: string, options?: { limit?: number }): Promise<ReviewQueue>;
 }
 
 /**

@@ -69,7 +69,8 @@ export function reviewPriority(probability: number, threshold: number): number {
  */
 export function reviewFoldKey(a: string, b: string): string {
   const [x, y] = [questionKey(a), questionKey(b)].sort();
-  return `${x}\u0000${y}`;
+  // U+001F: a control character no checked question holds, and one PostgreSQL text can (it refuses NUL).
+  return `${x}\u001f${y}`;
 }
 
 /** Counts decided pairs whose probability at queueing was on the moderator's side of its threshold (one SQL for both backends' tables). */

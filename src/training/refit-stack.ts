@@ -4,15 +4,24 @@ import { classify, maxAccuracyThreshold, rocAuc } from '../evaluation/binary-cla
 import { Random } from '../util/random.js';
 import { Logistic } from '../verdict/logistic.js';
 import { DEFAULT_OPERATING_POINT, type OperatingPoints } from '../verdict/operating-points.js';
-import { STACK_INPUTS, type VerdictJson } from '../verdict/verdict.js';
+import { STACK_INPUTS, type Verdict, type VerdictJson } from '../verdict/verdict.js';
 import { clusterWeights } from './fit-verdict.js';
 import { chooseOperatingPoints } from './operating-points.js';
 
-/** Stack inputs of labelled pairs (Verdict.inputs), each pair's row and label. */
+/** Stack inputs of labelled pairs (Verdict.inputs), and which pairs the identical-text rule decides (probability 1, as Verdict.judge says). */
 export interface StackRows {
   pairs: readonly Pair[];
   rows: readonly Float64Array[];
+  identical: readonly boolean[];
 }
+
+/** The rows of labelled pairs whose energies are known. */
+export function stackRows(verdict: Verdict, pairs: readonly Pair[], energies: ArrayLike<number>): StackRows {
+  return { pairs, rows: pairs.map((p, i) => verdict.inputs(p.q1, p.q2, energies[i])), identical: pairs.map((p) => verdict.sameQuestion(p.q1, p.q2)) };
+}
+
+/** Pair i's probability under a stack, as the verdict judges it. */
+export const stackProbability = (stack: Logistic, rows: StackRows, i: number): number => (rows.identical[i] ? 1 : sigmoid(stack.logit(rows.rows[i])));
 
 /** Precision, recall and accuracy of a decision on labelled pairs, with ROC-AUC of the probabilities. */
 export interface ReviewedMetrics {
@@ -87,8 +96,8 @@ function outOfFold(valid: StackRows, reviewed: StackRows, fold: Int32Array, shar
   const probabilities = new Array<number>(reviewed.pairs.length);
   for (let k = 0; k < FOLDS; k++) {
     const stack = fitStack(valid, reviewed, (i) => fold[i] !== k, share);
-    reviewed.rows.forEach((row, i) => {
-      if (fold[i] === k) probabilities[i] = sigmoid(stack.logit(row));
+    reviewed.rows.forEach((_, i) => {
+      if (fold[i] === k) probabilities[i] = stackProbability(stack, reviewed, i);
     });
   }
   return probabilities;
@@ -125,7 +134,7 @@ export function refitStack(current: VerdictJson, valid: StackRows, reviewed: Sta
   const { share, probabilities: crossValidated } = best!;
   const stack = fitStack(valid, reviewed, () => true, share);
   const weights = combinedWeights(valid.pairs, reviewed.pairs, share);
-  const probabilities = [...valid.rows.map((r) => sigmoid(stack.logit(r))), ...crossValidated];
+  const probabilities = [...valid.rows.map((_, i) => stackProbability(stack, valid, i)), ...crossValidated];
   const labels = [...valid.pairs, ...reviewed.pairs].map((p) => p.label);
   const operatingPoints: OperatingPoints = chooseOperatingPoints(probabilities, labels, weights);
   // As in fitVerdict: thresholds are found on energies, and 1 - p is one.

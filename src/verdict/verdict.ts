@@ -131,7 +131,8 @@ export class Verdict {
     return this.analysis(a).words.length > 0 && this.analysis(b).words.length > 0;
   }
 
-  private sameQuestion(a: string, b: string): boolean {
+  /** The two texts are the same question once normalised: a duplicate by rule, whatever the stack says. */
+  sameQuestion(a: string, b: string): boolean {
     return this.analysis(a).key === this.analysis(b).key;
   }
 

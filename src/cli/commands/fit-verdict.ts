@@ -12,7 +12,7 @@ import { chooseStagePoints, measureOnTest, type VerdictReport, verdictStage } fr
 import type { Pair } from '../../data/pairs.js';
 import { pairEnergies } from '../../evaluation/binary-classification.js';
 import { describeStore, readFeedbackPairs } from '../../search/stores.js';
-import { MIN_REVIEWED, refitStack, type ReviewedMetrics, reviewedMetrics } from '../../training/refit-stack.js';
+import { MIN_REVIEWED, refitStack, type ReviewedMetrics, reviewedMetrics, stackRows } from '../../training/refit-stack.js';
 import { Verdict, type VerdictJson } from '../../verdict/verdict.js';
 import type { WordVectors } from '../../verdict/word-vectors.js';
 import { writeFileAtomic } from '../../util/atomic-write.js';
@@ -126,14 +126,11 @@ export async function refitVerdictCommand(model: Model, flags: RefitFlags, log: 
   const { training, data } = await recordedSplit(model, flags, log);
   const { verdict } = model;
   const { encoder, energy } = model.classifier;
-  const rows = async (pairs: Pair[]) => {
-    const { energies } = await pairEnergies(encoder, energy, pairs);
-    return { pairs, rows: pairs.map((p, i) => verdict.inputs(p.q1, p.q2, energies[i])), energies };
-  };
-  const valid = await rows(data.valid);
-  const review = await rows(reviewed);
+  const { energies } = await pairEnergies(encoder, energy, reviewed);
+  const review = stackRows(verdict, reviewed, energies);
+  const valid = stackRows(verdict, data.valid, (await pairEnergies(encoder, energy, data.valid)).energies);
   const labels = reviewed.map((p) => p.label);
-  const current = reviewedMetrics(reviewed.map((p, i) => model.judge(p.q1, p.q2, review.energies[i]).probability), labels, model.decision().threshold);
+  const current = reviewedMetrics(reviewed.map((p, i) => model.judge(p.q1, p.q2, energies[i]).probability), labels, model.decision().threshold);
   const fit = refitStack(verdict.json, valid, review);
   log(`current model on the reviewed pairs: ${metricsLine(current)}`);
   log(`refit, cross-validated (5 folds by question): ${metricsLine(fit.refit)}; reviewed pairs carry ${fit.reviewedShare} of the fit's weight`);

@@ -50,8 +50,8 @@ export const directoryBackend: StoreBackend = {
     return new DirectoryKeyStore(databasePath(dir), options);
   },
 
-  async openReview(dir) {
+  async openReview(dir, options) {
     if (!existsSync(databasePath(dir))) throw new DoppelError('INVALID_INPUT', `no Doppel store at ${dir}`);
-    return new DirectoryReviewQueue(databasePath(dir));
+    return new DirectoryReviewQueue(databasePath(dir), options?.limit);
   },
 };

@@ -41,7 +41,10 @@ const toItem = (r: ReviewRow): ReviewItem => ({
 export class DirectoryReviewQueue implements ReviewQueue {
   private readonly db: Database.Database;
 
-  constructor(path: string) {
+  constructor(
+    path: string,
+    private readonly limit = REVIEW_QUEUE_LIMIT,
+  ) {
     try {
       this.db = new Database(path, { fileMustExist: true });
     } catch (err) {
@@ -73,7 +76,7 @@ export class DirectoryReviewQueue implements ReviewQueue {
             fold.run(c.probability, c.threshold, priority, known.id);
             continue;
           }
-          if (pending.get()!.n >= REVIEW_QUEUE_LIMIT) {
+          if (pending.get()!.n >= this.limit) {
             const least = worst.get()!;
             if (least.priority <= priority) continue;
             drop.run(least.id);

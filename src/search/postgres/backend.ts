@@ -61,11 +61,11 @@ export const postgresBackend: StoreBackend = {
     }
   },
 
-  async openReview(url) {
+  async openReview(url, options) {
     const db = new Database(url, 2, { efSearch: DEFAULT_HNSW.ef }, () => {});
     try {
       await readSchema(db);
-      return new PostgresReviewQueue(db);
+      return new PostgresReviewQueue(db, options?.limit);
     } catch (err) {
       await db.end();
       throw err;

@@ -38,7 +38,10 @@ const toItem = (r: ReviewRow): ReviewItem => ({
  * replica; all of it on the primary, since a moderator's decision must be seen by the next page.
  */
 export class PostgresReviewQueue implements ReviewQueue {
-  constructor(private readonly db: Database) {}
+  constructor(
+    private readonly db: Database,
+    private readonly limit = REVIEW_QUEUE_LIMIT,
+  ) {}
 
   async enqueue(candidates: ReviewCandidate[]): Promise<number> {
     if (candidates.length === 0) return 0;
@@ -74,7 +77,7 @@ export class PostgresReviewQueue implements ReviewQueue {
   /** Whether a pair of this priority fits: below the bound, or by dropping a less informative pending pair. */
   private async makeRoom(client: pg.PoolClient, priority: number): Promise<boolean> {
     const { rows } = await client.query<{ n: string }>("SELECT count(*) AS n FROM doppel_review WHERE status = 'pending'");
-    if (Number(rows[0].n) < REVIEW_QUEUE_LIMIT) return true;
+    if (Number(rows[0].n) < this.limit) return true;
     const worst = await client.query<{ id: string; priority: number }>("SELECT id, priority FROM doppel_review WHERE status = 'pending' ORDER BY priority DESC, id DESC LIMIT 1");
     if (worst.rows[0].priority <= priority) return false;
     await client.query('DELETE FROM doppel_review WHERE id = $1', [worst.rows[0].id]);
