@@ -73,7 +73,7 @@ describe('service metrics (Prometheus, prom-client)', () => {
   test('index gauges are read at scrape time, once per scrape; the model is an info gauge', async () => {
     let reads = 0;
     const figures = { indexed: 3, deleted: 1, feedback: 2 };
-    const m = new Metrics({ processMetrics: false, index: async () => (reads++, figures), model: { model: 'abc', energy: 'l2', encoder: 'onnx "x"' } });
+    const m = new Metrics({ processMetrics: false, index: async () => (reads++, figures), model: () => ({ model: 'abc', energy: 'l2', encoder: 'onnx "x"' }) });
     const text = await m.render();
     assert.equal(reads, 1, 'one read of the store per scrape');
     assert.match(text, /^doppel_index_questions 3$/m);

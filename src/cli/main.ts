@@ -16,13 +16,17 @@ import { SEARCH_MODES } from '../search/backend.js';
 import { DEFAULT_OPERATING_POINT, OPERATING_POINTS, type OperatingPointName } from '../verdict/operating-points.js';
 import { type DedupArgs, dedupCommand } from './commands/dedup.js';
 import { addCommand, buildCommand, evalRetrievalCommand, type IndexContext, migrateCommand, removeCommand, searchCommand, statsCommand } from './commands/index-cmds.js';
-import { type ServeOptions, serveCommand } from './commands/serve.js';
+import { DEMO_STORE, type ServeOptions, serveCommand } from './commands/serve.js';
 import { type KeyCreateOptions, keysCreateCommand, keysListCommand, keysRevokeCommand } from './commands/keys.js';
 import { KEY_SCOPES } from '../search/api-keys.js';
 import { checkOrigin } from '../service/cors.js';
 import { fitVerdictCommand, refitVerdictCommand } from './commands/fit-verdict.js';
 import { type EnsembleFlags, ensembleCommand } from './commands/ensemble.js';
 import { trainCommand } from './commands/train.js';
+import { activateCommand, type ModelCommandContext, rollbackCommand, statusCommand } from './commands/model.js';
+import { resolveStore } from '../search/stores.js';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 
 const log = (message: string) => process.stderr.write(`[doppel] ${message}\n`);
 
@@ -166,16 +170,35 @@ const intArg = (name: string) => (v: string) => {
   if (!Number.isInteger(n) || n < 1) throw new DoppelError('INVALID_INPUT', `${name} must be a positive integer, got '${v}'`);
   return n;
 };
+/**
+ * The model for a store: --model when given, else the one the store records (the last it was
+ * opened or switched with; doppel model activate), else the bundled one.
+ */
+async function modelFor(store: string | undefined, dir: string | undefined) {
+  if (dir || !store) return openModel(dir);
+  const recorded = await resolveStore(store)
+    .recordedModel(store)
+    .catch(() => undefined);
+  if (recorded?.dir && resolve(recorded.dir) !== resolve(defaultModelDir()) && existsSync(recorded.dir)) {
+    log(`model: ${recorded.dir} (the store's; --model overrides)`);
+    return openModel(recorded.dir);
+  }
+  return openModel(undefined);
+}
+
+const reencodeOption = () => new Option('--reencode', 'the store was encoded by another model: re-encode it now, offline (doppel model activate switches a live store without downtime)');
 const storeOptions = (cmd: Command) =>
   cmd
     .requiredOption('--store <dir|url>', 'store directory (created if missing), or a postgres:// URL')
-    .addOption(modelOption())
+    .addOption(new Option('--model <dir>', "model directory (default: the store's, else the bundled model)"))
+    .addOption(reencodeOption())
     .option('--m <n>', 'HNSW links per node', intArg('--m'))
     .option('--ef-construction <n>', 'HNSW build breadth', intArg('--ef-construction'))
     .option('--ef <n>', 'HNSW search breadth', intArg('--ef'));
-const indexContext = async (opts: { store: string; model?: string; m?: number; efConstruction?: number; ef?: number }): Promise<IndexContext> => ({
+const indexContext = async (opts: { store: string; model?: string; reencode?: boolean; m?: number; efConstruction?: number; ef?: number }): Promise<IndexContext> => ({
   store: opts.store,
-  model: await openModel(opts.model),
+  model: await modelFor(opts.store, opts.model),
+  reencode: opts.reencode,
   log,
   hnsw: { m: opts.m, efConstruction: opts.efConstruction, ef: opts.ef },
 });
@@ -235,7 +258,7 @@ program
   .option('--strict', 'stop at the first malformed row', false)
   .option('--force', 'overwrite --out', false)
   .option('--json', 'print the summary as one JSON object on stdout', false)
-  .action(async (input: string, opts: DedupArgs & { model?: string }) => dedupCommand(await openModel(opts.model), input, opts, log));
+  .action(async (input: string, opts: DedupArgs & { model?: string }) => dedupCommand(await modelFor(opts.against, opts.model), input, opts, log));
 
 program
   .command('export')
@@ -253,7 +276,8 @@ program
   .option('--read-url <url>', 'PostgreSQL stores: a read replica for searches and reads')
   .option('--pool-size <n>', 'PostgreSQL stores: connections per pool (default: $DOPPEL_PG_POOL or 10)', intArg('--pool-size'))
   .option('--demo', 'build the demo store from data/sample at first start', false)
-  .addOption(modelOption())
+  .addOption(new Option('--model <dir>', "model directory (default: the store's, else the bundled model)"))
+  .addOption(reencodeOption())
   .option('--host <host>', 'address to listen on', process.env.HOST ?? '127.0.0.1')
   .option('--port <port>', 'port (0: any free port)', (v) => Number(v), Number(process.env.PORT ?? 8080))
   .option('--rate-limit <n>', 'requests per second per client (0: off)', (v) => Number(v), 200)
@@ -272,8 +296,35 @@ program
     if (!Number.isInteger(opts.workers) || opts.workers < 1 || opts.workers > 64) throw new DoppelError('INVALID_INPUT', '--workers must be an integer from 1 to 64');
     if (!Number.isInteger(opts.port) || opts.port < 0 || opts.port > 65535) throw new DoppelError('INVALID_INPUT', `bad --port`);
     if (!(opts.saveInterval > 0)) throw new DoppelError('INVALID_INPUT', '--save-interval must be a positive number of seconds');
-    await serveCommand(await openModel(opts.model), opts, log);
+    await serveCommand(await modelFor(opts.store ?? (opts.demo ? DEMO_STORE : undefined), opts.model), opts, log);
   });
+
+const model = program.command('model').description("which model a store's vectors are of: switch it without downtime, roll back, or see");
+const modelContext = async (opts: { store: string; server?: string; key?: string }): Promise<ModelCommandContext> => ({
+  store: opts.store,
+  current: await modelFor(opts.store, undefined),
+  load: (dir) => openModel(dir),
+  log,
+  server: opts.server,
+  key: opts.key,
+});
+const serverOptions = (cmd: Command) =>
+  cmd
+    .requiredOption('--store <dir|url>', 'the store')
+    .option('--server <url>', 'a server running on the store: it switches without downtime (needs an admin key)')
+    .option('--key <key>', "that server's admin key (default: $DOPPEL_API_KEY)");
+serverOptions(model.command('activate').description("encode the store's questions with another model, then switch to it; the previous model's vectors are kept for a rollback"))
+  .requiredOption('--model <dir>', 'the model directory to put into service')
+  .action(async (opts: { store: string; model: string; server?: string; key?: string }) => activateCommand(await modelContext(opts), opts.model));
+serverOptions(model.command('rollback').description('put the model the store had before its last switch back into service')).action(async (opts: { store: string; server?: string; key?: string }) =>
+  rollbackCommand(await modelContext(opts)),
+);
+model
+  .command('status')
+  .description('the model that encoded a store, the one before it, and an activation left unfinished')
+  .requiredOption('--store <dir|url>', 'the store')
+  .option('--json', 'print one JSON object', false)
+  .action(async (opts: { store: string; json: boolean }) => statusCommand(await modelContext(opts), opts.json));
 
 const keys = program.command('keys').description("API keys kept hashed in a store: search keys for browsers, write keys for a forum's server");
 keys

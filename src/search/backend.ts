@@ -172,6 +172,8 @@ export interface FeedbackInput {
 
 export interface OpenOptions {
   model: Model;
+  /** Re-encode a store that another model encoded (otherwise refused: see refuseOtherModel). */
+  reencode?: boolean;
   hnsw?: Partial<HnswParams>;
   fusion?: Partial<FusionWeights>;
   readonly?: boolean;
@@ -197,6 +199,27 @@ export interface TransferEnd {
   close(): Promise<void>;
 }
 
+/** A model as a store records it: its id, and the directory it was loaded from (unknown in stores written before it was recorded). */
+export interface StoreModel {
+  id: string;
+  dir: string | null;
+}
+
+/** The store's models: the one its vectors are of, the one before it (a rollback's target), and one being activated. */
+export interface StoreModels {
+  current: StoreModel;
+  previous?: StoreModel;
+  activating?: StoreModel;
+}
+
+export interface StageOptions {
+  /** Questions encoded at a time. */
+  batch?: number;
+  onProgress?: (staged: number, total: number) => void;
+  /** Called after each batch with the milliseconds it took: a server waits here so that requests keep the processor. */
+  pace?: (batchMs: number) => Promise<void>;
+}
+
 /**
  * A kind of store: a directory (SQLite + hnswlib) or a PostgreSQL database. Everything that
  * reaches a store by its `--store` location goes through one of these, chosen by resolveStore.
@@ -214,6 +237,8 @@ export interface StoreBackend {
   openTransfer(location: string, model: Model, role: 'source' | 'target'): Promise<TransferEnd>;
   /** The store's API keys, without the writer's lease (a server may be running on it). */
   openKeys(location: string, options: { readonly: boolean }): Promise<ApiKeyStore>;
+  /** The model a store records (its id and directory), read without the writer's lease; undefined for a new store. */
+  recordedModel(location: string): Promise<StoreModel | undefined>;
   /** The store's review queue, on a connection of its own (every worker of a server queues and decides); `limit`: most pairs pending (REVIEW_QUEUE_LIMIT). */
   openReview(location: string, options?: { limit?: number }): Promise<ReviewQueue>;
 }
@@ -265,6 +290,21 @@ export interface DuplicateIndex {
   /** Every verdict, oldest first, as training pairs. */
   feedbackPairs(): Promise<Pair[]>;
   stats(options?: { categories?: boolean }): Promise<IndexStats>;
+  /** Which model encoded the store, the one before it, and one being activated. */
+  models(): Promise<StoreModels>;
+  /**
+   * Model activation, step 1: encodes every live question with `next` into vectors and an index
+   * of its own, beside the serving ones (the current model answers meanwhile). Resumable: what was
+   * staged before is kept. Nothing to do when `next` makes the same vectors.
+   */
+  stage(next: Model, options?: StageOptions): Promise<void>;
+  /**
+   * Step 2: the questions written since are staged, then `next` takes over in one switch and the
+   * replaced vectors are kept for a rollback. The caller holds every other request meanwhile.
+   */
+  switchModel(next: Model): Promise<void>;
+  /** Forgets an activation in progress (its staged vectors stay until the next one overwrites them). */
+  discardActivation(): Promise<void>;
   /** Persists what is only in memory (the directory's graph); a database has nothing to save. */
   save(): Promise<void>;
   close(): Promise<void>;

@@ -19,12 +19,30 @@ import {
   type SearchOptions,
   type SearchStage,
   type StageObserver,
+  type StageOptions,
   type StoredQuestion,
+  type StoreModels,
   type UpsertOutcome,
   type UpsertPlan,
 } from './backend.js';
 
+/**
+ * A store encoded by another model is not re-encoded behind the user's back (minutes to hours,
+ * and the store answers with the new model's judgement afterwards): `reencode` says to, and
+ * `doppel model activate` switches a live store without downtime.
+ */
+export function refuseOtherModel(stored: string | undefined, model: Model, live: number, options: { reencode?: boolean; where: string }): void {
+  if (!stored || stored === model.id || live === 0 || options.reencode) return;
+  throw new DoppelError(
+    'CONFLICT',
+    `${options.where} holds ${live} questions encoded by model ${stored}, not ${model.id}: serve it with that model (the default: --model left out), ` +
+      `switch it without downtime with doppel model activate --store ${options.where} --model ${model.files.dir}, or re-encode it now with --reencode`,
+  );
+}
+
 /** The energy's weight against normalised BM25; chosen on the held-out Quora retrieval task. */
+export type { StageOptions, StoreModels };
+
 export const DEFAULT_FUSION: FusionWeights = { alpha: 1 };
 export const ENCODE_BATCH = 512;
 
@@ -71,7 +89,8 @@ export abstract class IndexCore implements DuplicateIndex {
   private stageObserver?: StageObserver;
 
   protected constructor(
-    readonly model: Model,
+    /** Replaced only by switchModel, while no request is in flight. */
+    public model: Model,
     protected readonly fusion: FusionWeights,
     protected readonly readonly: boolean,
   ) {}
@@ -101,6 +120,10 @@ export abstract class IndexCore implements DuplicateIndex {
   protected abstract questionsByLabel(labels: number[]): Promise<Map<number, StoredQuestion>>;
   protected abstract storeFeedback(row: NewFeedback): Promise<number>;
   abstract feedbackPairs(): Promise<Pair[]>;
+  abstract models(): Promise<StoreModels>;
+  abstract stage(next: Model, options?: StageOptions): Promise<void>;
+  abstract switchModel(next: Model): Promise<void>;
+  abstract discardActivation(): Promise<void>;
   abstract stats(options?: { categories?: boolean }): Promise<IndexStats>;
   abstract save(): Promise<void>;
   abstract close(): Promise<void>;

@@ -5,6 +5,8 @@ import { DEFAULT_OPERATING_POINT, type OperatingPointName } from '../verdict/ope
 import { Admission, type AdmissionOptions, DEFAULT_ADMISSION } from './admission.js';
 import type { ApiKeyStore } from '../search/api-keys.js';
 import type { ReviewQueue } from '../search/review.js';
+import { loadModel, type Model } from '../model/load.js';
+import { ModelSwitch } from './model-switch.js';
 import { Authenticator } from './auth.js';
 import { cors } from './cors.js';
 import { errorHandler, forwardTo, jsonBody, routeLabel, sendError } from './http.js';
@@ -20,6 +22,8 @@ import { healthRoute } from './routes/health.js';
 import { listQuestionsRoute } from './routes/list-questions.js';
 import { metricsRoute } from './routes/metrics.js';
 import { modelRoute } from './routes/model.js';
+import { modelActivateRoute } from './routes/model-activate.js';
+import { modelRollbackRoute } from './routes/model-rollback.js';
 import { openApiRoute } from './routes/openapi.js';
 import { patchQuestionRoute } from './routes/patch-question.js';
 import { putQuestionRoute } from './routes/put-question.js';
@@ -39,6 +43,10 @@ export interface ServiceOptions {
   keys?: ApiKeyStore;
   /** The store's review queue: checks and additions the model is unsure of are queued for moderators. */
   review?: ReviewQueue;
+  /** How `model activate` loads a model directory (default: loadModel with the process's runtime). */
+  loadModel?: (dir: string) => Promise<Model>;
+  /** A server of `serve --workers`: no model activation (each worker holds its own model). */
+  workers?: boolean;
   /** Reads need a key too. */
   requireKey?: boolean;
   /** /metrics needs an admin key. */
@@ -84,6 +92,8 @@ const ROUTES = [
   reviewQueueRoute,
   reviewDecisionRoute,
   modelRoute,
+  modelActivateRoute,
+  modelRollbackRoute,
   healthRoute,
   metricsRoute,
   openApiRoute,
@@ -104,8 +114,11 @@ export function createApp(index: DuplicateIndex, options: ServiceOptions) {
       const s = await index.stats();
       return { indexed: s.indexed, deleted: s.deleted, feedback: s.feedback };
     },
-    model: { model: index.model.id, energy: index.model.files.config.energy, encoder: index.model.encoder.runtime },
+    model: () => ({ model: index.model.id, energy: index.model.files.config.energy, encoder: index.model.encoder.runtime }),
+    activation: () => modelSwitch.status,
   });
+  // One process holds the store's model (with --workers the readers hold their own): activation runs in a single-process server.
+  const modelSwitch = new ModelSwitch(index, { load: options.loadModel ?? ((dir) => loadModel(dir, { log: (m) => log.info(m) })), log });
   index.observeStages((stage, seconds) => metrics.stage(stage, seconds));
   const bounds = options.admission ?? {};
   admission = new Admission(
@@ -164,7 +177,10 @@ export function createApp(index: DuplicateIndex, options: ServiceOptions) {
   const authenticator = new Authenticator({ bootstrapKey: options.apiKey, keys: options.keys, requireKey: options.requireKey, metrics });
   const context: RouteContext = {
     index,
-    model: index.model,
+    get model() {
+      return index.model;
+    },
+    modelSwitch: options.workers || options.writer ? undefined : modelSwitch,
     metrics,
     log,
     admit: (req, work) => admission!.run(work, arrivals.get(req)),
@@ -184,9 +200,10 @@ export function createApp(index: DuplicateIndex, options: ServiceOptions) {
       review.enqueue([{ a, b: { id: best.id, text: best.text }, probability: best.probability, threshold: model.decision().threshold }]).catch((err: Error) => log.warn({ err: err.message }, 'could not queue a pair for review'));
     },
   };
+  app.use(modelSwitch.middleware);
   for (const route of ROUTES) route(app, context);
 
   app.use((req, res) => sendError(res, 'NOT_FOUND', `no route ${req.method} ${req.path.slice(0, 200)}`));
   app.use(errorHandler(maxBodyBytes, log));
-  return { app, metrics };
+  return { app, metrics, modelSwitch };
 }

@@ -33,8 +33,10 @@ export interface IndexGauges {
 export interface MetricsOptions {
   /** Read when /metrics is scraped; no index gauges without it. */
   index?: () => Promise<IndexGauges>;
-  /** Labels of doppel_model_info; no model gauge without it. */
-  model?: { model: string; energy: string; encoder: string };
+  /** Labels of doppel_model_info (read at every scrape: a model can be switched); no model gauge without it. */
+  model?: () => { model: string; energy: string; encoder: string };
+  /** A model activation's progress, read at every scrape; no activation gauges without it. */
+  activation?: () => { state: string; staged: number; total: number } | undefined;
   /**
    * prom-client's default process metrics (CPU, memory, file descriptors, event-loop lag, GC,
    * active handles). Default true. They describe the process, not one app, so they are
@@ -144,7 +146,39 @@ export class Metrics {
       gauge('doppel_feedback_pairs', 'Labelled feedback pairs stored.', (g) => g.feedback);
     }
     if (model) {
-      new Gauge({ name: 'doppel_model_info', help: 'The model in use.', labelNames: ['model', 'energy', 'encoder'], registers: [own] }).set(model, 1);
+      new Gauge({
+        name: 'doppel_model_info',
+        help: 'The model in use.',
+        labelNames: ['model', 'energy', 'encoder'],
+        registers: [own],
+        collect() {
+          this.reset();
+          this.set(model(), 1);
+        },
+      });
+    }
+    const { activation } = options;
+    if (activation) {
+      new Gauge({
+        name: 'doppel_model_activation_progress',
+        help: 'The share of stored questions the model being activated has encoded (0 when none is; 1 once it serves).',
+        registers: [own],
+        collect() {
+          const a = activation();
+          this.set(a && a.total > 0 ? a.staged / a.total : a?.state === 'done' ? 1 : 0);
+        },
+      });
+      new Gauge({
+        name: 'doppel_model_activation_state',
+        help: 'The last model activation: 1 for its state (encoding, switching, done, failed).',
+        labelNames: ['state'],
+        registers: [own],
+        collect() {
+          this.reset();
+          const a = activation();
+          if (a) this.set({ state: a.state }, 1);
+        },
+      });
     }
     this.registry = options.processMetrics === false ? own : Registry.merge([own, processMetrics()]);
   }

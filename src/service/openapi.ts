@@ -13,6 +13,8 @@ import {
   FeedbackBody,
   FeedbackCreated,
   ReviewDecisionBody,
+  ActivationStatus,
+  ModelActivateBody,
   ReviewItem,
   ReviewPage,
   ReviewParams,
@@ -83,6 +85,7 @@ const REQUEST_COMPONENTS: [string, z.ZodType][] = [
   ['SimilarityRequest', SimilarityBody],
   ['FeedbackRequest', FeedbackBody],
   ['ReviewDecisionRequest', ReviewDecisionBody],
+  ['ModelActivateRequest', ModelActivateBody],
 ];
 const RESPONSE_COMPONENTS: [string, z.ZodType][] = [
   ['Error', ErrorResponse],
@@ -102,6 +105,7 @@ const RESPONSE_COMPONENTS: [string, z.ZodType][] = [
   ['Health', Health],
   ['Decision', Decision],
   ['ModelInfo', ModelInfo],
+  ['ActivationStatus', ActivationStatus],
   ['OpenApiDocument', OpenApiDocument],
 ];
 
@@ -304,6 +308,36 @@ export const API_OPERATIONS: ApiOperation[] = [
     tags: ['operations'],
     scope: 'search',
     responses: { 200: { description: 'The model.', schema: ModelInfo }, ...KEYED, ...V1 },
+  },
+  {
+    method: 'post',
+    path: '/v1/model/activate',
+    operationId: 'activateModel',
+    summary: 'Put another model into service without downtime: the stored questions are encoded with it in the background, then it takes over in one switch',
+    tags: ['operations'],
+    scope: 'admin',
+    body: ModelActivateBody,
+    responses: {
+      202: { description: 'Started; GET /v1/model shows its progress.', schema: ActivationStatus },
+      ...JSON_BODY,
+      ...KEYED,
+      409: error('An activation is running, or this server (serve --workers) cannot switch models.'),
+      ...V1,
+    },
+  },
+  {
+    method: 'post',
+    path: '/v1/model/rollback',
+    operationId: 'rollbackModel',
+    summary: 'Put the model the store had before the last switch back into service (an activation: only questions added since are encoded)',
+    tags: ['operations'],
+    scope: 'admin',
+    responses: {
+      202: { description: 'Started; GET /v1/model shows its progress.', schema: ActivationStatus },
+      ...KEYED,
+      409: error('No previous model is recorded, an activation is running, or this server cannot switch models.'),
+      ...V1,
+    },
   },
   {
     method: 'get',

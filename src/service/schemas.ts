@@ -313,6 +313,22 @@ const point = z.strictObject({
   recall: z.number().nullable(),
 });
 
+export const ActivationStatus = z
+  .strictObject({
+    state: z.enum(['encoding', 'switching', 'done', 'failed']).describe('encoding: the stored questions are encoded with the new model while the current one answers; switching: requests wait a moment; done: the new model serves; failed: the current model kept serving.'),
+    from: z.string().describe('The model that served when it started.'),
+    to: z.string().describe('The model being put into service.'),
+    dir: z.string().describe('Its directory on the server.'),
+    staged: z.number().int().min(0).describe('Stored questions encoded with the new model so far.'),
+    total: z.number().int().min(0),
+    startedAt: z.string(),
+    finishedAt: z.string().nullable(),
+    error: z.string().nullable(),
+  })
+  .describe('A model activation: progress, then its outcome.');
+
+export const ModelActivateBody = z.strictObject({ model: z.string().min(1).max(4096).describe('A model directory on the server (doppel train --out).') }).describe('The model to put into service.');
+
 export const ModelInfo = z
   .strictObject({
     id: z.string().describe('The id of the model in use.'),
@@ -321,6 +337,9 @@ export const ModelInfo = z
     verdict: z.boolean().describe('Whether a verdict stage decides (else the energy alone).'),
     operatingPoints: z.strictObject({ precise: point, balanced: point, recall: point }).describe('The named thresholds a request may choose.'),
     defaultOperatingPoint: z.enum(OPERATING_POINTS).describe("This server's default."),
+    dir: z.string().nullable().describe('The directory the store records for it (null: not recorded).'),
+    previous: z.strictObject({ id: z.string(), dir: z.string().nullable() }).nullable().describe('The model it replaced: what POST /v1/model/rollback returns to (null: none).'),
+    activation: ActivationStatus.nullable().describe('The last model activation of this server (null: none since it started).'),
   })
   .describe('The model serving, and its operating points.');
 

@@ -83,7 +83,7 @@ const drained = (server: Server) => new Promise<void>((resolve) => server.close(
 
 export async function startServer(index: DuplicateIndex, options: ServerOptions): Promise<RunningServer> {
   const log = options.logger;
-  const { app } = createApp(index, options);
+  const { app, modelSwitch } = createApp(index, options);
   let draining = false;
   // While draining, each answer closes its connection: a kept-alive client opens a new one,
   // which reaches a process that is not stopping.
@@ -109,6 +109,8 @@ export async function startServer(index: DuplicateIndex, options: ServerOptions)
   if (!options.apiKey && !(await options.keys?.any()) && !isLoopbackHost(options.host)) {
     log.warn({ host: options.host }, 'listening on a non-loopback address without API keys: anyone who can reach it can add and delete questions (set DOPPEL_API_KEY, or doppel keys create)');
   }
+  // An activation a crash or stop left unfinished goes on (or is forgotten), the current model serving meanwhile.
+  if (!options.workers && !options.writer) modelSwitch.resume().catch((err: Error) => log.error({ err: err.message }, 'model activation: resuming failed'));
   const { port } = server.address() as AddressInfo;
   const host = options.host.includes(':') ? `[${options.host}]` : options.host;
   // Written questions are durable in SQLite at once; the graph is saved now and then so a
@@ -152,6 +154,7 @@ export async function startServer(index: DuplicateIndex, options: ServerOptions)
       await Promise.race([Promise.all([main, forwarded]), cut]);
       clearTimeout(timer);
       if (privateDir) rmSync(privateDir, { recursive: true, force: true });
+      await modelSwitch.stop();
       await Promise.all([index.close(), options.keys?.close(), options.review?.close()]);
     })());
   const internalSocket = privateDir ? join(privateDir, 'writer.sock') : undefined;

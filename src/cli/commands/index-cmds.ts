@@ -11,10 +11,12 @@ export interface IndexContext {
   model: Model;
   log: (m: string) => void;
   hnsw?: { m?: number; efConstruction?: number; ef?: number };
+  /** Re-encode a store that another model encoded. */
+  reencode?: boolean;
 }
 
 export async function openIndex(ctx: IndexContext, readonly = false): Promise<DuplicateIndex> {
-  return DuplicateIndex.open(ctx.store, { model: ctx.model, readonly, hnsw: ctx.hnsw, log: ctx.log, onProgress: stageBars('questions') });
+  return DuplicateIndex.open(ctx.store, { model: ctx.model, readonly, reencode: ctx.reencode, hnsw: ctx.hnsw, log: ctx.log, onProgress: stageBars('questions') });
 }
 
 /** Adds the questions of a file that the store does not hold yet. */

@@ -17,6 +17,8 @@ export const DEMO_QUESTIONS = join(ROOT, 'data/sample/questions.tsv');
 
 export interface ServeOptions {
   store?: string;
+  /** Re-encode a store another model encoded (offline; doppel model activate switches without downtime). */
+  reencode?: boolean;
   readUrl?: string;
   poolSize?: number;
   demo: boolean;
@@ -61,7 +63,8 @@ export async function serveCommand(model: Model, opts: ServeOptions, log: (m: st
   const maxConnections = positive(opts.maxConnections ?? process.env.DOPPEL_MAX_CONNECTIONS, 'max connections');
   const store = opts.store ?? DEMO_STORE;
   if (opts.readUrl && !resolveStore(store).readReplicas) throw new DoppelError('INVALID_INPUT', '--read-url needs a postgres:// --store');
-  const index = await DuplicateIndex.open(store, { model, log, readUrl: opts.readUrl, poolSize: opts.poolSize, readonly: role === 'reader' });
+  // The demo store is derived data: re-encoded when the bundled model changes.
+  const index = await DuplicateIndex.open(store, { model, log, readUrl: opts.readUrl, poolSize: opts.poolSize, readonly: role === 'reader', reencode: opts.reencode || store === DEMO_STORE });
   if (opts.demo && role !== 'reader' && (await index.stats()).questions === 0) {
     const total = await countQuestions(DEMO_QUESTIONS);
     log(`first start: building the demo store in ${describeStore(store)} from ${total} sample questions`);
@@ -92,6 +95,7 @@ export async function serveCommand(model: Model, opts: ServeOptions, log: (m: st
     saveIntervalMs: opts.saveInterval * 1000,
     admission: { queue: positive(opts.maxQueue, 'max queue'), deadlineMs: positive(opts.deadline, 'deadline') },
     internal: role === 'writer',
+    workers: role !== undefined,
     writer,
   });
   closeOnSignals(running, logger, role !== undefined);

@@ -45,6 +45,17 @@ export const directoryBackend: StoreBackend = {
     };
   },
 
+  async recordedModel(dir) {
+    if (!existsSync(databasePath(dir))) return undefined;
+    const store = new QuestionStore(dir, { readonly: true });
+    try {
+      const id = store.meta('model_id');
+      return id ? { id, dir: store.meta('model_dir') ?? null } : undefined;
+    } finally {
+      store.close();
+    }
+  },
+
   async openKeys(dir, options) {
     if (!existsSync(databasePath(dir))) throw new DoppelError('INVALID_INPUT', `no Doppel store at ${dir}`);
     return new DirectoryKeyStore(databasePath(dir), options);

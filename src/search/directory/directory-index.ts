@@ -1,12 +1,12 @@
 import { readdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Pair } from '../../data/pairs.js';
 import { DoppelError } from '../../errors.js';
 import type { Model } from '../../model/load.js';
 import { LruCache } from '../../util/lru-cache.js';
 import type { FusionWeights } from '../fusion.js';
 import { DEFAULT_HNSW, type HnswParams, type IndexStats, type NewFeedback, type OpenOptions, type SearchOptions, type StoredQuestion, type UpsertPlan } from '../backend.js';
-import { DEFAULT_FUSION, type DenseCandidate, definedOnly, ENCODE_BATCH, energiesTo, IndexCore, type LexicalCandidate } from '../index-core.js';
+import { DEFAULT_FUSION, type DenseCandidate, definedOnly, ENCODE_BATCH, energiesTo, IndexCore, type LexicalCandidate, refuseOtherModel, type StageOptions, type StoreModels } from '../index-core.js';
 import { LexicalIndex } from '../lexical/lexical-index.js';
 import { indexPath, manifestPath } from './paths.js';
 import { QuestionStore } from './store.js';
@@ -39,7 +39,8 @@ export class DirectoryIndex extends IndexCore {
   private constructor(
     private readonly dir: string,
     private readonly store: QuestionStore,
-    private readonly vectors: VectorIndex,
+    /** The graph of the model serving; replaced whole when another model takes over. */
+    private vectors: VectorIndex,
     model: Model,
     fusion: FusionWeights,
     readonly: boolean,
@@ -65,6 +66,7 @@ export class DirectoryIndex extends IndexCore {
       const params: HnswParams = { ...DEFAULT_HNSW, ...definedOnly(options.hnsw ?? {}) };
       if (!options.readonly) {
         removeTemporaries(dir);
+        refuseOtherModel(store.meta('model_id'), model, store.counts().live, { reencode: options.reencode, where: dir });
         await DirectoryIndex.reencode(store, model, options);
       }
       const loaded = VectorIndex.load(indexPath(dir), manifestPath(dir), { modelId: model.id, space, dim });
@@ -87,6 +89,7 @@ export class DirectoryIndex extends IndexCore {
       const index = new DirectoryIndex(dir, store, vectors, model, fusion, Boolean(options.readonly), applied, saved, store.counts(), log);
       if (!options.readonly) {
         store.setMeta('model_id', model.id);
+        store.setMeta('model_dir', resolve(model.files.dir));
         index.saveGraph();
       }
       return index;
@@ -115,7 +118,7 @@ export class DirectoryIndex extends IndexCore {
     let done = 0;
     for (const row of store.liveEmbeddings()) {
       if (row.model_id !== modelId) {
-        throw new DoppelError('STORE_ERROR', `the store holds embeddings of model ${row.model_id}, not ${modelId}: open it for writing once with this model to re-encode (e.g. doppel serve --store <dir> --model <dir>)`);
+        throw new DoppelError('STORE_ERROR', `the store holds embeddings of model ${row.model_id}, not ${modelId}: use that model, or switch the store to this one with doppel model activate`);
       }
       vectors.add(row.label, new Float32Array(row.vector.buffer, row.vector.byteOffset, dim));
       if (++done % 1000 === 0 || done === total) onProgress?.('building the vector index', done, total);
@@ -326,6 +329,89 @@ export class DirectoryIndex extends IndexCore {
     const members = view && ('scan' in view ? view.scan : view.members);
     const accept = members || excluded.size > 0 ? (label: number) => !excluded.has(label) && (!members || members.has(label)) : undefined;
     return this.lexicalIndex.search(text, k, { prefix: options.prefix, typos: options.typos ?? true, accept });
+  }
+
+  /** The graph of a model being activated, and the store generation its deletions are applied to. */
+  private staging?: { model: Model; vectors: VectorIndex; generation: number };
+
+  async models(): Promise<StoreModels> {
+    const meta = (key: string) => this.store.meta(key);
+    const activating = meta('activation_model_id');
+    const previous = meta('previous_model_id');
+    return {
+      current: { id: this.model.id, dir: meta('model_dir') ?? null },
+      previous: previous ? { id: previous, dir: meta('previous_model_dir') ?? null } : undefined,
+      activating: activating ? { id: activating, dir: meta('activation_model_dir') ?? null } : undefined,
+    };
+  }
+
+  /**
+   * Encodes every live question with `next` into the staged vectors and a graph of its own, beside
+   * the serving ones: what was staged before (an interrupted activation, or the previous model's
+   * vectors after a switch) is kept, deletions since are taken out of the new graph, and
+   * `pace` lets a server give its requests the processor between batches.
+   */
+  async stage(next: Model, options: StageOptions = {}): Promise<void> {
+    this.writable();
+    if (next.id === this.model.id) return;
+    this.store.setMeta('activation_model_id', next.id);
+    this.store.setMeta('activation_model_dir', resolve(next.files.dir));
+    if (this.staging?.model.id !== next.id) {
+      const generation = this.store.generation;
+      const vectors = VectorIndex.create(spaceFor(next.files.config.energy), next.encoder.dim, this.vectors.params, Math.max(1024, this.counts.live));
+      for (const { label, vector } of this.store.stagedLive(next.id)) vectors.add(label, vector);
+      this.staging = { model: next, vectors, generation };
+    }
+    const staging = this.staging!;
+    let staged = staging.vectors.size;
+    const batch = options.batch ?? 256;
+    for (;;) {
+      this.dropRemoved(staging);
+      const rows = this.store.unstaged(next.id, batch);
+      if (rows.length === 0) break;
+      const started = performance.now();
+      const encoded = await next.encoder.encode(rows.map((r) => r.text));
+      const dim = next.encoder.dim;
+      this.store.stage(rows.map((r) => r.label), encoded, dim, next.id);
+      rows.forEach((r, i) => staging.vectors.add(r.label, encoded.subarray(i * dim, (i + 1) * dim), true));
+      staged += rows.length;
+      options.onProgress?.(Math.min(staged, this.counts.live), this.counts.live);
+      await options.pace?.(performance.now() - started);
+    }
+  }
+
+  /** Takes the questions removed (or replaced) since the staging graph last looked out of it. */
+  private dropRemoved(staging: { vectors: VectorIndex; generation: number }): void {
+    for (const row of this.store.changedSince(staging.generation)) {
+      staging.generation = Math.max(staging.generation, row.generation);
+      if (row.deleted) staging.vectors.remove(row.label);
+    }
+  }
+
+  async switchModel(next: Model): Promise<void> {
+    this.writable();
+    if (next.id !== this.model.id) {
+      // The questions written since staging last ran, then the switch: nothing else runs in between (the caller holds requests).
+      await this.stage(next);
+      const staging = this.staging!;
+      this.dropRemoved(staging);
+      const generation = this.store.swapEmbeddings({ id: next.id, dir: resolve(next.files.dir) }, { id: this.model.id, dir: this.store.meta('model_dir') ?? null });
+      this.vectors = staging.vectors;
+      this.applied = generation;
+      this.savedGeneration = -1;
+      this.staging = undefined;
+    } else {
+      this.store.setMeta('model_dir', resolve(next.files.dir));
+    }
+    this.model = next;
+    this.categoryCache.clear();
+    this.saveGraph();
+  }
+
+  async discardActivation(): Promise<void> {
+    this.writable();
+    this.staging = undefined;
+    this.store.db.prepare("DELETE FROM meta WHERE key IN ('activation_model_id', 'activation_model_dir')").run();
   }
 
   /**

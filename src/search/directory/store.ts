@@ -81,6 +81,13 @@ CREATE TABLE IF NOT EXISTS feedback (
 );
 ${KEYS_TABLE}
 ${REVIEW_TABLE}
+-- Vectors of a model being activated (model activate): swapped with embeddings when it takes
+-- over, so that afterwards they hold the previous model's, for a rollback.
+CREATE TABLE IF NOT EXISTS staged_embeddings (
+  label INTEGER PRIMARY KEY REFERENCES questions(label),
+  model_id TEXT NOT NULL,
+  vector BLOB NOT NULL
+);
 `;
 
 /** Columns added since the first schema: a writer adds what an older store lacks. */
@@ -298,6 +305,50 @@ export class QuestionStore {
       const generation = this.nextGeneration();
       this.stmts.markDeleted.run(generation, q.label);
       return { question: { ...q, deleted: true }, generation };
+    }).immediate();
+  }
+
+  /** Up to `limit` live questions without a staged vector of `modelId`, in label order. */
+  unstaged(modelId: string, limit: number): { label: number; text: string }[] {
+    return this.db
+      .prepare<[string, number], { label: number; text: string }>(
+        'SELECT q.label, q.text FROM questions q LEFT JOIN staged_embeddings s ON s.label = q.label AND s.model_id = ? WHERE q.deleted = 0 AND s.label IS NULL ORDER BY q.label LIMIT ?',
+      )
+      .all(modelId, limit);
+  }
+
+  /** Staged vectors of live questions for `modelId` (what a resumed activation starts from). */
+  *stagedLive(modelId: string): Generator<{ label: number; vector: Float32Array }> {
+    const rows = this.db.prepare<[string], { label: number; vector: Buffer }>('SELECT s.label, s.vector FROM staged_embeddings s JOIN questions q ON q.label = s.label WHERE q.deleted = 0 AND s.model_id = ? ORDER BY s.label');
+    for (const r of rows.iterate(modelId)) yield { label: r.label, vector: new Float32Array(r.vector.buffer.slice(r.vector.byteOffset, r.vector.byteOffset + r.vector.byteLength)) };
+  }
+
+  /** Stores vectors of another model beside the current ones (no generation: searches do not read them). */
+  stage(labels: number[], vectors: Float32Array, dim: number, modelId: string): void {
+    this.assertLease();
+    const put = this.db.prepare('INSERT OR REPLACE INTO staged_embeddings (label, model_id, vector) VALUES (?, ?, ?)');
+    this.db.transaction(() => {
+      labels.forEach((label, i) => put.run(label, modelId, Buffer.from(vectors.buffer, vectors.byteOffset + i * dim * 4, dim * 4)));
+    })();
+  }
+
+  /**
+   * The staged model takes over, in one transaction: the two vector tables trade names (the
+   * current vectors become the staged ones, kept for a rollback), and the meta records the new
+   * model, where it came from and the one it replaced. A new generation, so that a reader that
+   * follows this store sees a change (and its graph, of another model, is rebuilt).
+   */
+  swapEmbeddings(model: { id: string; dir: string }, previous: { id: string; dir: string | null }): number {
+    this.assertLease();
+    return this.db.transaction(() => {
+      this.db.exec('ALTER TABLE embeddings RENAME TO embeddings_swap; ALTER TABLE staged_embeddings RENAME TO embeddings; ALTER TABLE embeddings_swap RENAME TO staged_embeddings');
+      const generation = this.nextGeneration();
+      this.setMeta('model_id', model.id);
+      this.setMeta('model_dir', model.dir);
+      this.setMeta('previous_model_id', previous.id);
+      if (previous.dir !== null) this.setMeta('previous_model_dir', previous.dir);
+      this.db.prepare("DELETE FROM meta WHERE key IN ('activation_model_id', 'activation_model_dir')").run();
+      return generation;
     }).immediate();
   }
 

@@ -50,6 +50,17 @@ export const postgresBackend: StoreBackend = {
     }
   },
 
+  async recordedModel(url) {
+    return withDatabase(url, 1, async (db) => {
+      const [exists] = await db.read<{ t: string | null }>("SELECT to_regclass('doppel_meta')::text AS t");
+      if (!exists?.t) return undefined;
+      const rows = await db.read<{ key: string; value: string }>("SELECT key, value FROM doppel_meta WHERE key IN ('model_id', 'model_dir')");
+      const m = new Map(rows.map((r) => [r.key, r.value]));
+      const id = m.get('model_id');
+      return id ? { id, dir: m.get('model_dir') || null } : undefined;
+    });
+  },
+
   async openKeys(url) {
     const db = new Database(url, 2, { efSearch: DEFAULT_HNSW.ef }, () => {});
     try {

@@ -2,8 +2,10 @@ import type { Pair } from '../../data/pairs.js';
 import { DoppelError } from '../../errors.js';
 import type { Model } from '../../model/load.js';
 import type { FusionWeights } from '../fusion.js';
-import { DEFAULT_HNSW, type IndexStats, type NewFeedback, type OpenOptions, type SearchOptions, type StoredQuestion, type UpsertPlan } from '../backend.js';
+import { resolve } from 'node:path';
+import { DEFAULT_HNSW, type IndexStats, type NewFeedback, type OpenOptions, type SearchOptions, type StageOptions, type StoredQuestion, type StoreModels, type UpsertPlan } from '../backend.js';
 import { DEFAULT_FUSION, type DenseCandidate, definedOnly, IndexCore, type LexicalCandidate } from '../index-core.js';
+import { forgetActivation, prepareNext, recordModelDir, stageRows, storeModels, swapColumns, unstaged } from './activation.js';
 import { Database, poolSize, redactUrl } from './connection.js';
 import { readFeedbackPairs } from './feedback.js';
 import { fromVectorText, QUESTION_COLUMNS, type QuestionRow, toQuestion } from './rows.js';
@@ -27,7 +29,8 @@ export class PostgresIndex extends IndexCore {
   private constructor(
     private readonly primary: Database,
     private readonly replica: Database,
-    private readonly meta: StoreMeta,
+    /** What the store was made with; a model switch changes its model, dimension and energy. */
+    private meta: StoreMeta,
     private readonly ef: number,
     model: Model,
     fusion: FusionWeights,
@@ -48,11 +51,12 @@ export class PostgresIndex extends IndexCore {
       const meta = options.readonly ? await readSchema(replica) : await migrate(primary, { modelId: model.id, dim: model.encoder.dim, energy, hnsw });
       if (meta.modelId !== model.id || meta.dim !== model.encoder.dim || meta.energy !== energy) {
         throw new DoppelError(
-          'STORE_ERROR',
+          'CONFLICT',
           `the store at ${redactUrl(url)} holds embeddings of model ${meta.modelId} (${meta.dim}-d, ${meta.energy}), not ${model.id}: ` +
-            'use that model, or re-encode with this one: doppel index migrate --from <url> --to <dir>, open <dir> once with --model (it re-encodes), then migrate <dir> to a new database',
+            `serve it with that model (the default: --model left out), or switch it to this one without downtime with doppel model activate --store <url> --model ${model.files.dir}`,
         );
       }
+      if (!options.readonly) await recordModelDir(primary, resolve(model.files.dir));
       return new PostgresIndex(primary, replica, meta, hnsw.ef, model, { ...DEFAULT_FUSION, ...definedOnly(options.fusion ?? {}) }, Boolean(options.readonly));
     } catch (err) {
       await Promise.all([primary.end(), replica === primary ? undefined : replica.end()]);
@@ -141,6 +145,56 @@ export class PostgresIndex extends IndexCore {
       lexical: this.meta.lexical,
       categories,
     };
+  }
+
+  models(): Promise<StoreModels> {
+    return storeModels(this.primary, this.model.id);
+  }
+
+  async stage(next: Model, options: StageOptions = {}): Promise<void> {
+    this.writable();
+    if (next.id === this.model.id) return;
+    const { m, efConstruction } = this.meta;
+    await prepareNext(this.primary, { modelId: next.id, dim: next.encoder.dim, energy: next.files.config.energy, m, efConstruction }, resolve(next.files.dir));
+    const [{ n }] = await this.primary.query<{ n: string }>('SELECT count(*) AS n FROM doppel_questions');
+    const [{ left }] = await this.primary.query<{ left: string }>('SELECT count(*) AS left FROM doppel_questions WHERE next_model_id IS DISTINCT FROM $1', [next.id]);
+    const total = Number(n);
+    let staged = total - Number(left);
+    for (;;) {
+      const rows = await unstaged(this.primary, next.id, options.batch ?? 256);
+      if (rows.length === 0) break;
+      const started = performance.now();
+      const encoded = await next.encoder.encode(rows.map((r) => r.text));
+      await stageRows(this.primary, rows.map((r) => r.label), encoded, next.encoder.dim, next.id);
+      staged += rows.length;
+      options.onProgress?.(Math.min(staged, total), total);
+      await options.pace?.(performance.now() - started);
+    }
+  }
+
+  async switchModel(next: Model): Promise<void> {
+    this.writable();
+    if (next.id !== this.model.id) {
+      const energy = next.files.config.energy;
+      // Another replica may write between the last batch and the switch: the switch refuses, and the new rows are staged.
+      for (let attempt = 0; ; attempt++) {
+        await this.stage(next);
+        try {
+          await swapColumns(this.primary, this.meta, { modelId: next.id, dim: next.encoder.dim, energy, dir: resolve(next.files.dir) });
+          break;
+        } catch (err) {
+          if (!(err instanceof DoppelError && err.code === 'CONFLICT') || attempt >= 5) throw err;
+        }
+      }
+      this.meta = { ...this.meta, modelId: next.id, dim: next.encoder.dim, energy };
+    } else {
+      await recordModelDir(this.primary, resolve(next.files.dir));
+    }
+    this.model = next;
+  }
+
+  discardActivation(): Promise<void> {
+    return forgetActivation(this.primary);
   }
 
   /** Every write is durable when it returns: nothing is kept in memory. */

@@ -7,6 +7,7 @@ import type { Hit, StoredQuestion } from '../../search/backend.js';
 import type { ReviewQueue, ReviewSide } from '../../search/review.js';
 import type { DuplicateIndex } from '../../search/stores.js';
 import type { Metrics } from '../metrics.js';
+import type { ModelSwitch } from '../model-switch.js';
 import type { OperatingPointName } from '../../verdict/operating-points.js';
 import type { Explanation, Match, Question } from '../schemas.js';
 
@@ -15,7 +16,8 @@ type Middleware = (req: Request, res: Response, next: NextFunction) => void;
 /** What every route is given by createApp: the index and model, and the service's shared parts. */
 export interface RouteContext {
   index: DuplicateIndex;
-  model: Model;
+  /** The model serving now: read it inside a handler (a request runs under one model, see ModelSwitch). */
+  readonly model: Model;
   metrics: Metrics;
   log: Logger;
   /** Runs encoding and searching work under the admission bounds (queue, deadline from arrival). */
@@ -31,6 +33,8 @@ export interface RouteContext {
   suggestCacheChars: number;
   /** The server's default operating point (serve --operating-point). */
   operatingPoint: OperatingPointName;
+  /** Puts another model into service (absent in a server of serve --workers). */
+  modelSwitch?: ModelSwitch;
   /** The store's review queue (absent: no review routes). */
   review?: ReviewQueue;
   /** Queues a checked or added text and its best match when the model is unsure of them (or flags them); never delays the answer. */

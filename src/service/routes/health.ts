@@ -4,8 +4,9 @@ import { Health } from '../schemas.js';
 import type { RouteContext } from './context.js';
 
 /** GET /healthz: up, with the question count and the model serving. */
-export function healthRoute(app: Express, { index, model }: RouteContext): void {
+export function healthRoute(app: Express, ctx: RouteContext): void {
+  const { index } = ctx;
   app.get('/healthz', async (_req, res) => {
-    send(res, 200, Health, { status: 'ok', questions: (await index.stats()).indexed, model: model.id, encoder: model.encoder.runtime });
+    send(res, 200, Health, { status: 'ok', questions: (await index.stats()).indexed, model: ctx.model.id, encoder: ctx.model.encoder.runtime });
   });
 }
