@@ -9,14 +9,12 @@
  * stack: the innermost frame from a file that belongs to one (see STAGES); the rest is HTTP and
  * validation (express, zod, Doppel's routes), the garbage collector, or other.
  */
-import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
-import { formatRow } from '../src/data/delimited.js';
 import { Random } from '../src/util/random.js';
-import { realQuestions, ROOT, splitHeldOut } from './bench/common.js';
+import { realStore, ROOT, serveProcess } from './bench/common.js';
 
 interface ProfileNode {
   id: number;
@@ -144,25 +142,9 @@ function shares(profile: CpuProfile, hits: Map<number, number>): Record<string, 
 const { route, seconds, out } = args();
 const dir = mkdtempSync(join(tmpdir(), 'doppel-profile-'));
 try {
-  const { texts } = await realQuestions();
-  const { stored, queries } = splitHeldOut(texts);
-  const file = join(dir, 'questions.tsv');
-  writeFileSync(file, ['id\ttext', ...stored.map((t, i) => formatRow([`q${i}`, t], '\t'))].join('\n') + '\n');
-  const store = join(dir, 'store');
-  const cli = join(ROOT, 'dist/src/cli/main.js');
-  const built = spawnSync(process.execPath, [cli, 'index', 'build', '--store', store, '--questions', file], { stdio: ['ignore', 'ignore', 'inherit'] });
-  if (built.status !== 0) throw new Error(`doppel index build exited ${built.status}`);
+  const { store, stored, queries } = await realStore(dir);
   const profiles = join(dir, 'profiles');
-  const server = spawn(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${profiles}`, cli, 'serve', '--store', store, '--port', '0', '--rate-limit', '0'], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, LOG_LEVEL: 'warn' } });
-  const url = await new Promise<string>((resolve, reject) => {
-    let err = '';
-    server.stderr!.on('data', (c: Buffer) => {
-      err += c.toString();
-      const m = /serving \d+ questions on (http:\/\/\S+)/.exec(err);
-      if (m) resolve(m[1]);
-    });
-    server.on('exit', (code) => reject(new Error(`serve exited ${code}: ${err}`)));
-  });
+  const { server, url } = await serveProcess(store, { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profiles}`] });
   const rng = new Random(9);
   const pick = () => queries[rng.int(queries.length)];
   const request: () => object =

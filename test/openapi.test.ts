@@ -204,7 +204,7 @@ describe('OpenAPI document (generated from the zod schemas) against the real ser
     assert.equal(new Set(documented).size, documented.length);
     assert.deepEqual(new Set(documented), new Set(registeredRoutes(model)));
     // Every operation states its security: none (public), a key optional (reads), a key required (writes).
-    const writes = new Set(['POST /v1/questions', 'POST /v1/questions/bulk', 'GET /v1/questions', 'PUT /v1/questions/:id', 'PATCH /v1/questions/:id', 'DELETE /v1/questions/:id', 'POST /v1/feedback', 'GET /metrics', 'GET /v1/review', 'POST /v1/review/:id']);
+    const writes = new Set(['POST /v1/questions', 'POST /v1/questions/bulk', 'GET /v1/questions', 'PUT /v1/questions/:id', 'PATCH /v1/questions/:id', 'DELETE /v1/questions/:id', 'POST /v1/feedback', 'GET /metrics', 'GET /v1/review', 'POST /v1/review/:id', 'POST /v1/model/activate', 'POST /v1/model/rollback']);
     const reads = new Set(['POST /v1/duplicates', 'GET /v1/questions/:id', 'POST /v1/similarity', 'GET /v1/suggest', 'GET /v1/model']);
     for (const [p, ops] of Object.entries(doc.paths as Record<string, Record<string, OperationObject>>)) {
       for (const [m, op] of Object.entries(ops)) {
@@ -352,6 +352,26 @@ describe('OpenAPI document (generated from the zod schemas) against the real ser
       { method: 'POST', route: '/v1/review/:id', path: `/v1/review/${queued}`, body: 'decision=skip', headers: { ...AUTH, 'content-type': 'text/plain' }, status: 415 },
     ];
     for (const c of cases) await check(server.url, c);
+
+    // POST /v1/model/activate and /v1/model/rollback: another model in and out of service, one activation at a time.
+    const activate = (body: unknown, extra: Partial<Case> & { status: number }): Case => ({ method: 'POST', route: '/v1/model/activate', body, headers: AUTH, ...extra });
+    await check(server.url, activate({}, { status: 400, schemaRefuses: true }));
+    await check(server.url, activate({ model: '/no/such/model' }, { status: 400 }));
+    await check(server.url, activate({ model: big }, { status: 413 }));
+    await check(server.url, activate('model=x', { headers: { ...AUTH, 'content-type': 'text/plain' }, status: 415 }));
+    await check(server.url, { method: 'POST', route: '/v1/model/rollback', headers: AUTH, status: 409 });
+    await check(server.url, activate({ model: join(ROOT, 'data/models/default/retriever') }, { status: 202 }));
+    await check(server.url, activate({ model: join(ROOT, 'data/models/default/retriever') }, { status: 409 }));
+    const settled = async () => {
+      for (;;) {
+        const info = (await check(server.url, { method: 'GET', route: '/v1/model', status: 200 })) as { activation: { state: string } | null };
+        if (info.activation && ['done', 'failed'].includes(info.activation.state)) return info.activation.state;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    };
+    assert.equal(await settled(), 'done');
+    await check(server.url, { method: 'POST', route: '/v1/model/rollback', headers: AUTH, status: 202 });
+    assert.equal(await settled(), 'done');
 
     // Keys: a key that is not valid is refused on every route that takes one (401); a search key
     // on a write route, or a key used away from its origin, is forbidden (403).

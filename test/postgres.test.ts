@@ -13,6 +13,7 @@ import { promisify } from 'node:util';
 import type { Hit } from '../src/search/backend.js';
 import { migrateStore } from '../src/search/migrate.js';
 import { DuplicateIndex, resolveStore } from '../src/search/stores.js';
+import { SCHEMA_VERSION } from '../src/search/postgres/schema.js';
 import { keyHash } from '../src/service/auth.js';
 import { CLI, createKey, tempDir, TOPICS, useBundledModel } from './helpers.js';
 import { usePglite } from './pglite-server.js';
@@ -126,9 +127,9 @@ describe('PostgreSQL store', () => {
     const url = await pg.fresh();
     await (await open(url)).close();
     await pg.server().db.exec("UPDATE doppel_meta SET value = 'another-model' WHERE key = 'model_id'");
-    await assert.rejects(open(url), /holds embeddings of model another-model .*re-encode/);
+    await assert.rejects(open(url), /holds embeddings of model another-model .*doppel model activate/);
     await pg.server().db.exec("UPDATE doppel_meta SET value = '99' WHERE key = 'schema_version'");
-    await assert.rejects(open(url), /schema version 99, newer than this Doppel knows \(2\): upgrade Doppel/);
+    await assert.rejects(open(url), new RegExp(`schema version 99, newer than this Doppel knows \\(${SCHEMA_VERSION}\\): upgrade Doppel`));
     await assert.rejects(open('postgres://u:secret@127.0.0.1:1/none'), (err: Error & { code?: string }) => {
       assert.equal(err.code, 'STORE_UNAVAILABLE');
       assert.equal(err.message, 'cannot reach the database');

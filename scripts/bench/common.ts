@@ -1,14 +1,16 @@
-import { execFileSync } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { formatRow } from '../../src/data/delimited.js';
 import { type Pair, readPairs } from '../../src/data/pairs.js';
 import { splitForTraining } from '../../src/data/split.js';
 import { defaultModelDir } from '../../src/model/model-dir.js';
 import { questionKey } from '../../src/text/question-key.js';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+const CLI = join(ROOT, 'dist/src/cli/main.js');
 const SHARED_PAIRS = resolve(ROOT, '../shared/data/qqp-pairs/pairs.tsv');
 const SAMPLE_PAIRS = join(ROOT, 'data/sample/pairs.tsv');
 
@@ -126,4 +128,37 @@ export async function medicalPairs(): Promise<Pair[] | undefined> {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * A directory store of the real questions less the held-out ones (splitHeldOut), built by
+ * `doppel index build` with the bundled model in `dir`: what the server benchmarks load.
+ */
+export async function realStore(dir: string): Promise<{ store: string; stored: string[]; queries: string[]; dataset: string }> {
+  const { texts, dataset } = await realQuestions();
+  const { stored, queries } = splitHeldOut(texts);
+  const file = join(dir, 'questions.tsv');
+  writeFileSync(file, ['id\ttext', ...stored.map((t, i) => formatRow([`q${i}`, t], '\t'))].join('\n') + '\n');
+  const store = join(dir, 'store');
+  const built = spawnSync(process.execPath, [CLI, 'index', 'build', '--store', store, '--questions', file], { stdio: ['ignore', 'ignore', 'inherit'] });
+  if (built.status !== 0) throw new Error(`doppel index build exited ${built.status}`);
+  return { store, stored, queries, dataset };
+}
+
+/** `doppel serve` on a store in a child process (rate limit off), once it answers: its URL. */
+export async function serveProcess(store: string, options: { args?: string[]; env?: Record<string, string>; nodeArgs?: string[] } = {}): Promise<{ server: ChildProcess; url: string }> {
+  const server = spawn(process.execPath, [...(options.nodeArgs ?? []), CLI, 'serve', '--store', store, '--port', '0', '--rate-limit', '0', ...(options.args ?? [])], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, LOG_LEVEL: 'warn', ...options.env },
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    let seen = '';
+    server.stderr!.on('data', (chunk: Buffer) => {
+      seen += chunk.toString();
+      const m = /serving \d+ questions on (http:\/\/\S+)/.exec(seen);
+      if (m) resolve(m[1]);
+    });
+    server.on('exit', (code) => reject(new Error(`doppel serve exited ${code}: ${seen}`)));
+  });
+  return { server, url };
 }

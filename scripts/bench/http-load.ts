@@ -7,14 +7,11 @@
  * (Linux /proc), which says how far one process can go on any number of cores, and (one process)
  * the milliseconds a request spent in each search stage, from the server's own /metrics.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { Random } from '../../src/util/random.js';
-import { report, ROOT, round } from './common.js';
+import { report, round, serveProcess } from './common.js';
 
-const CLI = join(ROOT, 'dist/src/cli/main.js');
 const SECONDS = Number(process.env.DOPPEL_BENCH_SECONDS ?? 8);
 const TICK_MS = 10;
 
@@ -27,23 +24,6 @@ export interface LoadOptions {
   config: Record<string, unknown>;
   /** Targets by route and connections, e.g. { '/v1/duplicates@1': '<= 10 ms' }. */
   targets?: Record<string, string>;
-}
-
-async function startServe(store: string, workers: number): Promise<{ server: ChildProcess; url: string }> {
-  const server = spawn(process.execPath, [CLI, 'serve', '--store', store, '--port', '0', '--rate-limit', '0', '--workers', String(workers)], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-    env: { ...process.env, LOG_LEVEL: 'warn' },
-  });
-  const url = await new Promise<string>((resolve, reject) => {
-    let seen = '';
-    server.stderr!.on('data', (chunk: Buffer) => {
-      seen += chunk.toString();
-      const m = seen.match(/serving \d+ questions on (http:\/\/\S+)/);
-      if (m) resolve(m[1]);
-    });
-    server.on('exit', (code) => reject(new Error(`server exited ${code}: ${seen}`)));
-  });
-  return { server, url };
 }
 
 /** The process and its children (the workers of `serve --workers`). */
@@ -89,7 +69,7 @@ async function stageSeconds(url: string): Promise<Record<string, number>> {
 }
 
 export async function httpLoad(options: LoadOptions): Promise<void> {
-  const { server, url } = await startServe(options.store, options.workers);
+  const { server, url } = await serveProcess(options.store, { args: ['--workers', String(options.workers)] });
   try {
     const pids = processTree(server.pid!).filter((p) => options.workers === 1 || p !== server.pid);
     const rng = new Random(9);

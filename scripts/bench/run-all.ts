@@ -9,7 +9,7 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from './common.js';
 
-const BENCHES = ['train', 'encode', 'index', 'category', 'service', 'scale', 'typos', 'dedup', 'reader', 'robustness', 'quality', 'reference', 'retrieval', 'postgres'];
+const BENCHES = ['train', 'encode', 'index', 'category', 'service', 'scale', 'typos', 'dedup', 'reader', 'robustness', 'quality', 'reference', 'retrieval', 'postgres', 'review-loop', 'activation'];
 const only = process.argv.slice(2);
 const RESULTS = join(ROOT, 'bench-results.json');
 const running = only.length > 0 ? only : BENCHES;

@@ -36,6 +36,37 @@ export interface ReviewItem {
   feedbackId: number | null;
 }
 
+/** A queue row as both stores' tables hold it: ids and times as each driver reads them. */
+export interface ReviewRow<Id, Time> {
+  id: Id;
+  a_id: string | null;
+  a_text: string;
+  b_id: string | null;
+  b_text: string;
+  probability: number;
+  priority: number;
+  copies: number;
+  status: ReviewItem['status'];
+  reviewer: string | null;
+  decided_at: Time | null;
+  feedback_id: Id | null;
+  created_at: Time;
+}
+
+export const toReviewItem = <Id, Time>(r: ReviewRow<Id, Time>, iso: (t: Time) => string): ReviewItem => ({
+  id: Number(r.id),
+  a: { id: r.a_id, text: r.a_text },
+  b: { id: r.b_id, text: r.b_text },
+  probability: r.probability,
+  priority: r.priority,
+  copies: r.copies,
+  createdAt: iso(r.created_at),
+  status: r.status,
+  reviewer: r.reviewer,
+  decidedAt: r.decided_at === null ? null : iso(r.decided_at),
+  feedbackId: r.feedback_id === null ? null : Number(r.feedback_id),
+});
+
 /** The queue's head and its counts. */
 export interface ReviewPage {
   items: ReviewItem[];

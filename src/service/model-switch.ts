@@ -131,6 +131,8 @@ export class ModelSwitch {
     try {
       log.info({ from: status.from, to: status.to, dir: status.dir }, 'model activation: encoding the stored questions');
       await this.index.stage(next, {
+        // Small batches: each is a short stretch in which requests share the processor with the encoding.
+        batch: 64,
         onProgress: (staged, total) => Object.assign(status, { staged, total }),
         pace: async (ms) => {
           if (this.stopping) throw new DoppelError('OVERLOADED', 'the server is shutting down: the activation resumes at its next start');

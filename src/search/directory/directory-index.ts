@@ -18,6 +18,8 @@ import { searchByEnergy, spaceFor, VectorIndex } from './vector-index.js';
  * to a full scan of small filtered sets for the same reason).
  */
 export const EXACT_CATEGORY_MAX = 3000;
+/** Staged vectors added to the next graph between two yields to the event loop (a few milliseconds of work). */
+const GRAPH_CHUNK = 16;
 /** Categories whose members (vectors of a small one, labels of a large one) are kept in memory. */
 const CATEGORY_CACHE_SIZE = 16;
 
@@ -373,7 +375,11 @@ export class DirectoryIndex extends IndexCore {
       const encoded = await next.encoder.encode(rows.map((r) => r.text));
       const dim = next.encoder.dim;
       this.store.stage(rows.map((r) => r.label), encoded, dim, next.id);
-      rows.forEach((r, i) => staging.vectors.add(r.label, encoded.subarray(i * dim, (i + 1) * dim), true));
+      // Into the graph a few at a time: a server's requests run in between.
+      for (let i = 0; i < rows.length; i++) {
+        staging.vectors.add(rows[i].label, encoded.subarray(i * dim, (i + 1) * dim), true);
+        if (options.pace && i % GRAPH_CHUNK === GRAPH_CHUNK - 1) await new Promise((r) => setImmediate(r));
+      }
       staged += rows.length;
       options.onProgress?.(Math.min(staged, this.counts.live), this.counts.live);
       await options.pace?.(performance.now() - started);

@@ -1,37 +1,12 @@
 import Database from 'better-sqlite3';
 import { DoppelError } from '../../errors.js';
-import { REVIEW_QUEUE_LIMIT, type ReviewCandidate, type ReviewDecision, type ReviewItem, type ReviewPage, type ReviewQueue, reviewFoldKey, reviewPriority, emptyDecided, agreedSql } from '../review.js';
+import { REVIEW_QUEUE_LIMIT, type ReviewCandidate, type ReviewDecision, type ReviewItem, type ReviewPage, type ReviewQueue,
+  type ReviewRow,
+  toReviewItem, reviewFoldKey, reviewPriority, emptyDecided, agreedSql } from '../review.js';
 import { REVIEW_TABLE } from './store.js';
 
-interface ReviewRow {
-  id: number;
-  a_id: string | null;
-  a_text: string;
-  b_id: string | null;
-  b_text: string;
-  probability: number;
-  priority: number;
-  copies: number;
-  status: ReviewItem['status'];
-  reviewer: string | null;
-  decided_at: string | null;
-  feedback_id: number | null;
-  created_at: string;
-}
-
-const toItem = (r: ReviewRow): ReviewItem => ({
-  id: r.id,
-  a: { id: r.a_id, text: r.a_text },
-  b: { id: r.b_id, text: r.b_text },
-  probability: r.probability,
-  priority: r.priority,
-  copies: r.copies,
-  createdAt: r.created_at,
-  status: r.status,
-  reviewer: r.reviewer,
-  decidedAt: r.decided_at,
-  feedbackId: r.feedback_id,
-});
+type Row = ReviewRow<number, string>;
+const toItem = (r: Row) => toReviewItem(r, (t) => t);
 
 /**
  * The review queue of a directory store, in its SQLite file (table review_queue), on a connection
@@ -51,6 +26,8 @@ export class DirectoryReviewQueue implements ReviewQueue {
       throw new DoppelError('STORE_ERROR', `cannot open the review queue of ${path}: ${(err as Error).message}`);
     }
     this.db.pragma('busy_timeout = 5000');
+    // As the store's writer: WAL commits without a sync each (a crash may lose the last queued pairs, never corrupt them).
+    this.db.pragma('synchronous = NORMAL');
     // The store's writer creates both at open; a store last written by an older Doppel gets them here.
     this.db.exec(REVIEW_TABLE);
     const columns = this.db.prepare<[], { name: string }>('PRAGMA table_info(feedback)').all();
@@ -90,7 +67,7 @@ export class DirectoryReviewQueue implements ReviewQueue {
   }
 
   async page(limit: number): Promise<ReviewPage> {
-    const items = this.db.prepare<[number], ReviewRow>("SELECT * FROM review_queue WHERE status = 'pending' ORDER BY priority, id LIMIT ?").all(limit).map(toItem);
+    const items = this.db.prepare<[number], Row>("SELECT * FROM review_queue WHERE status = 'pending' ORDER BY priority, id LIMIT ?").all(limit).map(toItem);
     const decided = emptyDecided();
     let pending = 0;
     for (const r of this.db.prepare<[], { status: ReviewItem['status']; n: number }>('SELECT status, count(*) AS n FROM review_queue GROUP BY status').all()) {
@@ -104,7 +81,7 @@ export class DirectoryReviewQueue implements ReviewQueue {
   async decide(id: number, decision: ReviewDecision, reviewer: string): Promise<ReviewItem> {
     return this.db
       .transaction(() => {
-        const row = this.db.prepare<[number], ReviewRow>('SELECT * FROM review_queue WHERE id = ?').get(id);
+        const row = this.db.prepare<[number], Row>('SELECT * FROM review_queue WHERE id = ?').get(id);
         if (!row) throw new DoppelError('NOT_FOUND', `no review item ${id}`);
         if (row.status !== 'pending') throw new DoppelError('CONFLICT', `review item ${id} was decided already (${row.status}, by ${row.reviewer ?? 'unknown'})`);
         const decidedAt = new Date().toISOString();

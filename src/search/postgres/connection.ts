@@ -68,17 +68,19 @@ export class Database {
     readonly url: string,
     size: number,
     private readonly settings: SessionSettings,
-    log: (message: string) => void,
+    private readonly log: (message: string) => void,
   ) {
     this.pool = new pg.Pool({ connectionString: url, max: size, connectionTimeoutMillis: 10_000, idleTimeoutMillis: 30_000 });
     // An idle connection the server drops must not end the process; the next checkout reconnects.
-    this.pool.on('error', (err) => log(`PostgreSQL connection lost (${err.message}); reconnecting on next use`));
+    this.pool.on('error', (err) => this.log(`PostgreSQL connection lost (${err.message}); reconnecting on next use`));
   }
 
   /** A connection with the session settings applied (once per connection). */
   private async client(): Promise<pg.PoolClient> {
     const client = await this.pool.connect();
     if (!this.prepared.has(client)) {
+      // A connection that drops while checked out emits 'error' on itself as well as failing its query: heard here, not left to end the process.
+      client.on('error', (err) => this.log(`PostgreSQL connection lost (${err.message})`));
       try {
         await client.query(`SET hnsw.ef_search = ${Math.floor(this.settings.efSearch)}; SET hnsw.iterative_scan = relaxed_order`);
       } catch (err) {

@@ -1,37 +1,12 @@
-import type pg from 'pg';
 import { DoppelError } from '../../errors.js';
-import { emptyDecided, REVIEW_QUEUE_LIMIT, type ReviewCandidate, type ReviewDecision, type ReviewItem, type ReviewPage, type ReviewQueue, reviewFoldKey, reviewPriority, agreedSql } from '../review.js';
+import { emptyDecided, REVIEW_QUEUE_LIMIT,
+  type ReviewCandidate, type ReviewDecision, type ReviewItem, type ReviewPage, type ReviewQueue,
+  type ReviewRow,
+  toReviewItem, reviewFoldKey, reviewPriority, agreedSql } from '../review.js';
 import type { Database } from './connection.js';
 
-interface ReviewRow {
-  id: string;
-  a_id: string | null;
-  a_text: string;
-  b_id: string | null;
-  b_text: string;
-  probability: number;
-  priority: number;
-  copies: number;
-  status: ReviewItem['status'];
-  reviewer: string | null;
-  decided_at: Date | null;
-  feedback_id: string | null;
-  created_at: Date;
-}
-
-const toItem = (r: ReviewRow): ReviewItem => ({
-  id: Number(r.id),
-  a: { id: r.a_id, text: r.a_text },
-  b: { id: r.b_id, text: r.b_text },
-  probability: r.probability,
-  priority: r.priority,
-  copies: r.copies,
-  createdAt: r.created_at.toISOString(),
-  status: r.status,
-  reviewer: r.reviewer,
-  decidedAt: r.decided_at?.toISOString() ?? null,
-  feedbackId: r.feedback_id === null ? null : Number(r.feedback_id),
-});
+type Row = ReviewRow<string, Date>;
+const toItem = (r: Row) => toReviewItem(r, (t) => t.toISOString());
 
 /**
  * The review queue of a PostgreSQL store (table doppel_review, schema version 3), shared by every
@@ -43,49 +18,41 @@ export class PostgresReviewQueue implements ReviewQueue {
     private readonly limit = REVIEW_QUEUE_LIMIT,
   ) {}
 
+  /**
+   * Single statements, no transaction: a pair is inserted, or folded into its pending near-copy
+   * (a decided one is left as it is), then the least informative pending pairs past the bound are
+   * dropped, the new one too if it is the least informative. Replicas queue concurrently; the
+   * bound may be passed by a pair or two between the two statements, never for long.
+   */
   async enqueue(candidates: ReviewCandidate[]): Promise<number> {
     if (candidates.length === 0) return 0;
-    return this.db.transaction(async (client) => {
-      // One queue, many replicas: the bound is kept under a lock that only queueing takes.
-      await client.query("SELECT pg_advisory_xact_lock(hashtext('doppel_review'))");
-      let queued = 0;
-      for (const c of candidates) {
-        const key = reviewFoldKey(c.a.text, c.b.text);
-        const priority = reviewPriority(c.probability, c.threshold);
-        const known = await client.query<{ id: string }>('SELECT id FROM doppel_review WHERE fold_key = $1', [key]);
-        if (known.rows.length > 0) {
-          await client.query("UPDATE doppel_review SET copies = copies + 1, probability = $1, threshold = $2, priority = $3 WHERE id = $4 AND status = 'pending'", [c.probability, c.threshold, priority, known.rows[0].id]);
-          continue;
-        }
-        if (!(await this.makeRoom(client, priority))) continue;
-        await client.query('INSERT INTO doppel_review (fold_key, a_id, a_text, b_id, b_text, probability, threshold, priority) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)', [
-          key,
-          c.a.id,
-          c.a.text,
-          c.b.id,
-          c.b.text,
-          c.probability,
-          c.threshold,
-          priority,
-        ]);
-        queued++;
-      }
-      return queued;
-    });
-  }
-
-  /** Whether a pair of this priority fits: below the bound, or by dropping a less informative pending pair. */
-  private async makeRoom(client: pg.PoolClient, priority: number): Promise<boolean> {
-    const { rows } = await client.query<{ n: string }>("SELECT count(*) AS n FROM doppel_review WHERE status = 'pending'");
-    if (Number(rows[0].n) < this.limit) return true;
-    const worst = await client.query<{ id: string; priority: number }>("SELECT id, priority FROM doppel_review WHERE status = 'pending' ORDER BY priority DESC, id DESC LIMIT 1");
-    if (worst.rows[0].priority <= priority) return false;
-    await client.query('DELETE FROM doppel_review WHERE id = $1', [worst.rows[0].id]);
-    return true;
+    const inserted = await this.db.query<{ id: string; fresh: boolean }>(
+      `INSERT INTO doppel_review (fold_key, a_id, a_text, b_id, b_text, probability, threshold, priority)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::float8[], $7::float8[], $8::float8[])
+       ON CONFLICT (fold_key) DO UPDATE SET copies = doppel_review.copies + 1, probability = excluded.probability, threshold = excluded.threshold, priority = excluded.priority
+         WHERE doppel_review.status = 'pending'
+       RETURNING id, (xmax = 0) AS fresh`,
+      [
+        candidates.map((c) => reviewFoldKey(c.a.text, c.b.text)),
+        candidates.map((c) => c.a.id),
+        candidates.map((c) => c.a.text),
+        candidates.map((c) => c.b.id),
+        candidates.map((c) => c.b.text),
+        candidates.map((c) => c.probability),
+        candidates.map((c) => c.threshold),
+        candidates.map((c) => reviewPriority(c.probability, c.threshold)),
+      ],
+    );
+    const dropped = await this.db.query<{ id: string }>(
+      "DELETE FROM doppel_review WHERE id IN (SELECT id FROM doppel_review WHERE status = 'pending' ORDER BY priority, id OFFSET $1) RETURNING id",
+      [this.limit],
+    );
+    const gone = new Set(dropped.map((r) => r.id));
+    return inserted.filter((r) => r.fresh && !gone.has(r.id)).length;
   }
 
   async page(limit: number): Promise<ReviewPage> {
-    const items = (await this.db.query<ReviewRow>("SELECT * FROM doppel_review WHERE status = 'pending' ORDER BY priority, id LIMIT $1", [limit])).map(toItem);
+    const items = (await this.db.query<Row>("SELECT * FROM doppel_review WHERE status = 'pending' ORDER BY priority, id LIMIT $1", [limit])).map(toItem);
     const decided = emptyDecided();
     let pending = 0;
     for (const r of await this.db.query<{ status: ReviewItem['status']; n: string }>('SELECT status, count(*) AS n FROM doppel_review GROUP BY status')) {
@@ -96,27 +63,22 @@ export class PostgresReviewQueue implements ReviewQueue {
     return { items, pending, decided, agreed: Number(agreed) };
   }
 
+  /** One statement: the item closed and its feedback written together, or neither. */
   async decide(id: number, decision: ReviewDecision, reviewer: string): Promise<ReviewItem> {
-    return this.db.transaction(async (client) => {
-      const { rows } = await client.query<ReviewRow>('SELECT * FROM doppel_review WHERE id = $1 FOR UPDATE', [id]);
-      const row = rows[0];
-      if (!row) throw new DoppelError('NOT_FOUND', `no review item ${id}`);
-      if (row.status !== 'pending') throw new DoppelError('CONFLICT', `review item ${id} was decided already (${row.status}, by ${row.reviewer ?? 'unknown'})`);
-      let feedbackId: string | null = null;
-      if (decision !== 'skip') {
-        const inserted = await client.query<{ id: string }>('INSERT INTO doppel_feedback (a_text, b_text, a_id, b_id, is_duplicate, reviewer) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id', [
-          row.a_text,
-          row.b_text,
-          row.a_id,
-          row.b_id,
-          decision === 'duplicate',
-          reviewer,
-        ]);
-        feedbackId = inserted.rows[0].id;
-      }
-      const updated = await client.query<ReviewRow>('UPDATE doppel_review SET status = $1, reviewer = $2, decided_at = now(), feedback_id = $3 WHERE id = $4 RETURNING *', [decision, reviewer, feedbackId, id]);
-      return toItem(updated.rows[0]);
-    });
+    const [row] = await this.db.query<Row>(
+      `WITH item AS (SELECT * FROM doppel_review WHERE id = $1 AND status = 'pending' FOR UPDATE),
+       kept AS (
+         INSERT INTO doppel_feedback (a_text, b_text, a_id, b_id, is_duplicate, reviewer)
+         SELECT a_text, b_text, a_id, b_id, $2 = 'duplicate', $3 FROM item WHERE $2 <> 'skip' RETURNING id
+       )
+       UPDATE doppel_review r SET status = $2, reviewer = $3, decided_at = now(), feedback_id = (SELECT id FROM kept)
+       FROM item WHERE r.id = item.id RETURNING r.*`,
+      [id, decision, reviewer],
+    );
+    if (row) return toItem(row);
+    const [known] = await this.db.query<Row>('SELECT * FROM doppel_review WHERE id = $1', [id]);
+    if (!known) throw new DoppelError('NOT_FOUND', `no review item ${id}`);
+    throw new DoppelError('CONFLICT', `review item ${id} was decided already (${known.status}, by ${known.reviewer ?? 'unknown'})`);
   }
 
   async close(): Promise<void> {
