@@ -142,6 +142,8 @@ export class ModelSwitch {
       status.state = 'switching';
       await this.exclusively(() => this.index.switchModel(next));
       Object.assign(status, { state: 'done', staged: status.total, finishedAt: new Date().toISOString() });
+      // Saved after the switch, with requests flowing again.
+      await this.index.save();
       log.info({ model: next.id }, 'model activation: the new model serves');
       this.release(previous);
     } catch (err) {

@@ -411,7 +411,8 @@ export class DirectoryIndex extends IndexCore {
     }
     this.model = next;
     this.categoryCache.clear();
-    this.saveGraph();
+    // The new graph is saved by the next save() (a server's saver, a close): until then a crash
+    // rebuilds it from the stored vectors, and the switch does not wait for a file write.
   }
 
   async discardActivation(): Promise<void> {
