@@ -104,11 +104,11 @@ for (const backend of ['directory', 'postgres'] as const) {
         // the activation under load runs on the directory store here, and on PGlite without it.
         const load = steadyLoad(server.url, backend === 'directory' ? 4 : 0);
         await new Promise((r) => setTimeout(r, 300));
-        const started = await post(server.url, '/v1/model/activate', { model: RETRIEVER });
-        assert.equal(started.status, 202);
-        assert.equal(((await started.json()) as { to: string }).to, other.id);
-        // One at a time.
-        assert.equal((await post(server.url, '/v1/model/activate', { model: RETRIEVER })).status, 409);
+        // One at a time, even while the first is still loading its model.
+        const [started, second] = await Promise.all([post(server.url, '/v1/model/activate', { model: RETRIEVER }), post(server.url, '/v1/model/activate', { model: RETRIEVER })]);
+        assert.deepEqual([started.status, second.status].sort(), [202, 409]);
+        const first = started.status === 202 ? started : second;
+        assert.equal(((await first.json()) as { to: string }).to, other.id);
         const done = await finished(server.url);
         await new Promise((r) => setTimeout(r, 300));
         const answers = await load.stop();
@@ -138,6 +138,44 @@ for (const backend of ['directory', 'postgres'] as const) {
       const reopened = await open(store);
       await reopened.close();
       await assert.rejects(DuplicateIndex.open(store, { model: other }), /encoded by model|holds embeddings of model/);
+    });
+  });
+}
+
+for (const backend of ['directory', 'postgres'] as const) {
+  describe(`writes during an activation on a ${backend} store`, () => {
+    test('a question replaced after it was staged is encoded anew; a write encoded before the switch is refused, not stored with the old vectors', async (t) => {
+      const files = tempDir((fn) => t.after(fn));
+      const store = backend === 'directory' ? join(files, 'store') : await pg.fresh();
+      const index = await open(store);
+      try {
+        await importQuestions(index, sample(200, files));
+        await index.upsert([{ id: 'bread', text: 'How do I bake sourdough bread at home?' }]);
+        await index.stage(other);
+        // Replaced after staging: its staged vector is of the old text.
+        await index.upsert([{ id: 'bread', text: 'What is the best way to repair a flat bicycle tyre?' }]);
+        // A write whose encoding (with the current model) outlasts the switch.
+        const encoder = model().encoder;
+        const encode = encoder.encode;
+        let release!: () => void;
+        const held = new Promise<void>((r) => (release = r));
+        encoder.encode = async (texts: string[]) => {
+          await held;
+          return encode.call(encoder, texts);
+        };
+        const late = index.upsert([{ id: 'late', text: 'How long should I boil an egg?' }]);
+        await new Promise((r) => setTimeout(r, 50));
+        encoder.encode = encode;
+        await index.switchModel(other);
+        release();
+        await assert.rejects(late, /switched models while this write was encoded/);
+        assert.equal(await index.get('late'), undefined);
+        const [hit] = await index.search('What is the best way to repair a flat bicycle tyre?', { mode: 'dense', k: 1 });
+        assert.equal(hit.id, 'bread');
+        assert.ok(hit.energy < 1e-4, `the new text's own vector (energy ${hit.energy})`);
+      } finally {
+        await index.close();
+      }
     });
   });
 }

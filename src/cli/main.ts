@@ -5,7 +5,7 @@ import { DoppelError } from '../errors.js';
 import { defaultModelDir } from '../model/model-dir.js';
 import { BACKEND_CHOICES, type BackendChoice } from '../encoder/backend.js';
 import { ENERGY_NAMES, LSTM_INITS, POOLINGS } from '../encoder/config.js';
-import { loadModel, type Runtime, RUNTIMES } from '../model/load.js';
+import { loadModel, type Model, type Runtime, RUNTIMES } from '../model/load.js';
 import { exportModelDir } from '../model/export-onnx.js';
 import { PRESET_NAMES, TRAIN_DEFAULTS as T } from '../training/options.js';
 import { evalCommand } from './commands/evaluate.js';
@@ -300,14 +300,11 @@ program
   });
 
 const model = program.command('model').description("which model a store's vectors are of: switch it without downtime, roll back, or see");
-const modelContext = async (opts: { store: string; server?: string; key?: string }): Promise<ModelCommandContext> => ({
-  store: opts.store,
-  current: await modelFor(opts.store, undefined),
-  load: (dir) => openModel(dir),
-  log,
-  server: opts.server,
-  key: opts.key,
-});
+/** The store's own model is loaded only when the command needs it (not when a server switches). */
+const modelContext = async (opts: { store: string; server?: string; key?: string }): Promise<ModelCommandContext> => {
+  let current: Promise<Model> | undefined;
+  return { store: opts.store, current: () => (current ??= modelFor(opts.store, undefined)), load: (dir) => openModel(dir), log, server: opts.server, key: opts.key };
+};
 const serverOptions = (cmd: Command) =>
   cmd
     .requiredOption('--store <dir|url>', 'the store')

@@ -105,7 +105,12 @@ export abstract class IndexCore implements DuplicateIndex {
    * `vectors` holds a row for each created question, then for each replaced one. Returns the stored questions in the plan's order
    * (created, replaced, updated). A replaced question keeps its id and creation time.
    */
-  protected abstract writePlan(plan: UpsertPlan, vectors: Float32Array): Promise<StoredQuestion[]>;
+  protected abstract writePlan(plan: UpsertPlan, vectors: Float32Array, modelId: string): Promise<StoredQuestion[]>;
+
+  /** A write's vectors are of `modelId`: CONFLICT if another model took over while they were encoded (the writer sends it again). */
+  protected sameModel(modelId: string): void {
+    if (modelId !== this.model.id) throw new DoppelError('CONFLICT', 'the store switched models while this write was encoded: send it again');
+  }
   /** Up to `limit` live questions with ids after `after`, in id order. */
   protected abstract listRows(after: string | undefined, limit: number): Promise<StoredQuestion[]>;
   abstract get(id: string): Promise<StoredQuestion | undefined>;
@@ -145,24 +150,25 @@ export abstract class IndexCore implements DuplicateIndex {
     this.writable();
     if (question.id !== undefined && (await this.has(question.id))) throw new DoppelError('CONFLICT', `a question with id '${question.id}' already exists`);
     const text = checkText(question.text);
-    const vector = await this.timed('encode', () => this.model.encoder.encode([text]));
+    const model = this.model;
+    const vector = await this.timed('encode', () => model.encoder.encode([text]));
     const [query] = await this.timed('analysis', () => this.queryTexts([text], {}));
-    const before = await this.searchEncoded(query, query === text ? vector : await this.model.encoder.encode([query]), { k: options.k ?? 5, mode: 'hybrid', category: question.category ?? undefined, decision: options.decision });
-    const [stored] = await this.insert([{ ...question, text }], vector);
+    const before = await this.searchEncoded(query, query === text ? vector : await model.encoder.encode([query]), { k: options.k ?? 5, mode: 'hybrid', category: question.category ?? undefined, decision: options.decision });
+    const [stored] = await this.insert([{ ...question, text }], vector, model);
     return { question: stored, duplicates: before.filter((h) => h.isDuplicate), nearest: before[0] };
   }
 
-  /** `vectors` skips encoding texts the caller has already encoded (row i for question i). */
-  private async insert(questions: QuestionInput[], vectors?: Float32Array): Promise<StoredQuestion[]> {
+  /** `vectors` skips encoding texts the caller has already encoded (row i for question i), with `model`. */
+  private async insert(questions: QuestionInput[], vectors?: Float32Array, model = this.model): Promise<StoredQuestion[]> {
     this.writable();
     const clean = validQuestions(questions);
     if (clean.length === 0) return [];
     const taken = await this.rowsById(clean.map((q) => q.id));
     const first = clean.find((q) => taken.has(q.id));
     if (first) throw new DoppelError('CONFLICT', `a question with id '${first.id}' already exists`);
-    const dim = this.model.encoder.dim;
+    const dim = model.encoder.dim;
     if (vectors && vectors.length !== clean.length * dim) throw invalidInput(`expected ${clean.length} vectors of ${dim} values`);
-    return this.writePlan({ create: clean, replace: [], update: [] }, vectors ?? (await this.model.encoder.encode(clean.map((q) => q.text))));
+    return this.writePlan({ create: clean, replace: [], update: [] }, vectors ?? (await model.encoder.encode(clean.map((q) => q.text))), model.id);
   }
 
   async remove(id: string): Promise<StoredQuestion> {
@@ -205,8 +211,9 @@ export abstract class IndexCore implements DuplicateIndex {
     const order = planned.flat();
     if (order.length > 0) {
       const texts = [...plan.create.map((q) => q.text), ...plan.replace.map((r) => r.question.text)];
-      const vectors = texts.length > 0 ? await this.model.encoder.encode(texts) : new Float32Array(0);
-      const written = await this.writePlan(plan, vectors);
+      const model = this.model;
+      const vectors = texts.length > 0 ? await model.encoder.encode(texts) : new Float32Array(0);
+      const written = await this.writePlan(plan, vectors, model.id);
       order.forEach(({ at, result }, i) => (outcomes[at] = { id: written[i].id, result, question: written[i] }));
     }
     return outcomes as UpsertOutcome[];
@@ -222,7 +229,7 @@ export abstract class IndexCore implements DuplicateIndex {
       metadata: fields.metadata !== undefined ? fields.metadata : current.metadata,
     });
     if (sameFields(current, merged)) return current;
-    const [stored] = await this.writePlan({ create: [], replace: [], update: [{ question: { id, text: current.text, ...merged }, current }] }, new Float32Array(0));
+    const [stored] = await this.writePlan({ create: [], replace: [], update: [{ question: { id, text: current.text, ...merged }, current }] }, new Float32Array(0), this.model.id);
     return stored;
   }
 

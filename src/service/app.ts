@@ -194,13 +194,20 @@ export function createApp(index: DuplicateIndex, options: ServiceOptions) {
     queueReview: (a, best) => {
       const { review } = options;
       const model = index.model;
-      // Unsure: at or above the recall point (and below the precise one), or flagged; the queue orders them around the default decision.
-      if (!review || !best || (best.probability < model.operatingPoints.recall.threshold && !best.isDuplicate)) return;
-      if (a.id !== null && a.id === best.id) return;
-      review.enqueue([{ a, b: { id: best.id, text: best.text }, probability: best.probability, threshold: model.decision().threshold }]).catch((err: Error) => log.warn({ err: err.message }, 'could not queue a pair for review'));
+      // Unsure (at or above the recall point) or flagged, by the server's own decision: a caller's
+      // minProbability must not push pairs into the moderators' queue. Ordered around that decision.
+      const threshold = model.decision().threshold;
+      if (!review || !best || (a.id !== null && a.id === best.id)) return;
+      if (best.probability < Math.min(model.operatingPoints.recall.threshold, threshold)) return;
+      // After the answer: a store's write lock held by another process must not delay it.
+      setImmediate(() => {
+        review.enqueue([{ a, b: { id: best.id, text: best.text }, probability: best.probability, threshold }]).catch((err: Error) => log.warn({ err: err.message }, 'could not queue a pair for review'));
+      });
     },
   };
-  app.use(modelSwitch.middleware);
+  // Every /v1 request runs under one model (a bulk upload, which may stream for minutes, writes
+  // batch by batch, and a batch encoded before a switch is refused and reported per line).
+  app.use('/v1', (req, res, next) => (req.path === '/questions/bulk' ? next() : modelSwitch.middleware(req, res, next)));
   for (const route of ROUTES) route(app, context);
 
   app.use((req, res) => sendError(res, 'NOT_FOUND', `no route ${req.method} ${req.path.slice(0, 200)}`));

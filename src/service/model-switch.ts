@@ -21,7 +21,7 @@ export interface ModelSwitchOptions {
   /** Loads a model directory (the server's runtime and backend). */
   load: (dir: string) => Promise<Model>;
   log: Logger;
-  /** How long the switch waits for requests in flight to finish before it lets them go and tries again (default 10 s). */
+  /** How long the switch waits for requests in flight to finish before it lets them go and tries again (default 2 s). */
   drainTimeoutMs?: number;
   /** Share of the time the background encoding may take from requests (default 0.5). */
   duty?: number;
@@ -78,17 +78,30 @@ export class ModelSwitch {
    * switches without encoding anything.
    */
   async activate(dir: string): Promise<ActivationStatus> {
-    if (this.job) throw new DoppelError('CONFLICT', `a model activation is running (${this.status?.to}, ${this.status?.state}): wait for it`);
-    const next = await this.options.load(dir).catch((err: Error) => {
-      throw err instanceof DoppelError ? err : new DoppelError('INVALID_INPUT', `cannot load a model from ${dir}: ${err.message}`);
-    });
-    this.owned.add(next);
-    const status: ActivationStatus = { state: 'encoding', from: this.index.model.id, to: next.id, dir, staged: 0, total: 0, startedAt: new Date().toISOString(), finishedAt: null, error: null };
-    this.status = status;
-    this.job = this.run(next, status).finally(() => {
+    if (this.job) throw new DoppelError('CONFLICT', `a model activation is running (${this.status?.to ?? dir}, ${this.status?.state ?? 'loading'}): wait for it`);
+    // Taken before the first wait: a second request (or the resume at start) is refused meanwhile.
+    let started!: (status: ActivationStatus) => void;
+    let failed!: (err: unknown) => void;
+    const begun = new Promise<ActivationStatus>((resolve, reject) => ((started = resolve), (failed = reject)));
+    this.job = (async () => {
+      let next: Model;
+      try {
+        next = await this.options.load(dir);
+      } catch (err) {
+        // A directory that is not a model (or one this version cannot read) is the caller's mistake.
+        const message = err instanceof Error ? err.message : String(err);
+        failed(err instanceof DoppelError && err.code === 'INVALID_INPUT' ? err : new DoppelError('INVALID_INPUT', `cannot load a model from ${dir}: ${message}`));
+        return;
+      }
+      this.owned.add(next);
+      const status: ActivationStatus = { state: 'encoding', from: this.index.model.id, to: next.id, dir, staged: 0, total: 0, startedAt: new Date().toISOString(), finishedAt: null, error: null };
+      this.status = status;
+      started(status);
+      await this.run(next, status);
+    })().finally(() => {
       this.job = undefined;
     });
-    return status;
+    return begun;
   }
 
   /** Resolves when the running activation ends (at once when none runs). */
@@ -149,6 +162,8 @@ export class ModelSwitch {
     } catch (err) {
       Object.assign(status, { state: 'failed', error: (err as Error).message, finishedAt: new Date().toISOString() });
       log.error({ err: (err as Error).message, to: status.to }, 'model activation failed: the current model keeps serving');
+      // Stopped by a shutdown, it resumes at the next start; failed, it is forgotten rather than tried again at every start.
+      if (!this.stopping) await this.index.discardActivation().catch(() => {});
       this.release(next);
     }
   }
@@ -161,7 +176,7 @@ export class ModelSwitch {
 
   /** Runs `work` with no request in flight: new ones wait; ones that do not finish in time are let go and the switch is tried again. */
   private async exclusively(work: () => Promise<void>): Promise<void> {
-    const timeout = this.options.drainTimeoutMs ?? 10_000;
+    const timeout = this.options.drainTimeoutMs ?? 2000;
     for (;;) {
       const drained = new Promise<boolean>((resolve) => {
         const timer = setTimeout(() => resolve(false), timeout);

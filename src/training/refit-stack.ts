@@ -1,6 +1,6 @@
 import type { Pair } from '../data/pairs.js';
 import { pairClusters } from '../data/split.js';
-import { classify, maxAccuracyThreshold, rocAuc } from '../evaluation/binary-classification.js';
+import { classify, maxAccuracyThreshold, precisionRecallF1, rocAuc } from '../evaluation/binary-classification.js';
 import { Random } from '../util/random.js';
 import { Logistic } from '../verdict/logistic.js';
 import { DEFAULT_OPERATING_POINT, type OperatingPoints } from '../verdict/operating-points.js';
@@ -39,7 +39,7 @@ export interface StackRefit {
   reviewedShare: number;
   /** The refit's out-of-fold probabilities of the reviewed pairs: each from a stack that did not fit on it. */
   crossValidated: number[];
-  /** Those probabilities at the refit's default operating point. */
+  /** The reviewed pairs judged out of fold: each by a stack and a default threshold chosen without it (ROC-AUC of the out-of-fold probabilities). */
   refit: ReviewedMetrics;
 }
 
@@ -50,6 +50,22 @@ const FOLDS = 5;
 export const MIN_REVIEWED = { pairs: 20, perLabel: 5 };
 
 const sigmoid = (z: number) => 1 / (1 + Math.exp(-z));
+
+/** Accuracy, precision and recall of yes/no decisions against labels. */
+function decisionMetrics(decisions: readonly boolean[], labels: readonly number[]): { pairs: number; accuracy: number; precision: number; recall: number } {
+  let tp = 0;
+  let fp = 0;
+  let fn = 0;
+  let correct = 0;
+  decisions.forEach((d, i) => {
+    if (d === (labels[i] === 1)) correct++;
+    if (d && labels[i] === 1) tp++;
+    else if (d) fp++;
+    else if (labels[i] === 1) fn++;
+  });
+  const { precision, recall } = precisionRecallF1(tp, fp, fn);
+  return { pairs: decisions.length, accuracy: correct / decisions.length, precision, recall };
+}
 
 /** Metrics of calling p >= threshold a duplicate. */
 export function reviewedMetrics(probabilities: readonly number[], labels: ArrayLike<number>, threshold: number): ReviewedMetrics {
@@ -91,16 +107,27 @@ function fitStack(valid: StackRows, reviewed: StackRows, use: (i: number) => boo
   return Logistic.fit([...STACK_INPUTS], rows, labels, { weights: combinedWeights(valid.pairs, keptPairs, share) });
 }
 
-/** Out-of-fold probabilities of the reviewed pairs for one share. */
-function outOfFold(valid: StackRows, reviewed: StackRows, fold: Int32Array, share: number): number[] {
+/**
+ * Out-of-fold figures of the reviewed pairs for one share: each pair's probability under a stack
+ * that did not fit on it, and that stack's decision at its own default operating point, chosen
+ * (as the final one is) on the pairs it fit on; neither reads the held-out pair's label.
+ */
+function outOfFold(valid: StackRows, reviewed: StackRows, fold: Int32Array, share: number): { probabilities: number[]; decisions: boolean[] } {
   const probabilities = new Array<number>(reviewed.pairs.length);
+  const decisions = new Array<boolean>(reviewed.pairs.length);
   for (let k = 0; k < FOLDS; k++) {
     const stack = fitStack(valid, reviewed, (i) => fold[i] !== k, share);
+    const kept = reviewed.pairs.map((_, i) => i).filter((i) => fold[i] !== k);
+    const fitted = [...valid.rows.map((_, i) => stackProbability(stack, valid, i)), ...kept.map((i) => stackProbability(stack, reviewed, i))];
+    const labels = [...valid.pairs, ...kept.map((i) => reviewed.pairs[i])].map((p) => p.label);
+    const threshold = chooseOperatingPoints(fitted, labels, combinedWeights(valid.pairs, kept.map((i) => reviewed.pairs[i]), share))[DEFAULT_OPERATING_POINT].threshold;
     reviewed.rows.forEach((_, i) => {
-      if (fold[i] === k) probabilities[i] = stackProbability(stack, reviewed, i);
+      if (fold[i] !== k) return;
+      probabilities[i] = stackProbability(stack, reviewed, i);
+      decisions[i] = probabilities[i] >= threshold;
     });
   }
-  return probabilities;
+  return { probabilities, decisions };
 }
 
 /** Mean log-loss of probabilities against labels. */
@@ -125,13 +152,13 @@ function logLoss(probabilities: readonly number[], pairs: readonly Pair[]): numb
  */
 export function refitStack(current: VerdictJson, valid: StackRows, reviewed: StackRows, seed = 42): StackRefit {
   const fold = folds(reviewed.pairs, seed);
-  let best: { share: number; probabilities: number[]; loss: number } | undefined;
+  let best: { share: number; probabilities: number[]; decisions: boolean[]; loss: number } | undefined;
   for (const share of SHARES) {
-    const probabilities = outOfFold(valid, reviewed, fold, share);
-    const loss = logLoss(probabilities, reviewed.pairs);
-    if (!best || loss < best.loss) best = { share, probabilities, loss };
+    const oof = outOfFold(valid, reviewed, fold, share);
+    const loss = logLoss(oof.probabilities, reviewed.pairs);
+    if (!best || loss < best.loss) best = { share, ...oof, loss };
   }
-  const { share, probabilities: crossValidated } = best!;
+  const { share, probabilities: crossValidated, decisions } = best!;
   const stack = fitStack(valid, reviewed, () => true, share);
   const weights = combinedWeights(valid.pairs, reviewed.pairs, share);
   const probabilities = [...valid.rows.map((_, i) => stackProbability(stack, valid, i)), ...crossValidated];
@@ -140,10 +167,8 @@ export function refitStack(current: VerdictJson, valid: StackRows, reviewed: Sta
   // As in fitVerdict: thresholds are found on energies, and 1 - p is one.
   const threshold = 1 - maxAccuracyThreshold(probabilities.map((p) => 1 - p), labels, weights);
   const verdict: VerdictJson = { ...current, stack: stack.json, threshold, operatingPoints };
-  const refit = reviewedMetrics(
-    crossValidated,
-    reviewed.pairs.map((p) => p.label),
-    operatingPoints[DEFAULT_OPERATING_POINT].threshold,
-  );
+  // Judged as the refit would judge new pairs: by stacks and thresholds that never saw them.
+  const labelsReviewed = reviewed.pairs.map((p) => p.label);
+  const refit = { ...decisionMetrics(decisions, labelsReviewed), rocAuc: reviewedMetrics(crossValidated, labelsReviewed, 0.5).rocAuc, threshold: operatingPoints[DEFAULT_OPERATING_POINT].threshold };
   return { verdict, reviewedShare: share, crossValidated, refit };
 }

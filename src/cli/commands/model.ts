@@ -7,8 +7,8 @@ import { stageBars } from '../progress.js';
 
 export interface ModelCommandContext {
   store: string;
-  /** The model the store holds now (the one it records). */
-  current: Model;
+  /** The model the store holds now (the one it records), loaded when first needed. */
+  current: () => Promise<Model>;
   load: (dir: string) => Promise<Model>;
   log: (m: string) => void;
   /** A running server on the store: the switch happens there, without downtime. */
@@ -45,7 +45,9 @@ async function onServer(ctx: ModelCommandContext, path: string, body?: object): 
   while (status.state === 'encoding' || status.state === 'switching') {
     if (status.total > 0) bar(`encoding with ${status.to}`, status.staged, status.total);
     await new Promise((r) => setTimeout(r, 500));
-    status = (await call<{ activation: ActivationReply }>(ctx, 'GET', '/v1/model')).activation;
+    const { activation } = await call<{ activation: ActivationReply | null }>(ctx, 'GET', '/v1/model');
+    if (!activation) throw new DoppelError('MODEL_ERROR', `${ctx.server} no longer reports the activation (it restarted?): it resumes there; see doppel model status`);
+    status = activation;
   }
   if (status.state !== 'done') throw new DoppelError('MODEL_ERROR', `the activation failed: ${status.error}; the previous model keeps serving`);
   ctx.log(`${ctx.server} serves model ${status.to}`);
@@ -53,7 +55,7 @@ async function onServer(ctx: ModelCommandContext, path: string, body?: object): 
 
 /** Without a server: the store is opened for writing here, staged, switched and closed. */
 async function offline(ctx: ModelCommandContext, next: Model): Promise<void> {
-  const index = await DuplicateIndex.open(ctx.store, { model: ctx.current, log: ctx.log }).catch((err: unknown) => {
+  const index = await DuplicateIndex.open(ctx.store, { model: await ctx.current(), log: ctx.log }).catch((err: unknown) => {
     if (err instanceof DoppelError && err.code === 'STORE_LOCKED') throw new DoppelError('STORE_LOCKED', `${err.message}: a server holds the store; give --server <its url> (and an admin key) to switch it there without downtime`);
     throw err;
   });
@@ -87,7 +89,7 @@ export async function rollbackCommand(ctx: ModelCommandContext): Promise<void> {
 }
 
 async function storeModels(ctx: ModelCommandContext): Promise<StoreModels> {
-  const index = await DuplicateIndex.open(ctx.store, { model: ctx.current, readonly: true });
+  const index = await DuplicateIndex.open(ctx.store, { model: await ctx.current(), readonly: true });
   try {
     return await index.models();
   } finally {

@@ -206,7 +206,8 @@ export class DirectoryIndex extends IndexCore {
     }
   }
 
-  protected async writePlan(plan: UpsertPlan, encoded: Float32Array): Promise<StoredQuestion[]> {
+  protected async writePlan(plan: UpsertPlan, encoded: Float32Array, modelId: string): Promise<StoredQuestion[]> {
+    this.sameModel(modelId);
     const dim = this.model.encoder.dim;
     const { questions: stored, generation } = this.store.write(plan, encoded, dim, this.model.id);
     const fresh = stored.slice(0, plan.create.length + plan.replace.length);
@@ -367,10 +368,12 @@ export class DirectoryIndex extends IndexCore {
     const staging = this.staging!;
     let staged = staging.vectors.size;
     const batch = options.batch ?? 256;
-    for (;;) {
+    // New questions take higher labels: one walk in label order meets them too.
+    for (let after = 0; ; ) {
       this.dropRemoved(staging);
-      const rows = this.store.unstaged(next.id, batch);
+      const rows = this.store.unstaged(next.id, after, batch);
       if (rows.length === 0) break;
+      after = rows[rows.length - 1].label;
       const started = performance.now();
       const encoded = await next.encoder.encode(rows.map((r) => r.text));
       const dim = next.encoder.dim;
@@ -407,7 +410,8 @@ export class DirectoryIndex extends IndexCore {
       this.savedGeneration = -1;
       this.staging = undefined;
     } else {
-      this.store.setMeta('model_dir', resolve(next.files.dir));
+      // The same vectors (a refit verdict, say): nothing to swap, but a rollback returns to the directory served until now.
+      this.store.recordSwitch({ id: next.id, dir: resolve(next.files.dir) }, { id: this.model.id, dir: this.store.meta('model_dir') ?? null });
     }
     this.model = next;
     this.categoryCache.clear();
@@ -435,8 +439,8 @@ export class DirectoryIndex extends IndexCore {
       Object.assign(this.counts, this.store.counts());
       this.countedGeneration = generation;
     }
-    // Feedback leaves the generation as it is: a reader counts it each time (one small count).
-    if (this.readonly) this.counts.feedback = this.store.feedbackCount();
+    // Counted each time: review decisions write feedback on a connection of their own.
+    this.counts.feedback = this.store.feedbackCount();
     const counts = this.counts;
     return {
       backend: 'directory',

@@ -25,7 +25,8 @@ export class DirectoryReviewQueue implements ReviewQueue {
     } catch (err) {
       throw new DoppelError('STORE_ERROR', `cannot open the review queue of ${path}: ${(err as Error).message}`);
     }
-    this.db.pragma('busy_timeout = 5000');
+    // Short: queueing runs on a server's event loop, and waits for the store's writer only briefly.
+    this.db.pragma('busy_timeout = 1000');
     // As the store's writer: WAL commits without a sync each (a crash may lose the last queued pairs, never corrupt them).
     this.db.pragma('synchronous = NORMAL');
     // The store's writer creates both at open; a store last written by an older Doppel gets them here.

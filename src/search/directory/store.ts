@@ -308,13 +308,13 @@ export class QuestionStore {
     }).immediate();
   }
 
-  /** Up to `limit` live questions without a staged vector of `modelId`, in label order. */
-  unstaged(modelId: string, limit: number): { label: number; text: string }[] {
+  /** Up to `limit` live questions after label `after` without a staged vector of `modelId`, in label order (a walk, not a rescan, per batch). */
+  unstaged(modelId: string, after: number, limit: number): { label: number; text: string }[] {
     return this.db
-      .prepare<[string, number], { label: number; text: string }>(
-        'SELECT q.label, q.text FROM questions q LEFT JOIN staged_embeddings s ON s.label = q.label AND s.model_id = ? WHERE q.deleted = 0 AND s.label IS NULL ORDER BY q.label LIMIT ?',
+      .prepare<[string, number, number], { label: number; text: string }>(
+        'SELECT q.label, q.text FROM questions q LEFT JOIN staged_embeddings s ON s.label = q.label AND s.model_id = ? WHERE q.label > ? AND q.deleted = 0 AND s.label IS NULL ORDER BY q.label LIMIT ?',
       )
-      .all(modelId, limit);
+      .all(modelId, after, limit);
   }
 
   /** Staged vectors of live questions for `modelId` (what a resumed activation starts from). */
@@ -343,13 +343,22 @@ export class QuestionStore {
     return this.db.transaction(() => {
       this.db.exec('ALTER TABLE embeddings RENAME TO embeddings_swap; ALTER TABLE staged_embeddings RENAME TO embeddings; ALTER TABLE embeddings_swap RENAME TO staged_embeddings');
       const generation = this.nextGeneration();
+      this.recordSwitch(model, previous);
+      return generation;
+    }).immediate();
+  }
+
+  /** The meta of a switch: the model serving, the one before it (a rollback's target), no activation left. */
+  recordSwitch(model: { id: string; dir: string }, previous: { id: string; dir: string | null }): void {
+    this.assertLease();
+    this.db.transaction(() => {
       this.setMeta('model_id', model.id);
       this.setMeta('model_dir', model.dir);
       this.setMeta('previous_model_id', previous.id);
       if (previous.dir !== null) this.setMeta('previous_model_dir', previous.dir);
+      else this.db.prepare("DELETE FROM meta WHERE key = 'previous_model_dir'").run();
       this.db.prepare("DELETE FROM meta WHERE key IN ('activation_model_id', 'activation_model_dir')").run();
-      return generation;
-    }).immediate();
+    })();
   }
 
   /** Replaces embeddings (after a model change) in one transaction. */

@@ -56,9 +56,12 @@ export async function prepareNext(db: Database, next: NextShape, dir: string): P
   });
 }
 
-/** Up to `limit` questions (removed ones too: every row keeps a vector, as migrate copies it) without a vector of `modelId` in the next column. */
-export function unstaged(db: Database, modelId: string, limit: number): Promise<{ label: string; text: string }[]> {
-  return db.query('SELECT label, text FROM doppel_questions WHERE next_model_id IS DISTINCT FROM $1 ORDER BY label LIMIT $2', [modelId, limit]);
+/**
+ * Up to `limit` questions after label `after` (removed ones too: every row keeps a vector, as
+ * migrate copies it) without a vector of `modelId` in the next column, in label order.
+ */
+export function unstaged(db: Database, modelId: string, after: string, limit: number): Promise<{ label: string; text: string }[]> {
+  return db.query('SELECT label, text FROM doppel_questions WHERE label > $2::bigint AND next_model_id IS DISTINCT FROM $1 ORDER BY label LIMIT $3', [modelId, after, limit]);
 }
 
 export async function stageRows(db: Database, labels: string[], vectors: Float32Array, dim: number, modelId: string): Promise<void> {
@@ -112,6 +115,17 @@ export async function swapColumns(db: Database, current: StoreMeta, next: { mode
 
 export async function forgetActivation(db: Database): Promise<void> {
   await db.query("DELETE FROM doppel_meta WHERE key IN ('activation_model_id', 'activation_model_dir')");
+}
+
+/** A switch to a model of the same vectors: the directory served until now becomes the previous one. */
+export async function recordSameVectors(db: Database, id: string, dir: string): Promise<void> {
+  await db.query(
+    `WITH old AS (SELECT value FROM doppel_meta WHERE key = 'model_dir')
+     INSERT INTO doppel_meta (key, value) VALUES ('model_dir', $2), ('previous_model_id', $1), ('previous_model_dir', coalesce((SELECT value FROM old), ''))
+     ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
+    [id, dir],
+  );
+  await forgetActivation(db);
 }
 
 export async function recordModelDir(db: Database, dir: string): Promise<void> {

@@ -5,7 +5,7 @@ import type { FusionWeights } from '../fusion.js';
 import { resolve } from 'node:path';
 import { DEFAULT_HNSW, type IndexStats, type NewFeedback, type OpenOptions, type SearchOptions, type StageOptions, type StoredQuestion, type StoreModels, type UpsertPlan } from '../backend.js';
 import { DEFAULT_FUSION, type DenseCandidate, definedOnly, IndexCore, type LexicalCandidate } from '../index-core.js';
-import { forgetActivation, prepareNext, recordModelDir, stageRows, storeModels, swapColumns, unstaged } from './activation.js';
+import { forgetActivation, prepareNext, recordModelDir, recordSameVectors, stageRows, storeModels, swapColumns, unstaged } from './activation.js';
 import { Database, poolSize, redactUrl } from './connection.js';
 import { readFeedbackPairs } from './feedback.js';
 import { fromVectorText, QUESTION_COLUMNS, type QuestionRow, toQuestion } from './rows.js';
@@ -68,7 +68,8 @@ export class PostgresIndex extends IndexCore {
     return removeQuestion(this.primary, id);
   }
 
-  protected writePlan(plan: UpsertPlan, vectors: Float32Array): Promise<StoredQuestion[]> {
+  protected writePlan(plan: UpsertPlan, vectors: Float32Array, modelId: string): Promise<StoredQuestion[]> {
+    this.sameModel(modelId);
     return writePlan(this.primary, plan, vectors, this.model.encoder.dim, this.model.id);
   }
 
@@ -160,9 +161,11 @@ export class PostgresIndex extends IndexCore {
     const [{ left }] = await this.primary.query<{ left: string }>('SELECT count(*) AS left FROM doppel_questions WHERE next_model_id IS DISTINCT FROM $1', [next.id]);
     const total = Number(n);
     let staged = total - Number(left);
-    for (;;) {
-      const rows = await unstaged(this.primary, next.id, options.batch ?? 256);
+    // New questions take higher labels: one walk in label order meets them too (a replaced text is staged again by the switch's own pass).
+    for (let after = '0'; ; ) {
+      const rows = await unstaged(this.primary, next.id, after, options.batch ?? 256);
       if (rows.length === 0) break;
+      after = rows[rows.length - 1].label;
       const started = performance.now();
       const encoded = await next.encoder.encode(rows.map((r) => r.text));
       await stageRows(this.primary, rows.map((r) => r.label), encoded, next.encoder.dim, next.id);
@@ -188,7 +191,8 @@ export class PostgresIndex extends IndexCore {
       }
       this.meta = { ...this.meta, modelId: next.id, dim: next.encoder.dim, energy };
     } else {
-      await recordModelDir(this.primary, resolve(next.files.dir));
+      // The same vectors (a refit verdict, say): nothing to swap, but a rollback returns to the directory served until now.
+      await recordSameVectors(this.primary, this.model.id, resolve(next.files.dir));
     }
     this.model = next;
   }

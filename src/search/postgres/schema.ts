@@ -83,9 +83,13 @@ const version2 = (): string[] => [
   )`,
 ];
 
-/** Version 3: the review queue, and who decided a feedback pair. */
+/**
+ * Version 3: the review queue, who decided a feedback pair, and the column of the vectors of
+ * another model (activation.ts: its dimension and index are set when an activation starts).
+ */
 const version3 = (): string[] => [
   'ALTER TABLE doppel_feedback ADD COLUMN reviewer text',
+  'ALTER TABLE doppel_questions ADD COLUMN embedding_next vector, ADD COLUMN next_model_id text',
   `CREATE TABLE doppel_review (
     id bigserial PRIMARY KEY,
     fold_key text NOT NULL UNIQUE,

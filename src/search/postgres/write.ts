@@ -70,7 +70,8 @@ export async function writePlan(db: Database, plan: UpsertPlan, vectors: Float32
     const change = async (q: NewQuestion, vector?: Float32Array): Promise<StoredQuestion> => {
       const [row] = vector
         ? await run<QuestionRow>(
-            `UPDATE doppel_questions SET text = $2, category = $3, url = $4, metadata = $5::json, embedding = $6::vector, model_id = $7 WHERE id = $1 AND NOT deleted RETURNING ${QUESTION_COLUMNS}`,
+            // A new text's staged vector (a model being activated, or the previous model's) is of the old text: dropped, to be staged again.
+            `UPDATE doppel_questions SET text = $2, category = $3, url = $4, metadata = $5::json, embedding = $6::vector, model_id = $7, embedding_next = NULL, next_model_id = NULL WHERE id = $1 AND NOT deleted RETURNING ${QUESTION_COLUMNS}`,
             [q.id, q.text, q.category ?? null, q.url ?? null, q.metadata ? JSON.stringify(q.metadata) : null, toVectorText(vector), modelId],
           )
         : await run<QuestionRow>(`UPDATE doppel_questions SET category = $2, url = $3, metadata = $4::json WHERE id = $1 AND NOT deleted RETURNING ${QUESTION_COLUMNS}`, [

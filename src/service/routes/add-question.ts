@@ -10,7 +10,7 @@ export function addQuestionRoute(app: Express, ctx: RouteContext): void {
     const body = parse(QuestionBody, req.body);
     const choice = choiceOf(body, ctx);
     const { question, duplicates, nearest } = await admit(req, () => index.addIfNew({ id: body.id, text: body.text, category: body.category, url: body.url, metadata: body.metadata }, { decision: choice }));
-    ctx.queueReview({ id: question.id, text: question.text }, nearest);
     send(res, 201, QuestionCreated, { id: question.id, duplicates: duplicates.map(match), decision: ctx.model.decisionFor(body.text, choice) });
+    ctx.queueReview({ id: question.id, text: question.text }, nearest);
   });
 }

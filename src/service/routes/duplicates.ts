@@ -16,7 +16,7 @@ export function duplicatesRoute(app: Express, ctx: RouteContext): void {
       const explained = await Promise.all(found.map(async (h, i) => (body.explain && i < EXPLAINED_MATCHES ? { ...match(h), explanation: explanation(await ctx.model.explainPair(read, h.text, choice)) } : match(h))));
       return { hits: found, matches: explained };
     });
-    ctx.queueReview({ id: null, text: body.text }, hits[0]);
     send(res, 200, DuplicatesResponse, { isDuplicate: hits.some((h) => h.isDuplicate), decision: ctx.model.decisionFor(body.text, choice), matches });
+    ctx.queueReview({ id: null, text: body.text }, hits[0]);
   });
 }

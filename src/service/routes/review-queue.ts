@@ -1,5 +1,5 @@
 import type { Express } from 'express';
-import { readFeedbackRefit } from '../../model/model-dir.js';
+import { type FeedbackRefitRecord, readFeedbackRefit } from '../../model/model-dir.js';
 import { parse, send, utf8Query } from '../http.js';
 import { ReviewPage, ReviewQuery } from '../schemas.js';
 import type { RouteContext } from './context.js';
@@ -9,16 +9,19 @@ const figures = (f: { accuracy: number; precision: number; recall: number }) => 
 /**
  * GET /v1/review: the pairs the model was unsure of, the most informative first, with the counts
  * of what moderators decided and what their decisions did to the serving model (its last
- * `fit-verdict --feedback`, read once: a refit model is served by a restart or an activation).
+ * `fit-verdict --feedback`, read once for each model that serves).
  */
-export function reviewQueueRoute(app: Express, { review, model, authorize }: RouteContext): void {
+export function reviewQueueRoute(app: Express, ctx: RouteContext): void {
+  const { review, authorize } = ctx;
   if (!review) return;
   const queue = review;
-  const record = readFeedbackRefit(model.files.dir);
-  const refit = record ? { pairs: record.pairs, createdAt: record.createdAt, before: figures(record.current), after: figures(record.refit) } : null;
+  let refit: { dir: string; record: FeedbackRefitRecord | undefined } | undefined;
   app.get('/v1/review', authorize('admin'), utf8Query, async (req, res) => {
     const query = parse(ReviewQuery, req.query);
+    const { model } = ctx;
+    if (refit?.dir !== model.files.dir) refit = { dir: model.files.dir, record: readFeedbackRefit(model.files.dir) };
+    const { record } = refit;
     const page = await queue.page(query.limit ?? 20);
-    send(res, 200, ReviewPage, { ...page, model: { id: model.id, refit } });
+    send(res, 200, ReviewPage, { ...page, model: { id: model.id, refit: record ? { pairs: record.pairs, createdAt: record.createdAt, before: figures(record.current), after: figures(record.refit) } : null } });
   });
 }
