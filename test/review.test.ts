@@ -21,6 +21,16 @@ const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const side = (text: string, id: string | null = null) => ({ id, text });
 const candidate = (a: string, b: string, probability: number, threshold = 0.8, bId: string | null = null): ReviewCandidate => ({ a: side(a), b: side(b, bId), probability, threshold });
 
+/** A store's feedback pairs, read through a read-only index. */
+async function feedbackOf(store: string) {
+  const index = await open(store, true);
+  try {
+    return await index.feedbackPairs();
+  } finally {
+    await index.close();
+  }
+}
+
 /** Rejects with a DoppelError of this code. */
 async function failsWith(work: Promise<unknown>, code: string): Promise<void> {
   await assert.rejects(work, (err: unknown) => err instanceof DoppelError && err.code === code);
@@ -81,15 +91,10 @@ for (const backend of ['directory', 'postgres'] as const) {
         await queue.close();
       }
       // The decisions are feedback: training pairs of the store, in the order decided.
-      const index = await open(store);
-      try {
-        assert.deepEqual(await index.feedbackPairs(), [
-          { q1: 'Is coffee bad for you?', q2: 'Is coffee good for your brain?', label: 0 },
-          { q1: 'How do I cook rice?', q2: 'What is the best rice cooker?', label: 1 },
-        ]);
-      } finally {
-        await index.close();
-      }
+      assert.deepEqual(await feedbackOf(store), [
+        { q1: 'Is coffee bad for you?', q2: 'Is coffee good for your brain?', label: 0 },
+        { q1: 'How do I cook rice?', q2: 'What is the best rice cooker?', label: 1 },
+      ]);
     });
 
     test('the server queues checks and additions it is unsure of; an admin key decides, under its name', async (t) => {
@@ -190,15 +195,10 @@ describe('the moderator page in headless Chromium', { skip: existsSync(CHROMIUM)
       await page.close();
       await server.close();
     }
-    const index = await open(store, true);
-    try {
-      assert.deepEqual(await index.feedbackPairs(), [
-        { q1: 'How can I gain weight quickly?', q2: 'How can I lose weight quickly?', label: 0 },
-        { q1: 'What should I do if my dog eats chocolate?', q2: 'What should I do if my cat eats chocolate?', label: 1 },
-      ]);
-    } finally {
-      await index.close();
-    }
+    assert.deepEqual(await feedbackOf(store), [
+      { q1: 'How can I gain weight quickly?', q2: 'How can I lose weight quickly?', label: 0 },
+      { q1: 'What should I do if my dog eats chocolate?', q2: 'What should I do if my cat eats chocolate?', label: 1 },
+    ]);
   });
 });
 

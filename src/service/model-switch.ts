@@ -80,28 +80,26 @@ export class ModelSwitch {
   async activate(dir: string): Promise<ActivationStatus> {
     if (this.job) throw new DoppelError('CONFLICT', `a model activation is running (${this.status?.to ?? dir}, ${this.status?.state ?? 'loading'}): wait for it`);
     // Taken before the first wait: a second request (or the resume at start) is refused meanwhile.
-    let started!: (status: ActivationStatus) => void;
-    let failed!: (err: unknown) => void;
-    const begun = new Promise<ActivationStatus>((resolve, reject) => ((started = resolve), (failed = reject)));
-    this.job = (async () => {
-      let next: Model;
-      try {
-        next = await this.options.load(dir);
-      } catch (err) {
-        // A directory that is not a model (or one this version cannot read) is the caller's mistake.
-        const message = err instanceof Error ? err.message : String(err);
-        failed(err instanceof DoppelError && err.code === 'INVALID_INPUT' ? err : new DoppelError('INVALID_INPUT', `cannot load a model from ${dir}: ${message}`));
-        return;
-      }
-      this.owned.add(next);
-      const status: ActivationStatus = { state: 'encoding', from: this.index.model.id, to: next.id, dir, staged: 0, total: 0, startedAt: new Date().toISOString(), finishedAt: null, error: null };
-      this.status = status;
-      started(status);
-      await this.run(next, status);
-    })().finally(() => {
+    let ended!: () => void;
+    this.job = new Promise<void>((resolve) => (ended = resolve));
+    const end = () => {
       this.job = undefined;
-    });
-    return begun;
+      ended();
+    };
+    let next: Model;
+    try {
+      next = await this.options.load(dir);
+    } catch (err) {
+      end();
+      // A directory that is not a model (or one this version cannot read) is the caller's mistake.
+      if (err instanceof DoppelError && err.code === 'INVALID_INPUT') throw err;
+      throw new DoppelError('INVALID_INPUT', `cannot load a model from ${dir}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    this.owned.add(next);
+    const status: ActivationStatus = { state: 'encoding', from: this.index.model.id, to: next.id, dir, staged: 0, total: 0, startedAt: new Date().toISOString(), finishedAt: null, error: null };
+    this.status = status;
+    void this.run(next, status).finally(end);
+    return status;
   }
 
   /** Resolves when the running activation ends (at once when none runs). */

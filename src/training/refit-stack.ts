@@ -169,6 +169,6 @@ export function refitStack(current: VerdictJson, valid: StackRows, reviewed: Sta
   const verdict: VerdictJson = { ...current, stack: stack.json, threshold, operatingPoints };
   // Judged as the refit would judge new pairs: by stacks and thresholds that never saw them.
   const labelsReviewed = reviewed.pairs.map((p) => p.label);
-  const refit = { ...decisionMetrics(decisions, labelsReviewed), rocAuc: reviewedMetrics(crossValidated, labelsReviewed, 0.5).rocAuc, threshold: operatingPoints[DEFAULT_OPERATING_POINT].threshold };
+  const refit = { ...decisionMetrics(decisions, labelsReviewed), rocAuc: rocAuc(crossValidated.map((p) => 1 - p), labelsReviewed), threshold: operatingPoints[DEFAULT_OPERATING_POINT].threshold };
   return { verdict, reviewedShare: share, crossValidated, refit };
 }

@@ -357,17 +357,30 @@ export class DirectoryIndex extends IndexCore {
   async stage(next: Model, options: StageOptions = {}): Promise<void> {
     this.writable();
     if (next.id === this.model.id) return;
-    this.store.setMeta('activation_model_id', next.id);
-    this.store.setMeta('activation_model_dir', resolve(next.files.dir));
+    this.store.startActivation({ id: next.id, dir: resolve(next.files.dir) });
+    const batch = options.batch ?? 256;
+    /** Into the graph a few at a time: a server's requests run in between. */
+    const addAll = async (vectors: VectorIndex, rows: Iterable<[number, Float32Array]>) => {
+      let i = 0;
+      for (const [label, vector] of rows) {
+        vectors.add(label, vector, true);
+        if (options.pace && ++i % GRAPH_CHUNK === 0) await new Promise((r) => setImmediate(r));
+      }
+    };
     if (this.staging?.model.id !== next.id) {
       const generation = this.store.generation;
       const vectors = VectorIndex.create(spaceFor(next.files.config.energy), next.encoder.dim, this.vectors.params, Math.max(1024, this.counts.live));
-      for (const { label, vector } of this.store.stagedLive(next.id)) vectors.add(label, vector);
+      // What an interrupted activation staged, read a page at a time (the connection stays free for writes in between).
+      for (let after = 0; ; ) {
+        const page = this.store.stagedLive(next.id, after, batch);
+        if (page.size === 0) break;
+        await addAll(vectors, page);
+        after = Math.max(...page.keys());
+      }
       this.staging = { model: next, vectors, generation };
     }
-    const staging = this.staging!;
+    const staging = this.staging;
     let staged = staging.vectors.size;
-    const batch = options.batch ?? 256;
     // New questions take higher labels: one walk in label order meets them too.
     for (let after = 0; ; ) {
       this.dropRemoved(staging);
@@ -378,11 +391,7 @@ export class DirectoryIndex extends IndexCore {
       const encoded = await next.encoder.encode(rows.map((r) => r.text));
       const dim = next.encoder.dim;
       this.store.stage(rows.map((r) => r.label), encoded, dim, next.id);
-      // Into the graph a few at a time: a server's requests run in between.
-      for (let i = 0; i < rows.length; i++) {
-        staging.vectors.add(rows[i].label, encoded.subarray(i * dim, (i + 1) * dim), true);
-        if (options.pace && i % GRAPH_CHUNK === GRAPH_CHUNK - 1) await new Promise((r) => setImmediate(r));
-      }
+      await addAll(staging.vectors, rows.map((r, i): [number, Float32Array] => [r.label, encoded.subarray(i * dim, (i + 1) * dim)]));
       staged += rows.length;
       options.onProgress?.(Math.min(staged, this.counts.live), this.counts.live);
       await options.pace?.(performance.now() - started);
@@ -399,19 +408,21 @@ export class DirectoryIndex extends IndexCore {
 
   async switchModel(next: Model): Promise<void> {
     this.writable();
+    const model = { id: next.id, dir: resolve(next.files.dir) };
+    const previous = { id: this.model.id, dir: this.store.meta('model_dir') ?? null };
     if (next.id !== this.model.id) {
       // The questions written since staging last ran, then the switch: nothing else runs in between (the caller holds requests).
       await this.stage(next);
       const staging = this.staging!;
       this.dropRemoved(staging);
-      const generation = this.store.swapEmbeddings({ id: next.id, dir: resolve(next.files.dir) }, { id: this.model.id, dir: this.store.meta('model_dir') ?? null });
+      const generation = this.store.swapEmbeddings(model, previous);
       this.vectors = staging.vectors;
       this.applied = generation;
       this.savedGeneration = -1;
       this.staging = undefined;
     } else {
       // The same vectors (a refit verdict, say): nothing to swap, but a rollback returns to the directory served until now.
-      this.store.recordSwitch({ id: next.id, dir: resolve(next.files.dir) }, { id: this.model.id, dir: this.store.meta('model_dir') ?? null });
+      this.store.recordSwitch(model, previous);
     }
     this.model = next;
     this.categoryCache.clear();
@@ -422,7 +433,7 @@ export class DirectoryIndex extends IndexCore {
   async discardActivation(): Promise<void> {
     this.writable();
     this.staging = undefined;
-    this.store.db.prepare("DELETE FROM meta WHERE key IN ('activation_model_id', 'activation_model_dir')").run();
+    this.store.forgetActivation();
   }
 
   /**

@@ -1,8 +1,19 @@
 import Database from 'better-sqlite3';
 import { DoppelError } from '../../errors.js';
-import { REVIEW_QUEUE_LIMIT, type ReviewCandidate, type ReviewDecision, type ReviewItem, type ReviewPage, type ReviewQueue,
+import {
+  agreedSql,
+  emptyDecided,
+  REVIEW_QUEUE_LIMIT,
+  type ReviewCandidate,
+  type ReviewDecision,
+  type ReviewItem,
+  type ReviewPage,
+  type ReviewQueue,
   type ReviewRow,
-  toReviewItem, reviewFoldKey, reviewPriority, emptyDecided, agreedSql } from '../review.js';
+  reviewFoldKey,
+  reviewPriority,
+  toReviewItem,
+} from '../review.js';
 import { REVIEW_TABLE } from './store.js';
 
 type Row = ReviewRow<number, string>;
@@ -15,6 +26,8 @@ const toItem = (r: Row) => toReviewItem(r, (t) => t);
  */
 export class DirectoryReviewQueue implements ReviewQueue {
   private readonly db: Database.Database;
+  /** Prepared once: queueing runs after many checks a server answers. */
+  private readonly stmts;
 
   constructor(
     path: string,
@@ -33,15 +46,25 @@ export class DirectoryReviewQueue implements ReviewQueue {
     this.db.exec(REVIEW_TABLE);
     const columns = this.db.prepare<[], { name: string }>('PRAGMA table_info(feedback)').all();
     if (!columns.some((c) => c.name === 'reviewer')) this.db.exec('ALTER TABLE feedback ADD COLUMN reviewer TEXT');
+    const db = this.db;
+    this.stmts = {
+      find: db.prepare<[string], { id: number }>('SELECT id FROM review_queue WHERE fold_key = ?'),
+      fold: db.prepare("UPDATE review_queue SET copies = copies + 1, probability = ?, threshold = ?, priority = ? WHERE id = ? AND status = 'pending'"),
+      pending: db.prepare<[], { n: number }>("SELECT count(*) AS n FROM review_queue WHERE status = 'pending'"),
+      worst: db.prepare<[], { id: number; priority: number }>("SELECT id, priority FROM review_queue WHERE status = 'pending' ORDER BY priority DESC, id DESC LIMIT 1"),
+      drop: db.prepare('DELETE FROM review_queue WHERE id = ?'),
+      insert: db.prepare('INSERT INTO review_queue (fold_key, a_id, a_text, b_id, b_text, probability, threshold, priority, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)'),
+      head: db.prepare<[number], Row>("SELECT * FROM review_queue WHERE status = 'pending' ORDER BY priority, id LIMIT ?"),
+      counts: db.prepare<[], { status: ReviewItem['status']; n: number }>('SELECT status, count(*) AS n FROM review_queue GROUP BY status'),
+      agreed: db.prepare<[], { n: number }>(agreedSql('review_queue')),
+      item: db.prepare<[number], Row>('SELECT * FROM review_queue WHERE id = ?'),
+      feedback: db.prepare('INSERT INTO feedback (a_text, b_text, a_id, b_id, is_duplicate, created_at, reviewer) VALUES (?, ?, ?, ?, ?, ?, ?)'),
+      close: db.prepare('UPDATE review_queue SET status = ?, reviewer = ?, decided_at = ?, feedback_id = ? WHERE id = ?'),
+    };
   }
 
   async enqueue(candidates: ReviewCandidate[]): Promise<number> {
-    const find = this.db.prepare<[string], { id: number; status: string }>('SELECT id, status FROM review_queue WHERE fold_key = ?');
-    const fold = this.db.prepare("UPDATE review_queue SET copies = copies + 1, probability = ?, threshold = ?, priority = ? WHERE id = ? AND status = 'pending'");
-    const pending = this.db.prepare<[], { n: number }>("SELECT count(*) AS n FROM review_queue WHERE status = 'pending'");
-    const worst = this.db.prepare<[], { id: number; priority: number }>("SELECT id, priority FROM review_queue WHERE status = 'pending' ORDER BY priority DESC, id DESC LIMIT 1");
-    const drop = this.db.prepare('DELETE FROM review_queue WHERE id = ?');
-    const insert = this.db.prepare('INSERT INTO review_queue (fold_key, a_id, a_text, b_id, b_text, probability, threshold, priority, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)');
+    const { find, fold, pending, worst, drop, insert } = this.stmts;
     return this.db
       .transaction(() => {
         let queued = 0;
@@ -68,33 +91,26 @@ export class DirectoryReviewQueue implements ReviewQueue {
   }
 
   async page(limit: number): Promise<ReviewPage> {
-    const items = this.db.prepare<[number], Row>("SELECT * FROM review_queue WHERE status = 'pending' ORDER BY priority, id LIMIT ?").all(limit).map(toItem);
+    const items = this.stmts.head.all(limit).map(toItem);
     const decided = emptyDecided();
     let pending = 0;
-    for (const r of this.db.prepare<[], { status: ReviewItem['status']; n: number }>('SELECT status, count(*) AS n FROM review_queue GROUP BY status').all()) {
+    for (const r of this.stmts.counts.all()) {
       if (r.status === 'pending') pending = r.n;
       else decided[r.status] = r.n;
     }
-    const agreed = this.db.prepare<[], { n: number }>(agreedSql('review_queue')).get()!.n;
-    return { items, pending, decided, agreed };
+    return { items, pending, decided, agreed: this.stmts.agreed.get()!.n };
   }
 
   async decide(id: number, decision: ReviewDecision, reviewer: string): Promise<ReviewItem> {
+    const { item, feedback, close } = this.stmts;
     return this.db
       .transaction(() => {
-        const row = this.db.prepare<[number], Row>('SELECT * FROM review_queue WHERE id = ?').get(id);
+        const row = item.get(id);
         if (!row) throw new DoppelError('NOT_FOUND', `no review item ${id}`);
         if (row.status !== 'pending') throw new DoppelError('CONFLICT', `review item ${id} was decided already (${row.status}, by ${row.reviewer ?? 'unknown'})`);
         const decidedAt = new Date().toISOString();
-        const feedbackId =
-          decision === 'skip'
-            ? null
-            : Number(
-                this.db
-                  .prepare('INSERT INTO feedback (a_text, b_text, a_id, b_id, is_duplicate, created_at, reviewer) VALUES (?, ?, ?, ?, ?, ?, ?)')
-                  .run(row.a_text, row.b_text, row.a_id, row.b_id, decision === 'duplicate' ? 1 : 0, decidedAt, reviewer).lastInsertRowid,
-              );
-        this.db.prepare('UPDATE review_queue SET status = ?, reviewer = ?, decided_at = ?, feedback_id = ? WHERE id = ?').run(decision, reviewer, decidedAt, feedbackId, id);
+        const feedbackId = decision === 'skip' ? null : Number(feedback.run(row.a_text, row.b_text, row.a_id, row.b_id, decision === 'duplicate' ? 1 : 0, decidedAt, reviewer).lastInsertRowid);
+        close.run(decision, reviewer, decidedAt, feedbackId, id);
         return toItem({ ...row, status: decision, reviewer, decided_at: decidedAt, feedback_id: feedbackId });
       })
       .immediate();

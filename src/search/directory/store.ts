@@ -317,10 +317,25 @@ export class QuestionStore {
       .all(modelId, after, limit);
   }
 
-  /** Staged vectors of live questions for `modelId` (what a resumed activation starts from). */
-  *stagedLive(modelId: string): Generator<{ label: number; vector: Float32Array }> {
-    const rows = this.db.prepare<[string], { label: number; vector: Buffer }>('SELECT s.label, s.vector FROM staged_embeddings s JOIN questions q ON q.label = s.label WHERE q.deleted = 0 AND s.model_id = ? ORDER BY s.label');
-    for (const r of rows.iterate(modelId)) yield { label: r.label, vector: new Float32Array(r.vector.buffer.slice(r.vector.byteOffset, r.vector.byteOffset + r.vector.byteLength)) };
+  /** Up to `limit` staged vectors of live questions after label `after`, for `modelId` (what a resumed activation starts from). */
+  stagedLive(modelId: string, after: number, limit: number): Map<number, Float32Array> {
+    return toVectors(
+      this.db
+        .prepare<[string, number, number], { label: number; vector: Buffer }>(
+          'SELECT s.label, s.vector FROM staged_embeddings s JOIN questions q ON q.label = s.label WHERE q.deleted = 0 AND s.model_id = ? AND s.label > ? ORDER BY s.label LIMIT ?',
+        )
+        .all(modelId, after, limit),
+    );
+  }
+
+  /** Records an activation in progress: a start after a crash resumes (or discards) it. */
+  startActivation(model: { id: string; dir: string }): void {
+    this.setMeta('activation_model_id', model.id);
+    this.setMeta('activation_model_dir', model.dir);
+  }
+
+  forgetActivation(): void {
+    this.db.prepare("DELETE FROM meta WHERE key IN ('activation_model_id', 'activation_model_dir')").run();
   }
 
   /** Stores vectors of another model beside the current ones (no generation: searches do not read them). */
@@ -357,7 +372,7 @@ export class QuestionStore {
       this.setMeta('previous_model_id', previous.id);
       if (previous.dir !== null) this.setMeta('previous_model_dir', previous.dir);
       else this.db.prepare("DELETE FROM meta WHERE key = 'previous_model_dir'").run();
-      this.db.prepare("DELETE FROM meta WHERE key IN ('activation_model_id', 'activation_model_dir')").run();
+      this.forgetActivation();
     })();
   }
 

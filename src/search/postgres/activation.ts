@@ -3,7 +3,7 @@ import { DoppelError } from '../../errors.js';
 import type { StoreModel, StoreModels } from '../backend.js';
 import type { Database } from './connection.js';
 import { toVectorText } from './rows.js';
-import { DISTANCE, type StoreMeta } from './schema.js';
+import { DISTANCE, metaUpsert, readMeta, type StoreMeta } from './schema.js';
 
 /**
  * Model activation in PostgreSQL: the next model's vectors go into a column of their own
@@ -21,15 +21,10 @@ interface NextShape {
   efConstruction: number;
 }
 
-const meta = async (db: Database): Promise<Map<string, string>> => new Map((await db.query<{ key: string; value: string }>('SELECT key, value FROM doppel_meta')).map((r) => [r.key, r.value]));
-
-const setMeta = (pairs: [string, string | number][]) => ({
-  sql: `INSERT INTO doppel_meta (key, value) SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
-  params: [pairs.map((p) => p[0]), pairs.map((p) => String(p[1]))],
-});
+const FORGET_ACTIVATION = "DELETE FROM doppel_meta WHERE key IN ('activation_model_id', 'activation_model_dir')";
 
 export async function storeModels(db: Database, current: string): Promise<StoreModels> {
-  const m = await meta(db);
+  const m = await readMeta((sql) => db.query(sql));
   const model = (id: string | undefined, dir: string | undefined): StoreModel | undefined => (id ? { id, dir: dir || null } : undefined);
   return { current: { id: current, dir: m.get('model_dir') || null }, previous: model(m.get('previous_model_id'), m.get('previous_model_dir')), activating: model(m.get('activation_model_id'), m.get('activation_model_dir')) };
 }
@@ -38,7 +33,7 @@ export async function storeModels(db: Database, current: string): Promise<StoreM
 export async function prepareNext(db: Database, next: NextShape, dir: string): Promise<void> {
   await db.transaction(async (client) => {
     await client.query("SELECT pg_advisory_xact_lock(hashtext('doppel_activation'))");
-    const m = new Map((await client.query<{ key: string; value: string }>('SELECT key, value FROM doppel_meta')).rows.map((r) => [r.key, r.value]));
+    const m = await readMeta(async (sql) => (await client.query(sql)).rows);
     const { rows } = await client.query("SELECT 1 FROM information_schema.columns WHERE table_name = 'doppel_questions' AND column_name = 'embedding_next'");
     const fits = rows.length > 0 && m.get('next_dim') === String(next.dim) && m.get('next_energy') === next.energy;
     if (!fits) {
@@ -46,7 +41,7 @@ export async function prepareNext(db: Database, next: NextShape, dir: string): P
       await client.query(`ALTER TABLE doppel_questions ADD COLUMN embedding_next vector(${next.dim}), ADD COLUMN next_model_id text`);
       await client.query(`CREATE INDEX doppel_questions_hnsw_next ON doppel_questions USING hnsw (embedding_next ${DISTANCE[next.energy].opclass}) WITH (m = ${next.m}, ef_construction = ${next.efConstruction})`);
     }
-    const { sql, params } = setMeta([
+    const { sql, params } = metaUpsert([
       ['next_dim', next.dim],
       ['next_energy', next.energy],
       ['activation_model_id', next.modelId],
@@ -98,7 +93,7 @@ export async function swapColumns(db: Database, current: StoreMeta, next: { mode
     ]) {
       await client.query(sql);
     }
-    const { sql, params } = setMeta([
+    const { sql, params } = metaUpsert([
       ['model_id', next.modelId],
       ['dim', next.dim],
       ['energy', next.energy],
@@ -109,12 +104,12 @@ export async function swapColumns(db: Database, current: StoreMeta, next: { mode
       ['next_energy', current.energy],
     ]);
     await client.query(sql, params);
-    await client.query("DELETE FROM doppel_meta WHERE key IN ('activation_model_id', 'activation_model_dir')");
+    await client.query(FORGET_ACTIVATION);
   });
 }
 
 export async function forgetActivation(db: Database): Promise<void> {
-  await db.query("DELETE FROM doppel_meta WHERE key IN ('activation_model_id', 'activation_model_dir')");
+  await db.query(FORGET_ACTIVATION);
 }
 
 /** A switch to a model of the same vectors: the directory served until now becomes the previous one. */
@@ -129,6 +124,6 @@ export async function recordSameVectors(db: Database, id: string, dir: string): 
 }
 
 export async function recordModelDir(db: Database, dir: string): Promise<void> {
-  const { sql, params } = setMeta([['model_dir', dir]]);
+  const { sql, params } = metaUpsert([['model_dir', dir]]);
   await db.query(sql, params);
 }

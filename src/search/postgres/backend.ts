@@ -4,7 +4,7 @@ import { Database, redactUrl } from './connection.js';
 import { readFeedbackPairs } from './feedback.js';
 import { PostgresIndex } from './postgres-index.js';
 import { PostgresReviewQueue } from './review-queue.js';
-import { migrate, readSchema } from './schema.js';
+import { migrate, readMeta, readSchema } from './schema.js';
 import { PostgresTransfer } from './transfer.js';
 
 /** Runs `work` on a small pool of its own, ended whatever happens. */
@@ -52,12 +52,9 @@ export const postgresBackend: StoreBackend = {
 
   async recordedModel(url) {
     return withDatabase(url, 1, async (db) => {
-      const [exists] = await db.read<{ t: string | null }>("SELECT to_regclass('doppel_meta')::text AS t");
-      if (!exists?.t) return undefined;
-      const rows = await db.read<{ key: string; value: string }>("SELECT key, value FROM doppel_meta WHERE key IN ('model_id', 'model_dir')");
-      const m = new Map(rows.map((r) => [r.key, r.value]));
-      const id = m.get('model_id');
-      return id ? { id, dir: m.get('model_dir') || null } : undefined;
+      const meta = await readMeta((sql) => db.read(sql));
+      const id = meta.get('model_id');
+      return id ? { id, dir: meta.get('model_dir') || null } : undefined;
     });
   },
 

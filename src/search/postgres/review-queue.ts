@@ -1,8 +1,18 @@
 import { DoppelError } from '../../errors.js';
-import { emptyDecided, REVIEW_QUEUE_LIMIT,
-  type ReviewCandidate, type ReviewDecision, type ReviewItem, type ReviewPage, type ReviewQueue,
+import {
+  agreedSql,
+  emptyDecided,
+  REVIEW_QUEUE_LIMIT,
+  type ReviewCandidate,
+  type ReviewDecision,
+  type ReviewItem,
+  type ReviewPage,
+  type ReviewQueue,
   type ReviewRow,
-  toReviewItem, reviewFoldKey, reviewPriority, agreedSql } from '../review.js';
+  reviewFoldKey,
+  reviewPriority,
+  toReviewItem,
+} from '../review.js';
 import type { Database } from './connection.js';
 
 type Row = ReviewRow<string, Date>;

@@ -115,7 +115,13 @@ const MIGRATIONS: Record<number, (meta: StoreMeta) => string[]> = { 1: version1,
 
 type Rows = <R extends pg.QueryResultRow>(sql: string) => Promise<R[]>;
 
-async function readMeta(rows: Rows): Promise<Map<string, string>> {
+/** One statement that sets meta keys (inserted or replaced), with its parameters. */
+export const metaUpsert = (pairs: [string, string | number][]) => ({
+  sql: 'INSERT INTO doppel_meta (key, value) SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+  params: [pairs.map((p) => p[0]), pairs.map((p) => String(p[1]))],
+});
+
+export async function readMeta(rows: Rows): Promise<Map<string, string>> {
   const [exists] = await rows<{ t: string | null }>("SELECT to_regclass('doppel_meta')::text AS t");
   if (!exists?.t) return new Map();
   return new Map((await rows<{ key: string; value: string }>('SELECT key, value FROM doppel_meta')).map((r) => [r.key, r.value]));
@@ -191,9 +197,8 @@ export async function migrate(db: Database, wanted: { modelId: string; dim: numb
       ['hnsw_m', meta.m],
       ['hnsw_ef_construction', meta.efConstruction],
     ];
-    for (const [key, value] of pairs) {
-      await client.query('INSERT INTO doppel_meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value', [key, String(value)]);
-    }
+    const { sql, params } = metaUpsert(pairs);
+    await client.query(sql, params);
     return meta;
   });
 }
